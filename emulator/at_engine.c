@@ -1,0 +1,364 @@
+#include "at_engine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modem.h"
+#include "v250.h"
+
+static void pump(struct at_engine *e);
+static void run_from_current(struct at_engine *e);
+
+static void data_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
+                    const struct v250_settings *v250, at_sink_fn sink, void *sink_ud)
+{
+    memset(e, 0, sizeof(*e));
+    e->modem = m;
+    e->loop = loop;
+    e->v250 = v250;
+    at_parser_init(&e->parser);
+    at_writer_init(&e->writer, v250, sink, sink_ud);
+    ev_init(&e->data_timer, data_timer_cb);
+    e->data_timer.data = e;
+    e->state = AT_ENG_IDLE;
+}
+
+void at_engine_free(struct at_engine *e)
+{
+    ev_timer_stop(e->loop, &e->data_timer);
+    bytebuf_free(&e->input);
+    bytebuf_free(&e->data_buf);
+    at_writer_free(&e->writer);
+}
+
+void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t)
+{
+    if (e->ntables < AT_TABLES_MAX)
+        e->tables[e->ntables++] = t;
+}
+
+void at_engine_reset(struct at_engine *e)
+{
+    ev_timer_stop(e->loop, &e->data_timer);
+    bytebuf_clear(&e->input);
+    bytebuf_clear(&e->data_buf);
+    at_parser_init(&e->parser);
+    e->parser.backspace = (uint8_t)e->v250->sreg[5];
+    e->state = AT_ENG_IDLE;
+    e->passthrough = NULL;
+    e->have_last = false;
+    at_writer_set_hold(&e->writer, false);
+}
+
+static const struct at_cmd *lookup(const struct at_engine *e, const char *name)
+{
+    for (size_t t = 0; t < e->ntables; t++) {
+        const struct at_cmd_table *tab = e->tables[t];
+        for (size_t i = 0; i < tab->count; i++) {
+            const struct at_cmd *row = &tab->rows[i];
+            if (strcmp(row->name, name) != 0)
+                continue;
+            /* A command the profile's firmware lacks is unknown to it. */
+            if (row->features & ~e->features)
+                return NULL;
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* Closes the line with its one final result and releases held URCs. */
+static void end_line(struct at_engine *e, int result)
+{
+    at_writer_final(&e->writer, result, e->final_text);
+    e->state = AT_ENG_IDLE;
+    e->ncmds = 0;
+    e->cur = 0;
+    at_writer_set_hold(&e->writer, false);
+}
+
+/* Takes a command's verdict and either moves on along the ';' chain, waits,
+ * or ends the line. */
+static void finish_command(struct at_engine *e, int result)
+{
+    if (result == AT_PENDING) {
+        if (e->state == AT_ENG_RUNNING)
+            e->state = AT_ENG_PENDING;
+        return;
+    }
+    if (result == AT_OK || result == AT_SILENT) {
+        e->last_silent = result == AT_SILENT;
+        e->cur++;
+        e->state = AT_ENG_RUNNING;
+        run_from_current(e);
+        return;
+    }
+    end_line(e, result);
+}
+
+static int dispatch(struct at_engine *e, const struct at_command *c)
+{
+    const struct at_cmd *row = lookup(e, c->name);
+    if (!row)
+        return AT_ERROR; /* unknown command: plain ERROR whatever CMEE (core.md 1.4) */
+    if (!(row->forms & c->form))
+        return AT_ERROR;
+    struct at_req r;
+    memset(&r, 0, sizeof(r));
+    r.form = c->form;
+    r.number = c->number;
+    memcpy(e->args_copy, e->line + c->args_off, c->args_len);
+    e->args_copy[c->args_len] = '\0';
+    r.raw = e->args_copy;
+    r.raw_len = c->args_len;
+    at_args_init(&r.args, e->args_copy, c->args_len);
+    r.last = e->cur == e->ncmds - 1;
+    r.ctx = row->ctx;
+    e->final_text[0] = '\0';
+    return row->fn(e->modem, &r);
+}
+
+static void run_from_current(struct at_engine *e)
+{
+    while (e->cur < e->ncmds) {
+        int result = dispatch(e, &e->cmds[e->cur]);
+        if (result == AT_OK || result == AT_SILENT) {
+            e->last_silent = result == AT_SILENT;
+            e->cur++;
+            continue;
+        }
+        finish_command(e, result);
+        return;
+    }
+    end_line(e, e->last_silent ? AT_SILENT : AT_OK);
+}
+
+static void run_line(struct at_engine *e, const char *body, size_t len)
+{
+    /* Remember the line as typed for A/. */
+    memcpy(e->last_line, body, len);
+    e->last_line[len] = '\0';
+    e->last_len = len;
+    e->have_last = true;
+
+    memcpy(e->line, body, len);
+    e->line_len = at_cmdline_clean(e->line, len);
+    e->state = AT_ENG_RUNNING;
+    e->cur = 0;
+    e->last_silent = false;
+    e->final_text[0] = '\0';
+    at_writer_set_hold(&e->writer, true);
+    e->ncmds = at_cmdline_split(e->line, e->line_len, e->cmds, AT_LINE_CMDS_MAX);
+    if (e->ncmds < 0) {
+        end_line(e, AT_ERROR);
+        return;
+    }
+    run_from_current(e);
+}
+
+static void end_data(struct at_engine *e, enum at_data_end how)
+{
+    ev_timer_stop(e->loop, &e->data_timer);
+    e->state = AT_ENG_PENDING;
+    struct at_data_req req = e->data;
+    int result = req.cb(e->modem, req.ud, how, e->data_buf.data, e->data_buf.len);
+    if (e->state != AT_ENG_DATA)
+        bytebuf_clear(&e->data_buf);
+    finish_command(e, result);
+}
+
+static void data_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct at_engine *e = t->data;
+    if (e->state != AT_ENG_DATA)
+        return;
+    end_data(e, AT_DATA_TIMEOUT);
+    pump(e);
+}
+
+/* Feeds buffered input to the open data entry; returns bytes consumed. */
+static size_t feed_data(struct at_engine *e, const uint8_t *p, size_t n)
+{
+    bool echo = e->data.echo && e->v250->echo;
+    if (e->data.fixed_len > 0) {
+        size_t want = e->data.fixed_len - e->data_buf.len;
+        size_t take = n < want ? n : want;
+        bytebuf_append(&e->data_buf, p, take);
+        if (echo)
+            at_writer_raw(&e->writer, p, take);
+        if (e->data_buf.len == e->data.fixed_len)
+            end_data(e, AT_DATA_SUBMIT);
+        return take;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == 0x1A || p[i] == 0x1B) {
+            if (echo && i > 0)
+                at_writer_raw(&e->writer, p, i);
+            end_data(e, p[i] == 0x1A ? AT_DATA_SUBMIT : AT_DATA_CANCEL);
+            return i + 1;
+        }
+        if (e->data_buf.len < e->data.max_len)
+            bytebuf_append(&e->data_buf, &p[i], 1);
+    }
+    if (echo)
+        at_writer_raw(&e->writer, p, n);
+    return n;
+}
+
+static void feed_command_mode(struct at_engine *e)
+{
+    const uint8_t *p = bytebuf_head(&e->input);
+    size_t n = bytebuf_pending(&e->input);
+    enum at_parser_event ev;
+    e->parser.backspace = (uint8_t)e->v250->sreg[5];
+    size_t used = at_parser_feed(&e->parser, p, n, &ev);
+    /* Echo is decided per character as it arrives (core.md 1.2), so the
+     * line that turns echo off is still echoed. */
+    if (e->v250->echo)
+        at_writer_raw(&e->writer, p, used);
+    bytebuf_consume(&e->input, used);
+    switch (ev) {
+    case AT_EV_NONE:
+        break;
+    case AT_EV_LINE:
+        run_line(e, e->parser.line, e->parser.line_len);
+        break;
+    case AT_EV_REPEAT:
+        if (e->have_last) {
+            char again[AT_LINE_MAX + 1];
+            size_t len = e->last_len;
+            memcpy(again, e->last_line, len);
+            run_line(e, again, len);
+        } else {
+            at_writer_set_hold(&e->writer, true);
+            end_line(e, AT_OK);
+        }
+        break;
+    case AT_EV_OVERFLOW:
+    case AT_EV_GARBAGE:
+        /* Manual 1.4.4: an over-long line runs none of its commands. */
+        at_writer_set_hold(&e->writer, true);
+        end_line(e, AT_ERROR);
+        break;
+    }
+}
+
+static void pump(struct at_engine *e)
+{
+    if (e->pumping)
+        return;
+    e->pumping = true;
+    while (bytebuf_pending(&e->input) > 0) {
+        if (e->state == AT_ENG_DATA) {
+            size_t used = feed_data(e, bytebuf_head(&e->input), bytebuf_pending(&e->input));
+            bytebuf_consume(&e->input, used);
+            continue;
+        }
+        if (e->state != AT_ENG_IDLE)
+            break; /* core.md 1.5: input waits for the final result */
+        if (e->passthrough) {
+            size_t used = e->passthrough(e->modem, e->passthrough_ud, bytebuf_head(&e->input),
+                                         bytebuf_pending(&e->input));
+            bytebuf_consume(&e->input, used);
+            if (used == 0)
+                break;
+            continue;
+        }
+        feed_command_mode(e);
+    }
+    e->pumping = false;
+}
+
+void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n)
+{
+    bytebuf_append(&e->input, p, n);
+    pump(e);
+}
+
+/* --- handler API --- */
+
+static struct at_engine *engine_of(struct modem *m) { return &m->engine; }
+
+void at_info_len(struct modem *m, const char *text, size_t len)
+{
+    at_writer_info(&engine_of(m)->writer, text, len);
+}
+
+void at_info(struct modem *m, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    at_info_len(m, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+void at_raw(struct modem *m, const void *p, size_t n) { at_writer_raw(&engine_of(m)->writer, p, n); }
+
+void at_urc(struct modem *m, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+    at_writer_urc(&engine_of(m)->writer, buf, len, NULL, 0);
+}
+
+void at_urc_data(struct modem *m, const char *text, const void *data, size_t len)
+{
+    at_writer_urc(&engine_of(m)->writer, text, strlen(text), data, len);
+}
+
+int at_final_text(struct modem *m, const char *text)
+{
+    str_copy(engine_of(m)->final_text, sizeof(engine_of(m)->final_text), text);
+    return AT_TEXT;
+}
+
+void at_complete(struct modem *m, int result)
+{
+    struct at_engine *e = engine_of(m);
+    if (e->state != AT_ENG_PENDING)
+        return; /* nothing is waiting: a late or duplicate completion */
+    finish_command(e, result);
+    pump(e);
+}
+
+void at_begin_data(struct modem *m, const struct at_data_req *req)
+{
+    struct at_engine *e = engine_of(m);
+    e->data = *req;
+    if (e->data.max_len == 0)
+        e->data.max_len = (size_t)-1;
+    bytebuf_clear(&e->data_buf);
+    e->state = AT_ENG_DATA;
+    if (req->prompt)
+        at_writer_raw(&e->writer, req->prompt, strlen(req->prompt));
+    if (req->timeout_ms > 0) {
+        ev_timer_set(&e->data_timer, req->timeout_ms / 1000.0, 0.);
+        ev_timer_start(e->loop, &e->data_timer);
+    }
+}
+
+void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud)
+{
+    struct at_engine *e = engine_of(m);
+    e->passthrough = fn;
+    e->passthrough_ud = ud;
+    if (!fn)
+        pump(e);
+}
+
+bool at_is_pending(const struct modem *m) { return m->engine.state == AT_ENG_PENDING; }

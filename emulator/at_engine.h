@@ -1,0 +1,153 @@
+/* The AT engine of one modem: frames input with at_parser, splits lines
+ * with at_cmdline, looks commands up in the service tables, runs ';' chains
+ * with one final result per line, and owns the data-entry modes that
+ * services open (the "> " prompt with Ctrl-Z/ESC or a fixed length, and the
+ * timed DOWNLOAD entry of an exact byte count).
+ *
+ * A handler's return value is its verdict: AT_OK, AT_ERROR, AT_CME(n),
+ * AT_TEXT (after at_final_text), AT_SILENT, or AT_PENDING ("I will call
+ * at_complete() later").  The engine sends exactly one final result per
+ * line; while a line is open, input is buffered and URCs are held. */
+#ifndef SIM800EMU_AT_ENGINE_H
+#define SIM800EMU_AT_ENGINE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "at_args.h"
+#include "at_cmdline.h"
+#include "at_parser.h"
+#include "at_writer.h"
+#include "util.h"
+
+struct modem;
+
+/* What a handler is given: the form, the basic command's number, and the
+ * arguments (a cursor for extended commands; raw text for D and S). */
+struct at_req {
+    enum at_form form;
+    int number;           /* basic commands and S registers; -1 when absent */
+    struct at_args args;  /* extended WRITE arguments */
+    const char *raw;      /* raw argument text (NUL-terminated copy) */
+    size_t raw_len;
+    bool last;            /* the last command of its line */
+    const void *ctx;      /* the row's ctx */
+};
+
+typedef int (*at_handler_fn)(struct modem *m, struct at_req *r);
+
+/* One row of a service's command table. */
+struct at_cmd {
+    const char *name;   /* "+CSQ", "E", "&F" */
+    unsigned forms;     /* AT_FORM_* bits this command takes; others answer ERROR */
+    unsigned features;  /* profile features it needs (PROFILE_FEAT_*); 0 = always */
+    at_handler_fn fn;
+    const void *ctx;    /* handed to fn as r->ctx: lets one handler serve many rows */
+};
+
+struct at_cmd_table {
+    const struct at_cmd *rows;
+    size_t count;
+};
+
+enum at_data_end {
+    AT_DATA_SUBMIT,  /* Ctrl-Z, or the fixed count reached */
+    AT_DATA_CANCEL,  /* ESC in Ctrl-Z mode */
+    AT_DATA_TIMEOUT, /* the time limit passed first */
+};
+
+/* Called once when a data entry ends; data is valid for the call only.
+ * Returns the command's verdict, as a handler does. */
+typedef int (*at_data_cb)(struct modem *m, void *ud, enum at_data_end end, const uint8_t *data,
+                          size_t len);
+
+struct at_data_req {
+    const char *prompt; /* sent as is when the entry opens: "\r\n> ", "\r\nDOWNLOAD\r\n" */
+    size_t fixed_len;   /* > 0: exactly this many bytes end the entry (binary-safe) */
+    size_t max_len;     /* Ctrl-Z mode: bytes beyond this are dropped */
+    unsigned timeout_ms; /* 0: no limit */
+    bool echo;          /* echo data bytes while E1 */
+    at_data_cb cb;
+    void *ud;
+};
+
+/* Takes every byte the host sends in transparent mode (AT+CIPMODE=1);
+ * returns how many it consumed. */
+typedef size_t (*at_passthrough_fn)(struct modem *m, void *ud, const uint8_t *p, size_t n);
+
+enum at_engine_state {
+    AT_ENG_IDLE,    /* command mode, no line open */
+    AT_ENG_RUNNING, /* a line is executing synchronously */
+    AT_ENG_PENDING, /* a handler answered AT_PENDING */
+    AT_ENG_DATA,    /* collecting a data entry */
+};
+
+#define AT_TABLES_MAX 16
+
+struct at_engine {
+    struct modem *modem;
+    struct ev_loop *loop;
+    struct at_parser parser;
+    struct at_writer writer;
+    const struct v250_settings *v250;
+    const struct at_cmd_table *tables[AT_TABLES_MAX];
+    size_t ntables;
+    unsigned features;        /* of the profile: rows needing others are unknown */
+    enum at_engine_state state;
+    bool pumping;             /* guards against re-entering the input pump */
+    struct bytebuf input;     /* received, not yet processed */
+    /* The line being executed. */
+    char line[AT_LINE_MAX + 1];
+    size_t line_len;
+    struct at_command cmds[AT_LINE_CMDS_MAX];
+    int ncmds;
+    int cur;
+    char args_copy[AT_LINE_MAX + 1];
+    char final_text[64];
+    bool last_silent;         /* the last command answered AT_SILENT */
+    /* A/ */
+    char last_line[AT_LINE_MAX + 1];
+    size_t last_len;
+    bool have_last;
+    /* Data entry. */
+    struct at_data_req data;
+    struct bytebuf data_buf;
+    ev_timer data_timer;
+    /* Transparent mode. */
+    at_passthrough_fn passthrough;
+    void *passthrough_ud;
+};
+
+void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
+                    const struct v250_settings *v250, at_sink_fn sink, void *sink_ud);
+void at_engine_free(struct at_engine *e);
+void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
+
+/* Host bytes in.  Safe to call at any time; bytes arriving while a line is
+ * open wait until it ends. */
+void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n);
+
+/* Drops any open line, data entry and buffered input (reset, power off). */
+void at_engine_reset(struct at_engine *e);
+
+/* --- For handlers and services (m->engine) --- */
+
+void at_info(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void at_info_len(struct modem *m, const char *text, size_t len);
+void at_raw(struct modem *m, const void *p, size_t n);
+void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);
+/* Sets the text for an AT_TEXT verdict; returns AT_TEXT. */
+int at_final_text(struct modem *m, const char *text);
+/* Ends an AT_PENDING command with its verdict and resumes the line. */
+void at_complete(struct modem *m, int result);
+/* Opens a data entry; the handler then returns AT_PENDING. */
+void at_begin_data(struct modem *m, const struct at_data_req *req);
+/* Enters or leaves transparent mode (fn NULL leaves). */
+void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud);
+/* True while the command with this name is the one pending. */
+bool at_is_pending(const struct modem *m);
+
+#endif

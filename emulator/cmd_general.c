@@ -1,0 +1,364 @@
+/* General 27.007 / SIMCom housekeeping commands: error reporting, SIM,
+ * functionality, battery, clock, serial port, SMS format and the other
+ * switches every client library sends at init (core.md 2.4, 3.3, 3.4, 4.3,
+ * 4.6, 4.7, 4.8). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "modem.h"
+#include "setting.h"
+
+#define V250_FIELD(f) offsetof(struct v250_settings, f)
+
+void general_init(struct modem *m)
+{
+    struct general_state *g = &m->general;
+    /* The +CCLK zone and a CFUN level of 4 are auto-saved (core.md 3.3, 4.6). */
+    int tz = g->tz_quarters;
+    int cfun = g->cfun == 4 ? 4 : 1;
+    memset(g, 0, sizeof(*g));
+    g->tz_quarters = tz;
+    g->cfun = cfun;
+    g->sim = m->profile->sim_present ? SIM_BOOTING : SIM_ABSENT;
+    g->pin_tries = 3;
+    g->cops_mode = 0;
+    /* Without network time the clock restarts at 2004-01-01 (core.md 4.6). */
+    g->clock_base = 1072915200; /* 2004-01-01 00:00:00 */
+    g->clock_set_mono = ev_now(m->loop);
+}
+
+/* --- +CPIN --- */
+
+static int cmd_cpin(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (r->form == AT_FORM_READ) {
+        switch (g->sim) {
+        case SIM_READY:
+            at_info(m, "+CPIN: READY");
+            return AT_OK;
+        case SIM_PIN:
+            at_info(m, "+CPIN: SIM PIN");
+            return AT_OK;
+        default:
+            return AT_CME(10);
+        }
+    }
+    char pin[16];
+    if (at_arg_str(&r->args, pin, sizeof(pin), NULL) != AT_ARG_OK)
+        return AT_ERROR;
+    if (g->sim != SIM_PIN)
+        return g->sim == SIM_READY ? AT_CME(3) : AT_CME(10);
+    if (strcmp(pin, m->profile->sim_pin) != 0) {
+        if (g->pin_tries > 0)
+            g->pin_tries--;
+        return AT_CME(16);
+    }
+    g->sim = SIM_READY;
+    g->call_ready = true;
+    g->sms_ready = true;
+    /* These URCs are held by the writer until the OK is out. */
+    at_urc(m, "+CPIN: READY");
+    if (m->v250.ciurc)
+        at_urc(m, "Call Ready");
+    at_urc(m, "SMS Ready");
+    general_sim_ready(m);
+    return AT_OK;
+}
+
+/* --- +CFUN --- */
+
+static void set_cfun(struct modem *m, int fun)
+{
+    struct general_state *g = &m->general;
+    int old = g->cfun;
+    g->cfun = fun;
+    if (fun == 0 && old != 0) {
+        /* Manual 20.1: +CPIN: NOT READY follows AT+CFUN=0. */
+        if (g->sim != SIM_ABSENT) {
+            g->sim = SIM_NOT_READY;
+            at_urc(m, "+CPIN: NOT READY");
+        }
+        g->call_ready = false;
+        g->sms_ready = false;
+        general_set_registered(m, false);
+    } else if (fun == 4) {
+        general_set_registered(m, false);
+    } else if (fun == 1 && old == 0) {
+        if (!m->profile->sim_present) {
+            at_urc(m, "+CPIN: NOT INSERTED");
+            return;
+        }
+        g->sim = SIM_READY;
+        g->call_ready = true;
+        g->sms_ready = true;
+        at_urc(m, "+CPIN: READY");
+        if (m->v250.ciurc)
+            at_urc(m, "Call Ready");
+        at_urc(m, "SMS Ready");
+        general_sim_ready(m);
+    } else if (fun == 1 && old == 4) {
+        general_sim_ready(m);
+    }
+}
+
+static int cmd_cfun(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    long fun, rst = 0;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CFUN: (0,1,4),(0-1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+CFUN: %d", g->cfun);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 4, &fun) != AT_ARG_OK || fun == 2 || fun == 3)
+        return AT_ERROR;
+    enum at_arg_status st = at_arg_int(&r->args, 0, 1, &rst);
+    if (st == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (rst == 1) {
+        g->cfun = (int)fun == 4 ? 4 : 1;
+        boot_reset(m);
+        return AT_PENDING;
+    }
+    /* 0 and 4 do not switch into each other directly (core.md 3.3). */
+    if ((g->cfun == 0 && fun == 4) || (g->cfun == 4 && fun == 0))
+        return AT_CME(3);
+    set_cfun(m, (int)fun);
+    return AT_OK;
+}
+
+static int cmd_cpowd(struct modem *m, struct at_req *r)
+{
+    long mode;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CPOWD: (0,1)");
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 1, &mode) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    /* Normal power down says so; urgent power down says nothing.  No OK. */
+    if (mode == 1)
+        at_info(m, "NORMAL POWER DOWN");
+    boot_power_off(m);
+    return AT_SILENT;
+}
+
+/* --- +CBC --- */
+
+static int cmd_cbc(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CBC: (0-2),(1-100),(voltage)");
+        return AT_OK;
+    }
+    at_info(m, "+CBC: %d,%d,%d", m->profile->bat_status, m->profile->bat_percent,
+            m->profile->bat_mv);
+    return AT_OK;
+}
+
+/* --- +IPR, +IFC, +ICF --- */
+
+static const long ipr_rates[] = {0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800};
+
+static int cmd_ipr(struct modem *m, struct at_req *r)
+{
+    long rate;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+IPR: (),(0,1200,2400,4800,9600,19200,38400,57600,115200,230400,460800)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+IPR: %ld", m->v250.ipr);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 460800, &rate) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    for (size_t i = 0; i < ARRAY_SIZE(ipr_rates); i++) {
+        if (ipr_rates[i] == rate) {
+            /* On a PTY the rate is cosmetic; autobauding (0) starts only
+             * after a reset, and modem.c keys its behaviour on that. */
+            m->v250.ipr = rate;
+            if (rate == 0)
+                m->autobaud_locked = true;
+            return AT_OK;
+        }
+    }
+    return AT_ERROR;
+}
+
+static int cmd_ifc(struct modem *m, struct at_req *r)
+{
+    long dce, dte;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+IFC: (0-2),(0-2)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+IFC: %d,%d", m->v250.ifc_dce, m->v250.ifc_dte);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 2, &dce) != AT_ARG_OK)
+        return AT_ERROR;
+    enum at_arg_status st = at_arg_int(&r->args, 0, 2, &dte);
+    if (st == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_ERROR;
+    m->v250.ifc_dce = (int)dce;
+    m->v250.ifc_dte = st == AT_ARG_OK ? (int)dte : m->v250.ifc_dte;
+    return AT_OK;
+}
+
+static int cmd_icf(struct modem *m, struct at_req *r)
+{
+    long format, parity;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+ICF: (1-6),(0-3)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+ICF: %d,%d", m->v250.icf_format, m->v250.icf_parity);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 1, 6, &format) != AT_ARG_OK)
+        return AT_ERROR;
+    enum at_arg_status st = at_arg_int(&r->args, 0, 3, &parity);
+    if (st == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_ERROR;
+    m->v250.icf_format = (int)format;
+    /* Formats without a parity bit show 255 there (manual 2.2.39). */
+    bool has_parity = format == 2 || format == 5;
+    m->v250.icf_parity = has_parity && st == AT_ARG_OK ? (int)parity : 255;
+    return AT_OK;
+}
+
+/* --- +CMGF: SMS commands answer ERROR until SMS Ready (core.md 3.2) --- */
+
+static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0};
+
+static int cmd_cmgf(struct modem *m, struct at_req *r)
+{
+    if (!m->general.sms_ready)
+        return AT_ERROR;
+    return setting_cmd(m, r);
+}
+
+/* --- +CSCS --- */
+
+static const char *const charsets[] = {"IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"};
+
+static int cmd_cscs(struct modem *m, struct at_req *r)
+{
+    char name[16];
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CSCS: (\"IRA\",\"GSM\",\"UCS2\",\"HEX\",\"PCCP\",\"PCDN\",\"8859-1\")");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+CSCS: \"%s\"", charsets[m->v250.cscs]);
+        return AT_OK;
+    }
+    if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_CME(765);
+    for (size_t i = 0; i < ARRAY_SIZE(charsets); i++) {
+        if (ascii_ieq(name, charsets[i])) {
+            m->v250.cscs = (int)i;
+            return AT_OK;
+        }
+    }
+    /* Manual 20.1: a bad set is "+CME ERROR: invalid input value" (765). */
+    return AT_CME(765);
+}
+
+/* --- +CNMI --- */
+
+static int cmd_cnmi(struct modem *m, struct at_req *r)
+{
+    static const long limits[][2] = {{0, 3}, {0, 3}, {0, 2}, {0, 1}, {0, 1}};
+    long v;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+CNMI: 2,1,0,0,0");
+        return AT_OK;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+        if (at_arg_int(&r->args, limits[i][0], limits[i][1], &v) == AT_ARG_BAD)
+            return AT_ERROR;
+    return at_args_done(&r->args) ? AT_OK : AT_ERROR;
+}
+
+/* --- +CCALR, +CSPN, +CLIP --- */
+
+static int cmd_ccalr(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        at_info(m, "+CCALR: (0,1)");
+    else
+        at_info(m, "+CCALR: %d", m->general.call_ready ? 1 : 0);
+    return AT_OK;
+}
+
+static int cmd_cspn(struct modem *m, struct at_req *r)
+{
+    if (m->general.sim != SIM_READY)
+        return m->general.sim == SIM_PIN ? AT_CME(11) : AT_CME(10);
+    at_info(m, "+CSPN: \"%s\",0", m->profile->operator_short);
+    return AT_OK;
+}
+
+static int cmd_clip(struct modem *m, struct at_req *r)
+{
+    long n;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CLIP: (0,1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+CLIP: %d,1", m->general.clip);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 1, &n) == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_ERROR;
+    m->general.clip = (int)n;
+    return AT_OK;
+}
+
+static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIELD(cmee), 0, 2, 0};
+static const struct setting_desc csclk_desc = {"+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0};
+static const struct setting_desc cbatchk_desc = {"+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0};
+static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0};
+static const struct setting_desc ciurc_desc = {"+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0};
+
+#define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
+
+static const struct at_cmd rows[] = {
+    {"+CMEE", RW, 0, setting_cmd, &cmee_desc},
+    {"+CPIN", RW, 0, cmd_cpin, NULL},
+    {"+CFUN", RW, 0, cmd_cfun, NULL},
+    {"+CPOWD", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cpowd, NULL},
+    {"+CBC", AT_FORM_EXEC | AT_FORM_TEST, 0, cmd_cbc, NULL},
+    {"+IPR", RW, 0, cmd_ipr, NULL},
+    {"+IFC", RW, 0, cmd_ifc, NULL},
+    {"+ICF", RW, 0, cmd_icf, NULL},
+    {"+CSCLK", RW, 0, setting_cmd, &csclk_desc},
+    {"+CBATCHK", RW, 0, setting_cmd, &cbatchk_desc},
+    {"+CMGF", RW, 0, cmd_cmgf, &cmgf_desc},
+    {"+CSCS", RW, 0, cmd_cscs, NULL},
+    {"+CNMI", RW, 0, cmd_cnmi, NULL},
+    {"+CLIP", RW, 0, cmd_clip, NULL},
+    {"+CVHU", RW, 0, setting_cmd, &cvhu_desc},
+    {"+CIURC", RW, 0, setting_cmd, &ciurc_desc},
+    {"+CCALR", AT_FORM_TEST | AT_FORM_READ, 0, cmd_ccalr, NULL},
+    {"+CSPN", AT_FORM_READ, 0, cmd_cspn, NULL},
+};
+
+const struct at_cmd_table cmd_general_table = {rows, ARRAY_SIZE(rows)};

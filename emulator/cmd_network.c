@@ -1,0 +1,324 @@
+/* Signal, registration, operator, packet-domain basics and network time
+ * (core.md 4.4, 4.5, 4.6).  The network is the profile's: the modem camps
+ * once the SIM is ready and CFUN is 1, and attaches GPRS as SIM800 does by
+ * itself. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "modem.h"
+#include "setting.h"
+
+#define V250_FIELD(f) offsetof(struct v250_settings, f)
+
+/* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
+static int reg_stat(const struct modem *m)
+{
+    const struct general_state *g = &m->general;
+    if (g->registered)
+        return m->profile->reg_stat;
+    if (g->cfun != 1 || g->sim == SIM_ABSENT || g->sim == SIM_NOT_READY || g->cops_mode == 2)
+        return 0;
+    return 2;
+}
+
+static bool is_camped_stat(int stat) { return stat == 1 || stat == 5; }
+
+static void format_reg(const struct modem *m, char *buf, size_t cap, int n, bool with_n)
+{
+    int stat = reg_stat(m);
+    int w = with_n ? snprintf(buf, cap, "%d,%d", n, stat) : snprintf(buf, cap, "%d", stat);
+    if (n == 2 && is_camped_stat(stat) && w > 0 && (size_t)w < cap)
+        snprintf(buf + w, cap - (size_t)w, ",\"%s\",\"%s\"", m->profile->lac, m->profile->ci);
+}
+
+/* Network time after AT+CLTS=1, in the order captured (core.md 4.6). */
+static void network_time_urcs(struct modem *m)
+{
+    struct general_state *g = &m->general;
+    int tz = m->profile->tz_quarters;
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    g->tz_quarters = tz;
+    g->clock_base = now + (time_t)tz * 15 * 60;
+    g->clock_set_mono = ev_now(m->loop);
+    at_urc(m, "+CTZV: %+d,0", tz);
+    at_urc(m, "*PSUTTZ: %d,%d,%d,%d,%d,%d,\"%+d\",0", utc.tm_year + 1900, utc.tm_mon + 1,
+           utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, tz);
+    at_urc(m, "DST: 0");
+}
+
+void general_set_registered(struct modem *m, bool registered)
+{
+    struct general_state *g = &m->general;
+    if (g->registered == registered)
+        return;
+    g->registered = registered;
+    g->attached = registered;
+    if (!registered)
+        for (int i = 1; i <= CGDCONT_MAX; i++)
+            g->ctx[i].active = false;
+    char buf[48];
+    if (m->v250.creg_n > 0) {
+        format_reg(m, buf, sizeof(buf), m->v250.creg_n, false);
+        at_urc(m, "+CREG: %s", buf);
+    }
+    if (m->v250.cgreg_n > 0) {
+        format_reg(m, buf, sizeof(buf), m->v250.cgreg_n, false);
+        at_urc(m, "+CGREG: %s", buf);
+    }
+    if (registered && m->v250.clts)
+        network_time_urcs(m);
+}
+
+void general_sim_ready(struct modem *m)
+{
+    const struct general_state *g = &m->general;
+    if (g->cfun == 1 && g->sim == SIM_READY && g->cops_mode != 2 && is_camped_stat(m->profile->reg_stat))
+        general_set_registered(m, true);
+}
+
+static int cmd_csq(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CSQ: (0-31,99),(0-7,99)");
+        return AT_OK;
+    }
+    /* Works without a SIM; no RF in CFUN 0 or 4 reads as unknown. */
+    if (m->general.cfun != 1)
+        at_info(m, "+CSQ: 99,99");
+    else
+        at_info(m, "+CSQ: %d,%d", m->profile->rssi, m->profile->ber);
+    return AT_OK;
+}
+
+/* +CREG and +CGREG share everything but the name and the setting. */
+struct reg_desc {
+    const char *name;
+    size_t offset;
+};
+
+static int cmd_reg(struct modem *m, struct at_req *r)
+{
+    const struct reg_desc *d = r->ctx;
+    int *n = (int *)(void *)((char *)&m->v250 + d->offset);
+    long v;
+    switch (r->form) {
+    case AT_FORM_TEST:
+        at_info(m, "%s: (0-2)", d->name);
+        return AT_OK;
+    case AT_FORM_READ: {
+        char buf[48];
+        format_reg(m, buf, sizeof(buf), *n, true);
+        at_info(m, "%s: %s", d->name, buf);
+        return AT_OK;
+    }
+    default:
+        switch (at_arg_int(&r->args, 0, 2, &v)) {
+        case AT_ARG_OK:
+            break;
+        case AT_ARG_ABSENT:
+            v = 0;
+            break;
+        default:
+            return AT_CME(765);
+        }
+        if (!at_args_done(&r->args))
+            return AT_ERROR;
+        *n = (int)v;
+        return AT_OK;
+    }
+}
+
+static const struct reg_desc creg_desc = {"+CREG", V250_FIELD(creg_n)};
+static const struct reg_desc cgreg_desc = {"+CGREG", V250_FIELD(cgreg_n)};
+
+static int cmd_cops(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    const struct profile *p = m->profile;
+    long mode, format;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+COPS: (2,\"%s\",\"%s\",\"%s\"),,(0-4),(0-2)", p->operator_long,
+                p->operator_short, p->operator_numeric);
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        if (!g->registered) {
+            at_info(m, "+COPS: %d", g->cops_mode == 2 ? 2 : 0);
+            return AT_OK;
+        }
+        const char *names[] = {p->operator_long, p->operator_short, p->operator_numeric};
+        at_info(m, "+COPS: %d,%d,\"%s\"", g->cops_mode, g->cops_format, names[g->cops_format]);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 4, &mode) != AT_ARG_OK)
+        return AT_CME(765);
+    enum at_arg_status st = at_arg_int(&r->args, 0, 2, &format);
+    if (st == AT_ARG_BAD)
+        return AT_CME(765);
+    char oper[PROFILE_STR];
+    if (at_arg_str(&r->args, oper, sizeof(oper), NULL) == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_CME(765);
+    if (st == AT_ARG_OK)
+        g->cops_format = (int)format;
+    if (mode == 3)
+        return AT_OK; /* format only */
+    if (mode == 2) {
+        g->cops_mode = 2;
+        general_set_registered(m, false);
+        return AT_OK;
+    }
+    if ((mode == 1 || mode == 4) && oper[0] && strcmp(oper, p->operator_long) != 0 &&
+        strcmp(oper, p->operator_short) != 0 && strcmp(oper, p->operator_numeric) != 0) {
+        if (mode == 1)
+            return AT_CME(30);
+    }
+    g->cops_mode = mode == 4 ? 0 : (int)mode;
+    general_sim_ready(m);
+    return g->registered ? AT_OK : AT_CME(30);
+}
+
+static int cmd_cgatt(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    long v;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CGATT: (0,1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        at_info(m, "+CGATT: %d", g->attached ? 1 : 0);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 1, &v) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (v == 1 && !g->registered)
+        return AT_CME(100); /* seen right after boot (core.md 3.2) */
+    g->attached = v == 1;
+    if (!g->attached)
+        for (int i = 1; i <= CGDCONT_MAX; i++)
+            g->ctx[i].active = false;
+    return AT_OK;
+}
+
+static int cmd_cgdcont(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    long cid;
+    char type[8], apn[64];
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CGDCONT: (1-3),\"IP\",,,(0,1,2),(0,1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        for (int i = 1; i <= CGDCONT_MAX; i++)
+            if (g->ctx[i].defined)
+                at_info(m, "+CGDCONT: %d,\"IP\",\"%s\",\"0.0.0.0\",0,0", i, g->ctx[i].apn);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 1, CGDCONT_MAX, &cid) != AT_ARG_OK)
+        return AT_ERROR;
+    enum at_arg_status st = at_arg_str(&r->args, type, sizeof(type), NULL);
+    if (st == AT_ARG_ABSENT && at_args_done(&r->args)) {
+        g->ctx[cid].defined = false; /* AT+CGDCONT=<cid> undefines it */
+        return AT_OK;
+    }
+    if (st != AT_ARG_OK || !ascii_ieq(type, "IP"))
+        return AT_ERROR;
+    if (at_arg_str(&r->args, apn, sizeof(apn), NULL) == AT_ARG_BAD)
+        return AT_ERROR;
+    /* PDP address, d_comp, h_comp: accepted and not used. */
+    char rest[64];
+    while (!at_args_done(&r->args))
+        if (at_arg_str(&r->args, rest, sizeof(rest), NULL) == AT_ARG_BAD)
+            return AT_ERROR;
+    g->ctx[cid].defined = true;
+    str_copy(g->ctx[cid].apn, sizeof(g->ctx[cid].apn), apn);
+    return AT_OK;
+}
+
+static int cmd_cgact(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    long state, cid = 1;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+CGACT: (0,1)");
+        return AT_OK;
+    }
+    if (r->form == AT_FORM_READ) {
+        for (int i = 1; i <= CGDCONT_MAX; i++)
+            if (g->ctx[i].defined)
+                at_info(m, "+CGACT: %d,%d", i, g->ctx[i].active ? 1 : 0);
+        return AT_OK;
+    }
+    if (at_arg_int(&r->args, 0, 1, &state) != AT_ARG_OK)
+        return AT_ERROR;
+    if (at_arg_int(&r->args, 1, CGDCONT_MAX, &cid) == AT_ARG_BAD || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (!g->ctx[cid].defined)
+        return AT_CME(21); /* manual 20.8: activating an undefined context */
+    if (state == 1) {
+        if (!g->registered)
+            return AT_CME(30);
+        g->attached = true;
+    }
+    g->ctx[cid].active = state == 1;
+    return AT_OK;
+}
+
+static const struct setting_desc clts_desc = {"+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"",
+                                              V250_FIELD(clts), 0, 1, 0};
+
+/* +CCLK: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours, sign always shown. */
+static int cmd_cclk(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (r->form == AT_FORM_READ) {
+        time_t t = g->clock_base + (time_t)(ev_now(m->loop) - g->clock_set_mono);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        at_info(m, "+CCLK: \"%02d/%02d/%02d,%02d:%02d:%02d%c%02d\"", tm.tm_year % 100,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                g->tz_quarters < 0 ? '-' : '+', g->tz_quarters < 0 ? -g->tz_quarters : g->tz_quarters);
+        return AT_OK;
+    }
+    char s[32];
+    if (at_arg_str(&r->args, s, sizeof(s), NULL) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    int yy, mo, dd, hh, mi, ss, tz, used = 0;
+    char sign;
+    if (sscanf(s, "%2d/%2d/%2d,%2d:%2d:%2d%c%2d%n", &yy, &mo, &dd, &hh, &mi, &ss, &sign, &tz,
+               &used) != 8 ||
+        (size_t)used != strlen(s) || (sign != '+' && sign != '-'))
+        return AT_CME(765);
+    if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 || tz > 48 ||
+        yy < 0 || (sign == '-' && tz > 47))
+        return AT_CME(765);
+    struct tm tm = {.tm_year = 100 + yy, .tm_mon = mo - 1, .tm_mday = dd,
+                    .tm_hour = hh, .tm_min = mi, .tm_sec = ss};
+    g->clock_base = timegm(&tm);
+    g->clock_set_mono = ev_now(m->loop);
+    g->tz_quarters = sign == '-' ? -tz : tz;
+    return AT_OK;
+}
+
+#define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
+
+static const struct at_cmd rows[] = {
+    {"+CSQ", AT_FORM_EXEC | AT_FORM_TEST, 0, cmd_csq, NULL},
+    {"+CREG", RW, 0, cmd_reg, &creg_desc},
+    {"+CGREG", RW, 0, cmd_reg, &cgreg_desc},
+    {"+COPS", RW, 0, cmd_cops, NULL},
+    {"+CGATT", RW, 0, cmd_cgatt, NULL},
+    {"+CGDCONT", RW, 0, cmd_cgdcont, NULL},
+    {"+CGACT", RW, 0, cmd_cgact, NULL},
+    {"+CLTS", RW, 0, setting_cmd, &clts_desc},
+    {"+CCLK", RW, 0, cmd_cclk, NULL},
+};
+
+const struct at_cmd_table cmd_network_table = {rows, ARRAY_SIZE(rows)};

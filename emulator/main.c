@@ -1,0 +1,213 @@
+#include "main.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "modem.h"
+#include "profile.h"
+#include "trace.h"
+#include "util.h"
+
+#define MODEMS_MAX 4096
+#define OVERRIDES_MAX 64
+
+struct options {
+    const char *profile;
+    const char *profiles_dir;
+    const char *link;
+    const char *trace;
+    long modems;
+    const char *overrides[OVERRIDES_MAX];
+    int noverrides;
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: sim800emu [OPTIONS]\n"
+          "Emulates SIM800 modules, each on its own pseudo-terminal; prints one\n"
+          "/dev/pts/N path per modem on stdout.\n"
+          "\n"
+          "  -p, --profile NAME|FILE     firmware profile (default sim800l-r14.18)\n"
+          "      --profiles-dir DIR      where profile names are looked up\n"
+          "  -n, --modems N              number of modems in this process (default 1)\n"
+          "  -l, --link PATH             symlink to each PTY; %d = modem index\n"
+          "  -t, --trace FILE            trace every byte both ways (- = stderr)\n"
+          "  -s, --set SECTION.KEY=VALUE override a profile key (repeatable)\n"
+          "  -V, --version               print the version\n"
+          "  -h, --help                  this text\n",
+          f);
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"profile", required_argument, NULL, 'p'},
+        {"profiles-dir", required_argument, NULL, 'D'},
+        {"modems", required_argument, NULL, 'n'},
+        {"link", required_argument, NULL, 'l'},
+        {"trace", required_argument, NULL, 't'},
+        {"set", required_argument, NULL, 's'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof(*o));
+    o->profile = "sim800l-r14.18";
+    o->profiles_dir = getenv("SIM800EMU_PROFILES");
+    if (!o->profiles_dir)
+        o->profiles_dir = SIM800EMU_PROFILES_DIR;
+    o->modems = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "p:n:l:t:s:Vh", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'p':
+            o->profile = optarg;
+            break;
+        case 'D':
+            o->profiles_dir = optarg;
+            break;
+        case 'n':
+            errno = 0;
+            o->modems = strtol(optarg, &end, 10);
+            if (errno || *end || o->modems < 1 || o->modems > MODEMS_MAX) {
+                fprintf(stderr, "sim800emu: --modems takes 1 to %d\n", MODEMS_MAX);
+                return -1;
+            }
+            break;
+        case 'l':
+            o->link = optarg;
+            break;
+        case 't':
+            o->trace = optarg;
+            break;
+        case 's':
+            if (o->noverrides >= OVERRIDES_MAX) {
+                fprintf(stderr, "sim800emu: too many --set options\n");
+                return -1;
+            }
+            o->overrides[o->noverrides++] = optarg;
+            break;
+        case 'V':
+            printf("sim800emu %s\n", SIM800EMU_VERSION);
+            exit(0);
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "sim800emu: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (o->link && o->modems > 1 && !strstr(o->link, "%d")) {
+        fprintf(stderr, "sim800emu: --link needs %%d with more than one modem\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int apply_override(struct profile *p, const char *spec)
+{
+    char buf[512], err[320];
+    if (!str_copy(buf, sizeof(buf), spec))
+        goto bad;
+    char *eq = strchr(buf, '=');
+    char *dot = strchr(buf, '.');
+    if (!eq || !dot || dot > eq)
+        goto bad;
+    *eq = '\0';
+    *dot = '\0';
+    if (profile_set(p, buf, dot + 1, eq + 1, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: --set %s: %s\n", spec, err);
+        return -1;
+    }
+    return 0;
+bad:
+    fprintf(stderr, "sim800emu: --set takes SECTION.KEY=VALUE, not '%s'\n", spec);
+    return -1;
+}
+
+/* Expands the first "%d" of the link pattern with the modem index. */
+static void link_for(const char *pattern, long index, char *out, size_t cap)
+{
+    const char *pct = strstr(pattern, "%d");
+    if (!pct) {
+        snprintf(out, cap, "%s", pattern);
+        return;
+    }
+    snprintf(out, cap, "%.*s%ld%s", (int)(pct - pattern), pattern, index, pct + 2);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+int sim800emu_main(int argc, char **argv)
+{
+    struct options opt;
+    if (parse_options(argc, argv, &opt) < 0)
+        return 2;
+
+    static struct profile profile;
+    char err[512];
+    if (profile_load(&profile, opt.profile, opt.profiles_dir, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        return 2;
+    }
+    for (int i = 0; i < opt.noverrides; i++)
+        if (apply_override(&profile, opt.overrides[i]) < 0)
+            return 2;
+    if (opt.trace && trace_open(opt.trace) < 0) {
+        fprintf(stderr, "sim800emu: cannot open trace file %s: %s\n", opt.trace, strerror(errno));
+        return 2;
+    }
+
+    /* A client vanishing mid-write must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    struct ev_loop *loop = EV_DEFAULT;
+    struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
+    int status = 0;
+    for (long i = 0; i < opt.modems; i++) {
+        char link[512];
+        if (opt.link)
+            link_for(opt.link, i, link, sizeof(link));
+        modems[i] = modem_create((int)i, loop, &profile, opt.link ? link : NULL, err, sizeof(err));
+        if (!modems[i]) {
+            fprintf(stderr, "sim800emu: modem %ld: %s\n", i, err);
+            status = 1;
+            goto out;
+        }
+    }
+    for (long i = 0; i < opt.modems; i++)
+        printf("%s\n", modem_port_path(modems[i]));
+    fflush(stdout);
+
+    ev_signal sigint, sigterm;
+    ev_signal_init(&sigint, stop_cb, SIGINT);
+    ev_signal_init(&sigterm, stop_cb, SIGTERM);
+    ev_signal_start(loop, &sigint);
+    ev_signal_start(loop, &sigterm);
+    ev_run(loop, 0);
+    ev_signal_stop(loop, &sigint);
+    ev_signal_stop(loop, &sigterm);
+out:
+    for (long i = 0; i < opt.modems; i++)
+        modem_destroy(modems[i]);
+    free(modems);
+    trace_close();
+    ev_loop_destroy(loop);
+    return status;
+}

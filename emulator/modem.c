@@ -1,0 +1,101 @@
+#include "modem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+
+/* The writer's sink: bytes to the port, unless the modem cannot speak. */
+static void modem_output(void *ud, const uint8_t *p, size_t n)
+{
+    struct modem *m = ud;
+    if (m->power != MODEM_ON)
+        return;
+    /* Autobauding: until the host's first "AT" sets the rate, whatever the
+     * module sends is garbage to the host (core.md 3.1); drop it. */
+    if (m->v250.ipr == 0 && !m->autobaud_locked)
+        return;
+    if (m->has_pty)
+        pty_write(&m->pty, p, n);
+    else if (m->test_sink)
+        m->test_sink(m->test_sink_ud, p, n);
+}
+
+static void pty_input(void *ud, const uint8_t *p, size_t n) { modem_input(ud, p, n); }
+
+static bool contains_at(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if ((p[i] == 'A' && p[i + 1] == 'T') || (p[i] == 'a' && p[i + 1] == 't'))
+            return true;
+    return false;
+}
+
+void modem_input(struct modem *m, const uint8_t *p, size_t n)
+{
+    if (m->power != MODEM_ON)
+        return; /* resetting or powered down: the UART is not listening */
+    /* Autobauding recognises only "AT" or "at" (manual 2.2.41.1). */
+    if (m->v250.ipr == 0 && !m->autobaud_locked) {
+        if (!contains_at(p, n))
+            return;
+        m->autobaud_locked = true;
+    }
+    at_engine_input(&m->engine, p, n);
+}
+
+static struct modem *modem_new(int id, struct ev_loop *loop, const struct profile *profile)
+{
+    struct modem *m = xcalloc(1, sizeof(*m));
+    m->id = id;
+    m->loop = loop;
+    m->profile = profile;
+    m->power = MODEM_ON;
+    v250_factory(&m->stored);
+    m->stored.ipr = profile->ipr;
+    m->v250 = m->stored;
+    at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
+    m->engine.features = profile->features;
+    at_engine_add_table(&m->engine, &cmd_v250_table);
+    at_engine_add_table(&m->engine, &cmd_general_table);
+    at_engine_add_table(&m->engine, &cmd_ident_table);
+    at_engine_add_table(&m->engine, &cmd_network_table);
+    general_init(m);
+    return m;
+}
+
+struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
+                           const char *link, char *err, size_t errlen)
+{
+    struct modem *m = modem_new(id, loop, profile);
+    if (pty_open(&m->pty, loop, link, pty_input, m, id, err, errlen) < 0) {
+        modem_destroy(m);
+        return NULL;
+    }
+    m->has_pty = true;
+    boot_start(m);
+    return m;
+}
+
+struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
+                                    at_sink_fn sink, void *ud)
+{
+    struct modem *m = modem_new(id, loop, profile);
+    m->test_sink = sink;
+    m->test_sink_ud = ud;
+    boot_start(m);
+    return m;
+}
+
+void modem_destroy(struct modem *m)
+{
+    if (!m)
+        return;
+    boot_stop(m);
+    at_engine_free(&m->engine);
+    if (m->has_pty)
+        pty_close(&m->pty);
+    free(m);
+}
+
+const char *modem_port_path(const struct modem *m) { return m->has_pty ? m->pty.slave_path : ""; }

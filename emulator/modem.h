@@ -1,0 +1,80 @@
+/* One emulated module: its serial port, AT engine, settings and every
+ * service's state by value.  Nothing per modem is global, so N modems share
+ * one event loop in one process. */
+#ifndef SIM800EMU_MODEM_H
+#define SIM800EMU_MODEM_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+#include "at_engine.h"
+#include "general.h"
+#include "profile.h"
+#include "pty.h"
+#include "v250.h"
+
+enum modem_power {
+    MODEM_ON,
+    MODEM_RESETTING, /* AT+CFUN=1,1: silent, input ignored */
+    MODEM_OFF,       /* AT+CPOWD: no answers any more */
+};
+
+struct modem {
+    int id;
+    struct ev_loop *loop;
+    const struct profile *profile;
+    struct pty_port pty;
+    bool has_pty;             /* unit tests run a modem without a port */
+    at_sink_fn test_sink;     /* where output goes when there is no port */
+    void *test_sink_ud;
+    struct at_engine engine;
+    struct v250_settings v250;   /* active settings */
+    struct v250_settings stored; /* the AT&W user profile */
+    struct general_state general;
+    enum modem_power power;
+    bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
+    bool reset_ok_first;      /* autobaud reset: answer OK before going silent */
+    ev_timer boot_timer;
+    int boot_step;
+    double boot_t0;
+};
+
+/* Creates a modem on a new PTY (link may be NULL).  Returns NULL and a
+ * message in err on failure. */
+struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
+                           const char *link, char *err, size_t errlen);
+
+/* Creates a modem without a PTY whose output goes to sink (unit tests). */
+struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
+                                    at_sink_fn sink, void *ud);
+
+void modem_destroy(struct modem *m);
+
+/* Host bytes in (the PTY calls this). */
+void modem_input(struct modem *m, const uint8_t *p, size_t n);
+
+const char *modem_port_path(const struct modem *m);
+
+/* --- boot.c --- */
+
+/* Starts the power-on sequence of URCs (core.md 3.2). */
+void boot_start(struct modem *m);
+/* AT+CFUN=1,1: silence, then (fixed baud) the pending OK and a new boot. */
+void boot_reset(struct modem *m);
+/* AT+CPOWD: off for good. */
+void boot_power_off(struct modem *m);
+void boot_stop(struct modem *m);
+
+/* --- cmd_general.c --- */
+void general_init(struct modem *m);
+/* The SIM became ready (boot, CFUN=1, correct PIN): camp on the network. */
+void general_sim_ready(struct modem *m);
+/* Registration changed; prints +CREG/+CGREG URCs as enabled. */
+void general_set_registered(struct modem *m, bool registered);
+
+extern const struct at_cmd_table cmd_v250_table;
+extern const struct at_cmd_table cmd_general_table;
+extern const struct at_cmd_table cmd_ident_table;
+extern const struct at_cmd_table cmd_network_table;
+
+#endif

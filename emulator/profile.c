@@ -1,0 +1,344 @@
+#include "profile.h"
+
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES };
+
+struct key_row {
+    const char *section;
+    const char *key;
+    enum key_type type;
+    size_t offset;
+    size_t size; /* KEY_STR/DIGITS/HEX4: buffer size; KEY_INT: sizeof the int type */
+    long min, max;
+};
+
+#define STR(sec, k, field) {sec, k, KEY_STR, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, 0}
+#define DIG(sec, k, field, lo, hi) {sec, k, KEY_DIGITS, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), lo, hi}
+#define HEX(sec, k, field) {sec, k, KEY_HEX4, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, 0}
+#define INT(sec, k, field, lo, hi) {sec, k, KEY_INT, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), lo, hi}
+#define BOOL(sec, k, field) {sec, k, KEY_BOOL, offsetof(struct profile, field), 0, 0, 0}
+
+static const struct key_row key_rows[] = {
+    STR("modem", "ati", ati),
+    STR("modem", "manufacturer", manufacturer),
+    STR("modem", "model", model),
+    STR("modem", "revision", revision),
+    DIG("modem", "imei", imei, 15, 15),
+    DIG("modem", "imsi", imsi, 6, 15),
+    STR("modem", "iccid", iccid),
+    {"modem", "features", KEY_FEATURES, offsetof(struct profile, features), 0, 0, 0},
+    BOOL("sim", "present", sim_present),
+    DIG("sim", "pin", sim_pin, 0, 8),
+    INT("network", "rssi", rssi, 0, 99),
+    INT("network", "ber", ber, 0, 99),
+    INT("network", "reg_stat", reg_stat, 0, 5),
+    STR("network", "operator", operator_long),
+    STR("network", "operator_short", operator_short),
+    DIG("network", "operator_numeric", operator_numeric, 5, 6),
+    HEX("network", "lac", lac),
+    HEX("network", "ci", ci),
+    STR("network", "local_ip", local_ip),
+    INT("network", "tz_quarters", tz_quarters, -47, 48),
+    INT("battery", "status", bat_status, 0, 2),
+    INT("battery", "percent", bat_percent, 0, 100),
+    INT("battery", "millivolts", bat_mv, 0, 10000),
+    INT("boot", "ipr", ipr, 0, 460800),
+    INT("boot", "rdy_ms", rdy_ms, 0, 600000),
+    INT("boot", "cpin_ms", cpin_ms, 0, 600000),
+    INT("boot", "call_ready_ms", call_ready_ms, 0, 600000),
+    INT("boot", "sms_ready_ms", sms_ready_ms, 0, 600000),
+    INT("boot", "reset_ms", reset_ms, 0, 600000),
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} feature_names[] = {
+    {"ssl", PROFILE_FEAT_SSL},
+    {"ssl_roots", PROFILE_FEAT_SSL_ROOTS},
+    {"fs", PROFILE_FEAT_FS},
+};
+
+static const long valid_rates[] = {0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800};
+
+/* The built-in values every profile starts from: a SIM800L on R14.18
+ * (core.md 4.1, 7). */
+static void profile_defaults(struct profile *p)
+{
+    memset(p, 0, sizeof(*p));
+    strcpy(p->ati, "SIM800 R14.18");
+    strcpy(p->manufacturer, "SIMCOM_Ltd");
+    strcpy(p->model, "SIMCOM_SIM800L");
+    strcpy(p->revision, "1418B04SIM800L24");
+    strcpy(p->imei, "866782042319401");
+    strcpy(p->imsi, "460008184101641");
+    strcpy(p->iccid, "898600810906F8048812");
+    p->features = PROFILE_FEAT_SSL | PROFILE_FEAT_FS;
+    p->sim_present = true;
+    p->rssi = 18;
+    p->ber = 0;
+    p->reg_stat = 1;
+    strcpy(p->operator_long, "CHINA MOBILE");
+    strcpy(p->operator_short, "CMCC");
+    strcpy(p->operator_numeric, "46000");
+    strcpy(p->lac, "1A2B");
+    strcpy(p->ci, "0F3C");
+    strcpy(p->local_ip, "10.78.245.128");
+    p->tz_quarters = 32;
+    p->bat_status = 0;
+    p->bat_percent = 82;
+    p->bat_mv = 4049;
+    p->ipr = 115200;
+    p->rdy_ms = 300;
+    p->cpin_ms = 500;
+    p->call_ready_ms = 1200;
+    p->sms_ready_ms = 1500;
+    p->reset_ms = 1000;
+}
+
+static bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+static int parse_features(const char *value, unsigned *out, char *err, size_t errlen)
+{
+    unsigned bits = 0;
+    char buf[256];
+    if (!str_copy(buf, sizeof(buf), value)) {
+        snprintf(err, errlen, "value too long");
+        return -1;
+    }
+    for (char *save = NULL, *tok = strtok_r(buf, ", \t", &save); tok;
+         tok = strtok_r(NULL, ", \t", &save)) {
+        bool found = false;
+        for (size_t i = 0; i < ARRAY_SIZE(feature_names); i++) {
+            if (strcmp(tok, feature_names[i].name) == 0) {
+                bits |= feature_names[i].bit;
+                found = true;
+            }
+        }
+        if (!found) {
+            snprintf(err, errlen, "unknown feature '%s' (known: ssl, ssl_roots, fs)", tok);
+            return -1;
+        }
+    }
+    *out = bits;
+    return 0;
+}
+
+static int set_row(struct profile *p, const struct key_row *row, const char *value, char *err,
+                   size_t errlen)
+{
+    char *field = (char *)p + row->offset;
+    size_t len = strlen(value);
+    switch (row->type) {
+    case KEY_STR:
+        if (len >= row->size) {
+            snprintf(err, errlen, "longer than %zu characters", row->size - 1);
+            return -1;
+        }
+        memcpy(field, value, len + 1);
+        return 0;
+    case KEY_DIGITS:
+        if (len < (size_t)row->min || len > (size_t)row->max || len >= row->size) {
+            snprintf(err, errlen, "must be %ld to %ld digits", row->min, row->max);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++) {
+            if (value[i] < '0' || value[i] > '9') {
+                snprintf(err, errlen, "must be digits only");
+                return -1;
+            }
+        }
+        memcpy(field, value, len + 1);
+        return 0;
+    case KEY_HEX4:
+        if (len != 4 || !is_hex(value[0]) || !is_hex(value[1]) || !is_hex(value[2]) ||
+            !is_hex(value[3])) {
+            snprintf(err, errlen, "must be 4 hexadecimal digits");
+            return -1;
+        }
+        for (size_t i = 0; i < 4; i++)
+            field[i] = ascii_upper(value[i]);
+        field[4] = '\0';
+        return 0;
+    case KEY_INT: {
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (len == 0 || *end != '\0' || v < row->min || v > row->max) {
+            snprintf(err, errlen, "must be an integer from %ld to %ld", row->min, row->max);
+            return -1;
+        }
+        if (row->size == sizeof(long))
+            *(long *)(void *)field = v;
+        else
+            *(int *)(void *)field = (int)v;
+        return 0;
+    }
+    case KEY_BOOL:
+        if (ascii_ieq(value, "true") || ascii_ieq(value, "yes") || strcmp(value, "1") == 0)
+            *(bool *)(void *)field = true;
+        else if (ascii_ieq(value, "false") || ascii_ieq(value, "no") || strcmp(value, "0") == 0)
+            *(bool *)(void *)field = false;
+        else {
+            snprintf(err, errlen, "must be true or false");
+            return -1;
+        }
+        return 0;
+    case KEY_FEATURES:
+        return parse_features(value, (unsigned *)(void *)field, err, errlen);
+    }
+    return -1;
+}
+
+static int check_profile(const struct profile *p, char *err, size_t errlen)
+{
+    bool rate_ok = false;
+    for (size_t i = 0; i < ARRAY_SIZE(valid_rates); i++)
+        rate_ok |= valid_rates[i] == p->ipr;
+    if (!rate_ok) {
+        snprintf(err, errlen, "[boot] ipr: %ld is not a SIM800 rate", p->ipr);
+        return -1;
+    }
+    return 0;
+}
+
+int profile_set(struct profile *p, const char *section, const char *key, const char *value,
+                char *err, size_t errlen)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(key_rows); i++) {
+        if (strcmp(key_rows[i].section, section) == 0 && strcmp(key_rows[i].key, key) == 0) {
+            char why[160];
+            if (set_row(p, &key_rows[i], value, why, sizeof(why)) < 0) {
+                snprintf(err, errlen, "[%s] %s: %s", section, key, why);
+                return -1;
+            }
+            return check_profile(p, err, errlen);
+        }
+    }
+    snprintf(err, errlen, "[%s] %s: unknown key", section, key);
+    return -1;
+}
+
+#define INHERIT_DEPTH_MAX 4
+
+struct load_ctx {
+    struct profile *p;
+    const char *dir;
+    int depth;
+    bool any_key;
+    char err[256];
+};
+
+static int load_file(struct profile *p, const char *path, const char *dir, int depth, char *err,
+                     size_t errlen);
+
+static int resolve_path(const char *name_or_path, const char *dir, char *out, size_t cap)
+{
+    size_t n = strlen(name_or_path);
+    bool is_path = strchr(name_or_path, '/') || (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
+    int w;
+    if (is_path)
+        w = snprintf(out, cap, "%s", name_or_path);
+    else
+        w = snprintf(out, cap, "%s/%s.ini", dir, name_or_path);
+    return (w < 0 || (size_t)w >= cap) ? -1 : 0;
+}
+
+static int ini_cb(void *user, const char *section, const char *key, const char *value)
+{
+    struct load_ctx *ctx = user;
+    if (strcmp(section, "profile") == 0) {
+        if (strcmp(key, "inherit") == 0) {
+            /* Inheritance loads the base first, so it must come first. */
+            if (ctx->any_key) {
+                snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: must come before other keys");
+                return 0;
+            }
+            if (ctx->depth >= INHERIT_DEPTH_MAX) {
+                snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: nested too deeply");
+                return 0;
+            }
+            char path[512];
+            if (resolve_path(value, ctx->dir, path, sizeof(path)) < 0) {
+                snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: name too long");
+                return 0;
+            }
+            char name[PROFILE_STR];
+            str_copy(name, sizeof(name), ctx->p->name);
+            if (load_file(ctx->p, path, ctx->dir, ctx->depth + 1, ctx->err, sizeof(ctx->err)) < 0)
+                return 0;
+            str_copy(ctx->p->name, sizeof(ctx->p->name), name);
+            ctx->any_key = true;
+            return 1;
+        }
+        if (strcmp(key, "description") == 0) {
+            ctx->any_key = true;
+            return 1;
+        }
+        snprintf(ctx->err, sizeof(ctx->err), "[profile] %s: unknown key", key);
+        return 0;
+    }
+    ctx->any_key = true;
+    if (profile_set(ctx->p, section, key, value, ctx->err, sizeof(ctx->err)) < 0)
+        return 0;
+    return 1;
+}
+
+static int load_file(struct profile *p, const char *path, const char *dir, int depth, char *err,
+                     size_t errlen)
+{
+    struct load_ctx ctx = {.p = p, .dir = dir, .depth = depth};
+    int rc = ini_parse(path, ini_cb, &ctx);
+    if (rc == -1) {
+        snprintf(err, errlen, "%s: cannot open profile", path);
+        return -1;
+    }
+    if (rc == -2) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (rc > 0) {
+        /* An inherited file's error already names its own file. */
+        if (ctx.err[0] && strchr(ctx.err, ':') && strncmp(ctx.err, "[", 1) != 0)
+            snprintf(err, errlen, "%s", ctx.err);
+        else
+            snprintf(err, errlen, "%s:%d: %s", path, rc, ctx.err[0] ? ctx.err : "syntax error");
+        return -1;
+    }
+    return 0;
+}
+
+int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
+                 size_t errlen)
+{
+    profile_defaults(p);
+    char path[512];
+    if (resolve_path(name_or_path, dir, path, sizeof(path)) < 0) {
+        snprintf(err, errlen, "profile name too long");
+        return -1;
+    }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    str_copy(p->name, sizeof(p->name), base);
+    char *dot = strrchr(p->name, '.');
+    if (dot && strcmp(dot, ".ini") == 0)
+        *dot = '\0';
+    str_copy(p->path, sizeof(p->path), path);
+    if (load_file(p, path, dir, 0, err, errlen) < 0)
+        return -1;
+    char why[256];
+    if (check_profile(p, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "%.300s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* Profiles: what one firmware build on one board answers.  Loaded from
+ * profiles/<name>.ini with inih; every key has a row in profile.c's table,
+ * so a new service adds keys by adding rows. */
+#ifndef SIM800EMU_PROFILE_H
+#define SIM800EMU_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Firmware features; a command row that needs a missing one is unknown. */
+enum {
+    PROFILE_FEAT_SSL = 1u << 0,       /* AT+CIPSSL, HTTPSSL, FTPSSL, EMAILSSL, SSLOPT, SSLSETCERT */
+    PROFILE_FEAT_SSL_ROOTS = 1u << 1, /* AT+SSLSETROOT, SSLDEROOT, SSLDECLI (later builds) */
+    PROFILE_FEAT_FS = 1u << 2,        /* AT+FS* flash file system */
+};
+
+#define PROFILE_STR 64
+
+struct profile {
+    char name[PROFILE_STR];
+    char path[512];
+    /* [modem] identity */
+    char ati[PROFILE_STR];
+    char manufacturer[PROFILE_STR];
+    char model[PROFILE_STR];
+    char revision[PROFILE_STR];
+    char imei[16];
+    char imsi[16];
+    char iccid[21];
+    unsigned features;
+    /* [sim] */
+    bool sim_present;
+    char sim_pin[9]; /* empty: no PIN asked */
+    /* [network] */
+    int rssi;
+    int ber;
+    int reg_stat;    /* +CREG/+CGREG <stat> once camped */
+    char operator_long[PROFILE_STR];
+    char operator_short[PROFILE_STR];
+    char operator_numeric[8];
+    char lac[5];
+    char ci[5];
+    char local_ip[16]; /* the address the bearer is given */
+    int tz_quarters;   /* network time zone sent with AT+CLTS=1, quarter hours */
+    /* [battery] */
+    int bat_status;
+    int bat_percent;
+    int bat_mv;
+    /* [boot] */
+    long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
+    int rdy_ms;
+    int cpin_ms;
+    int call_ready_ms;
+    int sms_ready_ms;
+    int reset_ms;
+};
+
+/* Loads a profile by name (looked up as <dir>/<name>.ini) or by a path that
+ * contains '/' or ends in ".ini".  On failure returns -1 and writes
+ * "file:line: [section] key: reason" into err. */
+int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
+                 size_t errlen);
+
+/* Sets one key ("section.key=value" split by the caller) as a --set
+ * override; -1 and a message on error. */
+int profile_set(struct profile *p, const char *section, const char *key, const char *value,
+                char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,22 @@
+/* One handler for the many commands that are just a stored number: test
+ * answers a fixed list, read prints "<+NAME>: <n>", write checks a range
+ * (after oFono's V.250 template).  A row points its ctx at a setting_desc. */
+#ifndef SIM800EMU_SETTING_H
+#define SIM800EMU_SETTING_H
+
+#include <stddef.h>
+
+#include "at_engine.h"
+
+struct setting_desc {
+    const char *name;   /* "+CMEE": the read answer is "+CMEE: <n>" */
+    const char *test;   /* the test answer, e.g. "+CMEE: (0-2)"; NULL: just OK */
+    size_t offset;      /* of the int in struct v250_settings */
+    int min, max;
+    int if_empty;       /* value for "AT+X=" with nothing after it */
+};
+
+/* at_cmd handler for a row whose ctx is a struct setting_desc. */
+int setting_cmd(struct modem *m, struct at_req *r);
+
+#endif

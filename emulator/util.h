@@ -1,0 +1,45 @@
+/* Small helpers shared by every module: allocation that aborts on failure,
+ * a growable byte buffer and the monotonic clock. */
+#ifndef SIM800EMU_UTIL_H
+#define SIM800EMU_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is not an outside input we can answer: abort in one place. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* A growable byte buffer with a read offset, binary-safe. */
+struct bytebuf {
+    uint8_t *data;
+    size_t len; /* bytes stored, from data[0] */
+    size_t off; /* bytes already consumed from the front */
+    size_t cap;
+};
+
+void bytebuf_append(struct bytebuf *b, const void *p, size_t n);
+void bytebuf_append_str(struct bytebuf *b, const char *s);
+/* Bytes not yet consumed. */
+static inline size_t bytebuf_pending(const struct bytebuf *b) { return b->len - b->off; }
+static inline const uint8_t *bytebuf_head(const struct bytebuf *b) { return b->data + b->off; }
+void bytebuf_consume(struct bytebuf *b, size_t n);
+void bytebuf_clear(struct bytebuf *b);
+void bytebuf_free(struct bytebuf *b);
+
+/* Case-insensitive ASCII comparison, independent of the locale. */
+bool ascii_ieq(const char *a, const char *b);
+char ascii_upper(char c);
+
+/* Bounded copy that always terminates; returns false when src was truncated. */
+bool str_copy(char *dst, size_t cap, const char *src);
+
+/* Monotonic time in seconds, for trace timestamps. */
+double monotonic_seconds(void);
+
+#endif
