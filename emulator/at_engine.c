@@ -321,6 +321,16 @@ void at_urc_data(struct modem *m, const char *text, const void *data, size_t len
     at_writer_urc(&engine_of(m)->writer, text, strlen(text), data, len);
 }
 
+void at_urc_raw(struct modem *m, const void *p, size_t n)
+{
+    at_writer_urc_raw(&engine_of(m)->writer, p, n);
+}
+
+void at_final_early(struct modem *m, int result)
+{
+    at_writer_final(&engine_of(m)->writer, result, NULL);
+}
+
 int at_final_text(struct modem *m, const char *text)
 {
     str_copy(engine_of(m)->final_text, sizeof(engine_of(m)->final_text), text);

@@ -139,6 +139,10 @@ void at_info_len(struct modem *m, const char *text, size_t len);
 void at_raw(struct modem *m, const void *p, size_t n);
 void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);
+void at_urc_raw(struct modem *m, const void *p, size_t n);
+/* Sends the line's final result now, before the handler's information text
+ * (AT+CIPSTATUS prints OK first); the handler then returns AT_SILENT. */
+void at_final_early(struct modem *m, int result);
 /* Sets the text for an AT_TEXT verdict; returns AT_TEXT. */
 int at_final_text(struct modem *m, const char *text);
 /* Ends an AT_PENDING command with its verdict and resumes the line. */

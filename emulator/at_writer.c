@@ -123,6 +123,14 @@ void at_writer_urc(struct at_writer *w, const char *text, size_t len, const void
     bytebuf_free(&b);
 }
 
+void at_writer_urc_raw(struct at_writer *w, const void *p, size_t n)
+{
+    if (w->hold)
+        bytebuf_append(&w->held, p, n);
+    else
+        emit(w, p, n);
+}
+
 void at_writer_set_hold(struct at_writer *w, bool hold)
 {
     w->hold = hold;

@@ -61,6 +61,10 @@ void at_writer_final(struct at_writer *w, int result, const char *text);
 void at_writer_urc(struct at_writer *w, const char *text, size_t len, const void *data,
                    size_t dlen);
 
+/* Raw bytes with URC timing: queued while the hold is on (pushed TCP data
+ * in single-connection mode has no framing at all). */
+void at_writer_urc_raw(struct at_writer *w, const void *p, size_t n);
+
 /* Opens or closes the hold; closing sends the queued URCs in order. */
 void at_writer_set_hold(struct at_writer *w, bool hold);
 

@@ -90,6 +90,9 @@ static void power_cycle_state(struct modem *m)
     m->v250 = m->stored;
     m->autobaud_locked = false;
     general_init(m);
+    tcpip_reset(m);
+    ssl_free(m);
+    ssl_init(m);
     bytebuf_clear(&m->engine.input);
 }
 
@@ -163,6 +166,7 @@ void boot_power_off(struct modem *m)
 {
     ev_timer_stop(m->loop, &m->boot_timer);
     at_engine_reset(&m->engine);
+    tcpip_reset(m);
     m->power = MODEM_OFF;
     trace_note(m->id, "modem", "powered down");
 }

@@ -10,7 +10,7 @@
 #include "modem.h"
 #include "setting.h"
 
-#define V250_FIELD(f) offsetof(struct v250_settings, f)
+#define V250_FIELD(f) offsetof(struct modem, v250.f)
 
 void general_init(struct modem *m)
 {

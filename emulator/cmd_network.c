@@ -10,7 +10,7 @@
 #include "modem.h"
 #include "setting.h"
 
-#define V250_FIELD(f) offsetof(struct v250_settings, f)
+#define V250_FIELD(f) offsetof(struct modem, v250.f)
 
 /* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
 static int reg_stat(const struct modem *m)
@@ -57,9 +57,11 @@ void general_set_registered(struct modem *m, bool registered)
         return;
     g->registered = registered;
     g->attached = registered;
-    if (!registered)
+    if (!registered) {
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
+        tcpip_pdp_deact(m);
+    }
     char buf[48];
     if (m->v250.creg_n > 0) {
         format_reg(m, buf, sizeof(buf), m->v250.creg_n, false);
@@ -103,7 +105,7 @@ struct reg_desc {
 static int cmd_reg(struct modem *m, struct at_req *r)
 {
     const struct reg_desc *d = r->ctx;
-    int *n = (int *)(void *)((char *)&m->v250 + d->offset);
+    int *n = (int *)(void *)((char *)m + d->offset);
     long v;
     switch (r->form) {
     case AT_FORM_TEST:
@@ -198,9 +200,11 @@ static int cmd_cgatt(struct modem *m, struct at_req *r)
     if (v == 1 && !g->registered)
         return AT_CME(100); /* seen right after boot (core.md 3.2) */
     g->attached = v == 1;
-    if (!g->attached)
+    if (!g->attached) {
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
+        tcpip_pdp_deact(m); /* detach drops the context: +PDP: DEACT (tcpip.md 2) */
+    }
     return AT_OK;
 }
 

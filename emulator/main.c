@@ -10,7 +10,9 @@
 
 #include "config.h"
 #include "modem.h"
+#include "net.h"
 #include "profile.h"
+#include "tls.h"
 #include "trace.h"
 #include "util.h"
 
@@ -25,6 +27,7 @@ struct options {
     long modems;
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
+    struct net_config net;
 };
 
 static void usage(FILE *f)
@@ -39,6 +42,13 @@ static void usage(FILE *f)
           "  -l, --link PATH             symlink to each PTY; %d = modem index\n"
           "  -t, --trace FILE            trace every byte both ways (- = stderr)\n"
           "  -s, --set SECTION.KEY=VALUE override a profile key (repeatable)\n"
+          "  -m, --map HOST[:PORT]=ADDR:PORT\n"
+          "                              send connections for HOST (a name or an address,\n"
+          "                              optionally only on PORT) to ADDR:PORT (repeatable)\n"
+          "      --only-mapped           refuse every destination --map does not name\n"
+          "      --ca-file FILE          the module's trusted roots (PEM); default: none\n"
+          "      --keylog FILE           write TLS secrets in NSS key log format\n"
+          "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
           "  -V, --version               print the version\n"
           "  -h, --help                  this text\n",
           f);
@@ -53,6 +63,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"link", required_argument, NULL, 'l'},
         {"trace", required_argument, NULL, 't'},
         {"set", required_argument, NULL, 's'},
+        {"map", required_argument, NULL, 'm'},
+        {"only-mapped", no_argument, NULL, 'O'},
+        {"ca-file", required_argument, NULL, 'C'},
+        {"keylog", required_argument, NULL, 'K'},
+        {"dns", required_argument, NULL, 'N'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -64,7 +79,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         o->profiles_dir = SIM800EMU_PROFILES_DIR;
     o->modems = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "p:n:l:t:s:Vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:n:l:t:s:m:Vh", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'p':
@@ -94,6 +109,33 @@ static int parse_options(int argc, char **argv, struct options *o)
             }
             o->overrides[o->noverrides++] = optarg;
             break;
+        case 'm': {
+            char err[400];
+            if (o->net.nmap >= NET_MAP_MAX) {
+                fprintf(stderr, "sim800emu: at most %d --map options\n", NET_MAP_MAX);
+                return -1;
+            }
+            if (net_parse_map(optarg, &o->net.map[o->net.nmap], err, sizeof(err)) < 0) {
+                fprintf(stderr, "sim800emu: --map %s\n", err);
+                return -1;
+            }
+            o->net.nmap++;
+            break;
+        }
+        case 'O':
+            o->net.only_mapped = true;
+            break;
+        case 'C':
+        case 'K':
+        case 'N': {
+            char *dst = c == 'C' ? o->net.ca_file : c == 'K' ? o->net.keylog_file : o->net.dns_server;
+            size_t cap = c == 'N' ? sizeof(o->net.dns_server) : sizeof(o->net.ca_file);
+            if (!str_copy(dst, cap, optarg)) {
+                fprintf(stderr, "sim800emu: option argument too long: %s\n", optarg);
+                return -1;
+            }
+            break;
+        }
         case 'V':
             printf("sim800emu %s\n", SIM800EMU_VERSION);
             exit(0);
@@ -170,6 +212,18 @@ int sim800emu_main(int argc, char **argv)
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             return 2;
+    if (profile_validate(&profile, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        return 2;
+    }
+    if (opt.net.ca_file[0]) {
+        FILE *f = fopen(opt.net.ca_file, "r");
+        if (!f) {
+            fprintf(stderr, "sim800emu: --ca-file %s: %s\n", opt.net.ca_file, strerror(errno));
+            return 2;
+        }
+        fclose(f);
+    }
     if (opt.trace && trace_open(opt.trace) < 0) {
         fprintf(stderr, "sim800emu: cannot open trace file %s: %s\n", opt.trace, strerror(errno));
         return 2;
@@ -178,6 +232,21 @@ int sim800emu_main(int argc, char **argv)
     /* A client vanishing mid-write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     struct ev_loop *loop = EV_DEFAULT;
+    if (net_init(loop, &opt.net, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        return 2;
+    }
+    /* Build the profile's TLS context now, so a bad cipher list or CA file
+     * stops us here rather than at the first connection. */
+    {
+        struct tls_policy pol = {.min_version = profile.tls_min, .max_version = profile.tls_max,
+                                 .send_sni = profile.tls_sni};
+        str_copy(pol.ciphers, sizeof(pol.ciphers), profile.tls_ciphers);
+        if (!tls_ctx_for(&pol, err, sizeof(err))) {
+            fprintf(stderr, "sim800emu: %s: %s\n", profile.path, err);
+            return 2;
+        }
+    }
     struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
     int status = 0;
     for (long i = 0; i < opt.modems; i++) {
@@ -207,6 +276,8 @@ out:
     for (long i = 0; i < opt.modems; i++)
         modem_destroy(modems[i]);
     free(modems);
+    net_shutdown();
+    tls_shutdown();
     trace_close();
     ev_loop_destroy(loop);
     return status;

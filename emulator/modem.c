@@ -60,7 +60,12 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     at_engine_add_table(&m->engine, &cmd_general_table);
     at_engine_add_table(&m->engine, &cmd_ident_table);
     at_engine_add_table(&m->engine, &cmd_network_table);
+    at_engine_add_table(&m->engine, &cmd_tcpip_table);
+    at_engine_add_table(&m->engine, &cmd_tcpip_extra_table);
+    at_engine_add_table(&m->engine, &cmd_ssl_table);
     general_init(m);
+    tcpip_init(m);
+    ssl_init(m);
     return m;
 }
 
@@ -92,6 +97,10 @@ void modem_destroy(struct modem *m)
     if (!m)
         return;
     boot_stop(m);
+    tcpip_reset(m);
+    for (int i = 0; i < CIP_LINKS; i++)
+        bytebuf_free(&m->tcpip.links[i].rx);
+    ssl_free(m);
     at_engine_free(&m->engine);
     if (m->has_pty)
         pty_close(&m->pty);

@@ -11,6 +11,8 @@
 #include "general.h"
 #include "profile.h"
 #include "pty.h"
+#include "ssl.h"
+#include "tcpip.h"
 #include "v250.h"
 
 enum modem_power {
@@ -31,6 +33,8 @@ struct modem {
     struct v250_settings v250;   /* active settings */
     struct v250_settings stored; /* the AT&W user profile */
     struct general_state general;
+    struct tcpip_state tcpip;
+    struct ssl_state ssl;
     enum modem_power power;
     bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
     bool reset_ok_first;      /* autobaud reset: answer OK before going silent */

@@ -6,9 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls.h"
 #include "util.h"
 
-enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES };
+enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES, KEY_TLSVER };
 
 struct key_row {
     const char *section;
@@ -49,6 +50,15 @@ static const struct key_row key_rows[] = {
     INT("battery", "status", bat_status, 0, 2),
     INT("battery", "percent", bat_percent, 0, 100),
     INT("battery", "millivolts", bat_mv, 0, 10000),
+    {"tls", "min_version", KEY_TLSVER, offsetof(struct profile, tls_min), 0, 0, 0},
+    {"tls", "max_version", KEY_TLSVER, offsetof(struct profile, tls_max), 0, 0, 0},
+    STR("tls", "ciphers", tls_ciphers),
+    BOOL("tls", "sni", tls_sni),
+    BOOL("tls", "ignore_invalid_cert", tls_ignore_invalid),
+    INT("tcpip", "ciicr_ms", ciicr_ms, 0, 85000),
+    INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
+    INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
+    INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
     INT("boot", "ipr", ipr, 0, 460800),
     INT("boot", "rdy_ms", rdy_ms, 0, 600000),
     INT("boot", "cpin_ms", cpin_ms, 0, 600000),
@@ -95,6 +105,17 @@ static void profile_defaults(struct profile *p)
     p->bat_status = 0;
     p->bat_percent = 82;
     p->bat_mv = 4049;
+    /* The classic stack: TLS 1.0 only, RSA key exchange (ssl.md 4); OpenSSL 3
+     * needs security level 0 for TLS 1.0 and SHA-1. */
+    p->tls_min = TLS1_VERSION;
+    p->tls_max = TLS1_VERSION;
+    strcpy(p->tls_ciphers, "AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0");
+    p->tls_sni = true;
+    p->tls_ignore_invalid = false;
+    p->ciicr_ms = 200;
+    p->rx_buffer = 8192;
+    p->escape_guard_ms = 1000;
+    p->connect_timeout_s = 75;
     p->ipr = 115200;
     p->rdy_ms = 300;
     p->cpin_ms = 500;
@@ -195,6 +216,15 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
         return 0;
     case KEY_FEATURES:
         return parse_features(value, (unsigned *)(void *)field, err, errlen);
+    case KEY_TLSVER: {
+        int v = tls_parse_version(value);
+        if (v < 0) {
+            snprintf(err, errlen, "must be tls1, tls1.1, tls1.2 or tls1.3");
+            return -1;
+        }
+        *(int *)(void *)field = v;
+        return 0;
+    }
     }
     return -1;
 }
@@ -208,6 +238,7 @@ static int check_profile(const struct profile *p, char *err, size_t errlen)
         snprintf(err, errlen, "[boot] ipr: %ld is not a SIM800 rate", p->ipr);
         return -1;
     }
+
     return 0;
 }
 
@@ -338,6 +369,16 @@ int profile_load(struct profile *p, const char *name_or_path, const char *dir, c
     char why[256];
     if (check_profile(p, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%.300s: %s", path, why);
+        return -1;
+    }
+    return 0;
+}
+
+int profile_validate(const struct profile *p, char *err, size_t errlen)
+{
+    /* Checked once everything is loaded, so keys may come in any order. */
+    if (p->tls_min > p->tls_max) {
+        snprintf(err, errlen, "%.300s: [tls] min_version is above max_version", p->path);
         return -1;
     }
     return 0;

@@ -46,6 +46,17 @@ struct profile {
     int bat_status;
     int bat_percent;
     int bat_mv;
+    /* [tls] the module's SSL stack */
+    int tls_min;           /* TLS1_VERSION ... (OpenSSL constants) */
+    int tls_max;
+    char tls_ciphers[256];
+    bool tls_sni;          /* send the server_name extension */
+    bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
+    /* [tcpip] */
+    int ciicr_ms;          /* how long AT+CIICR takes to activate the context */
+    int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
+    int escape_guard_ms;   /* silence around "+++" in transparent mode */
+    int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
     /* [boot] */
     long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;
@@ -65,5 +76,8 @@ int profile_load(struct profile *p, const char *name_or_path, const char *dir, c
  * override; -1 and a message on error. */
 int profile_set(struct profile *p, const char *section, const char *key, const char *value,
                 char *err, size_t errlen);
+
+/* Checks what single keys cannot (after loading and --set overrides). */
+int profile_validate(const struct profile *p, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,7 @@
 int setting_cmd(struct modem *m, struct at_req *r)
 {
     const struct setting_desc *d = r->ctx;
-    int *value = (int *)(void *)((char *)&m->v250 + d->offset);
+    int *value = (int *)(void *)((char *)m + d->offset);
     long v;
     switch (r->form) {
     case AT_FORM_TEST:

@@ -11,7 +11,7 @@
 struct setting_desc {
     const char *name;   /* "+CMEE": the read answer is "+CMEE: <n>" */
     const char *test;   /* the test answer, e.g. "+CMEE: (0-2)"; NULL: just OK */
-    size_t offset;      /* of the int in struct v250_settings */
+    size_t offset;      /* of the int in struct modem: offsetof(struct modem, v250.cmee) */
     int min, max;
     int if_empty;       /* value for "AT+X=" with nothing after it */
 };

@@ -1,0 +1,591 @@
+/* TCP/UDP connections, plain or TLS, non-blocking on libev.  TLS handling
+ * follows Redis's tls.c: the handshake runs from the I/O events, WANT_READ
+ * and WANT_WRITE re-arm the watcher, and decrypted bytes already inside
+ * OpenSSL (SSL_pending) are served by a kick, since they never wake the
+ * poller. */
+#include "conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "trace.h"
+#include "util.h"
+
+struct conn {
+    enum conn_state state;
+    enum conn_kind kind;
+    enum net_err err;
+    char detail[160];
+    int fd;
+    SSL *ssl;
+    bool tls_alert;      /* a fatal alert went either way */
+    bool want_tls;
+    bool verify;
+    X509 *extra_anchor;
+    const struct tls_policy *policy;
+    char host[256];
+    int port;
+    int local_port;
+    char peer[64];
+    int trace_id;
+    const struct conn_handlers *h;
+    void *ud;
+    struct net_query *query;
+    ev_io io;
+    ev_timer timeout;
+    ev_timer kick;       /* serves SSL_pending bytes and deferred events */
+    bool kick_readable;
+    bool kick_sent;
+    bool paused;
+    bool ssl_read_wants_write;
+    struct bytebuf out;
+    bool freed;          /* conn_free() ran: only the memory is left */
+    struct conn *graveyard_next;
+    double timeout_s;
+};
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void start_handshake(struct conn *c);
+
+static struct ev_loop *L(void) { return net_loop(); }
+
+static void release(struct conn *c)
+{
+    ev_io_stop(L(), &c->io);
+    ev_timer_stop(L(), &c->timeout);
+    ev_timer_stop(L(), &c->kick);
+    net_cancel(c->query);
+    c->query = NULL;
+    if (c->ssl)
+        SSL_free(c->ssl);
+    c->ssl = NULL;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    if (c->extra_anchor)
+        X509_free(c->extra_anchor);
+    c->extra_anchor = NULL;
+    bytebuf_free(&c->out);
+}
+
+/* Freed conns wait here until the loop is about to block again, so a
+ * handler may conn_free() its conn while conn.c code up the stack still
+ * looks at it (c->freed). */
+static struct conn *graveyard;
+static ev_prepare graveyard_watcher;
+static bool graveyard_ready;
+
+static void graveyard_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    while (graveyard) {
+        struct conn *c = graveyard;
+        graveyard = c->graveyard_next;
+        free(c);
+    }
+    ev_prepare_stop(loop, w);
+}
+
+static void bury(struct conn *c)
+{
+    if (!graveyard_ready) {
+        ev_prepare_init(&graveyard_watcher, graveyard_cb);
+        graveyard_ready = true;
+    }
+    c->graveyard_next = graveyard;
+    graveyard = c;
+    ev_prepare_start(L(), &graveyard_watcher);
+}
+
+static void update_events(struct conn *c)
+{
+    if (c->fd < 0)
+        return;
+    int ev = 0;
+    switch (c->state) {
+    case CONN_CONNECTING:
+        ev = EV_WRITE;
+        break;
+    case CONN_HANDSHAKING:
+        ev = c->io.events ? c->io.events : EV_READ;
+        break;
+    case CONN_CONNECTED:
+        if (!c->paused)
+            ev |= EV_READ;
+        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write)
+            ev |= EV_WRITE;
+        break;
+    default:
+        ev = 0;
+        break;
+    }
+    if (ev == (c->io.events & (EV_READ | EV_WRITE)) && ev_is_active(&c->io))
+        return;
+    ev_io_stop(L(), &c->io);
+    if (ev) {
+        ev_io_set(&c->io, c->fd, ev);
+        ev_io_start(L(), &c->io);
+    }
+}
+
+static void set_detail(struct conn *c, const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+    if (e)
+        snprintf(c->detail, sizeof(c->detail), "%s: %s", what, ERR_reason_error_string(e));
+    else if (errno)
+        snprintf(c->detail, sizeof(c->detail), "%s: %s", what, strerror(errno));
+    else
+        snprintf(c->detail, sizeof(c->detail), "%s", what);
+    ERR_clear_error();
+}
+
+static void fail(struct conn *c, enum net_err err)
+{
+    if (c->state == CONN_FAILED)
+        return;
+    c->state = CONN_FAILED;
+    c->err = err;
+    trace_note(c->trace_id, "net", "%s:%d failed: %s (%s)", c->host, c->port, net_err_name(err),
+               c->detail);
+    ev_io_stop(L(), &c->io);
+    ev_timer_stop(L(), &c->timeout);
+    ev_timer_stop(L(), &c->kick);
+    c->h->failed(c, c->ud, err);
+}
+
+static void established(struct conn *c)
+{
+    c->state = CONN_CONNECTED;
+    ev_timer_stop(L(), &c->timeout);
+    trace_note(c->trace_id, "net", "%s:%d connected%s%s", c->host, c->port,
+               c->ssl ? " with " : "", c->ssl ? SSL_get_version(c->ssl) : "");
+    update_events(c);
+    c->h->connected(c, c->ud);
+    if (!c->freed && c->state == CONN_CONNECTED && c->ssl && SSL_pending(c->ssl) > 0 &&
+        !c->paused) {
+        c->kick_readable = true;
+        ev_timer_start(L(), &c->kick);
+    }
+}
+
+/* --- TLS --- */
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_ALERT))
+        return;
+    struct conn *c = SSL_get_app_data(ssl);
+    /* ret: alert level in the high byte.  A close_notify is a warning. */
+    if (c && (ret >> 8) == SSL3_AL_FATAL) {
+        c->tls_alert = true;
+        snprintf(c->detail, sizeof(c->detail), "TLS alert %s %s", (where & SSL_CB_READ) ? "received" : "sent",
+                 SSL_alert_desc_string_long(ret));
+    }
+}
+
+static void drive_handshake(struct conn *c)
+{
+    ERR_clear_error();
+    errno = 0;
+    int rc = SSL_do_handshake(c->ssl);
+    if (rc == 1) {
+        established(c);
+        return;
+    }
+    int e = SSL_get_error(c->ssl, rc);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        ev_io_stop(L(), &c->io);
+        ev_io_set(&c->io, c->fd, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+        ev_io_start(L(), &c->io);
+        return;
+    }
+    bool had_alert = c->tls_alert;
+    if (!had_alert)
+        set_detail(c, "TLS handshake failed");
+    /* An alert (a version the server refuses, a certificate we reject) is
+     * 606 for HTTP; a handshake that just died is 605 (http.md 2). */
+    fail(c, had_alert ? NET_ETLS_ALERT : NET_ETLS_HANDSHAKE);
+}
+
+static void start_handshake(struct conn *c)
+{
+    struct tls_conn_opts o = {.host = c->host, .verify = c->verify, .extra_anchor = c->extra_anchor};
+    char err[200];
+    SSL_CTX *ctx = tls_ctx_for(c->policy, err, sizeof(err));
+    if (ctx)
+        c->ssl = tls_new_ssl(ctx, c->policy, &o);
+    if (!ctx || !c->ssl) {
+        snprintf(c->detail, sizeof(c->detail), "%.150s", ctx ? "SSL_new failed" : err);
+        fail(c, NET_ETLS_HANDSHAKE);
+        return;
+    }
+    SSL_set_app_data(c->ssl, c);
+    SSL_set_info_callback(c->ssl, info_cb);
+    SSL_set_fd(c->ssl, c->fd);
+    c->state = CONN_HANDSHAKING;
+    c->tls_alert = false;
+    if (!ev_is_active(&c->timeout)) {
+        ev_timer_set(&c->timeout, c->timeout_s, 0.);
+        ev_timer_start(L(), &c->timeout);
+    }
+    drive_handshake(c);
+}
+
+/* --- connect --- */
+
+static void connect_done(struct conn *c)
+{
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+    if (soerr) {
+        errno = soerr;
+        set_detail(c, "connect");
+        fail(c, soerr == ETIMEDOUT ? NET_ETIMEOUT : NET_EREFUSED);
+        return;
+    }
+    if (c->want_tls)
+        start_handshake(c);
+    else
+        established(c);
+}
+
+static void resolved_cb(void *ud, enum net_err err, const struct net_addr *addrs, int count)
+{
+    struct conn *c = ud;
+    c->query = NULL;
+    if (err != NET_OK || count == 0) {
+        snprintf(c->detail, sizeof(c->detail), "cannot resolve %.120s", c->host);
+        fail(c, err != NET_OK ? err : NET_EDNS);
+        return;
+    }
+    const struct net_addr *a = &addrs[0];
+    str_copy(c->peer, sizeof(c->peer), a->text);
+    int type = c->kind == CONN_UDP ? SOCK_DGRAM : SOCK_STREAM;
+    c->fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        set_detail(c, "socket");
+        fail(c, NET_EIO);
+        return;
+    }
+    if (c->kind == CONN_TCP) {
+        int one = 1;
+        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (c->local_port > 0) {
+        int one = 1;
+        setsockopt(c->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        struct sockaddr_storage local;
+        memset(&local, 0, sizeof(local));
+        local.ss_family = a->sa.ss_family;
+        if (local.ss_family == AF_INET)
+            ((struct sockaddr_in *)&local)->sin_port = htons((uint16_t)c->local_port);
+        else
+            ((struct sockaddr_in6 *)&local)->sin6_port = htons((uint16_t)c->local_port);
+        if (bind(c->fd, (struct sockaddr *)&local, a->len) < 0) {
+            set_detail(c, "bind local port");
+            fail(c, NET_EIO);
+            return;
+        }
+    }
+    ev_io_init(&c->io, io_cb, c->fd, EV_WRITE);
+    c->io.data = c;
+    if (connect(c->fd, (const struct sockaddr *)&a->sa, a->len) == 0) {
+        connect_done(c);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        set_detail(c, "connect");
+        fail(c, NET_EREFUSED);
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    update_events(c);
+}
+
+static void timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct conn *c = t->data;
+    snprintf(c->detail, sizeof(c->detail), "no answer within %.0f s", c->timeout_s);
+    fail(c, NET_ETIMEOUT);
+}
+
+/* --- data --- */
+
+static void flush_out(struct conn *c)
+{
+    while (bytebuf_pending(&c->out) > 0) {
+        const uint8_t *p = bytebuf_head(&c->out);
+        size_t n = bytebuf_pending(&c->out);
+        ssize_t w;
+        if (c->ssl) {
+            ERR_clear_error();
+            int chunk = n > 65536 ? 65536 : (int)n;
+            int rc = SSL_write(c->ssl, p, chunk);
+            if (rc <= 0) {
+                int e = SSL_get_error(c->ssl, rc);
+                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+                    return;
+                set_detail(c, "TLS write");
+                fail(c, c->tls_alert ? NET_ETLS_ALERT : NET_ERESET);
+                return;
+            }
+            w = rc;
+        } else {
+            w = send(c->fd, p, n, MSG_NOSIGNAL);
+            if (w < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                    return;
+                set_detail(c, "send");
+                fail(c, NET_ERESET);
+                return;
+            }
+        }
+        bytebuf_consume(&c->out, (size_t)w);
+    }
+    if (c->h->sent) {
+        update_events(c);
+        c->h->sent(c, c->ud);
+    }
+}
+
+ssize_t conn_read(struct conn *c, void *buf, size_t n)
+{
+    if (c->state == CONN_CLOSED || c->state == CONN_FAILED)
+        return -1;
+    if (c->state != CONN_CONNECTED || n == 0)
+        return 0;
+    if (c->ssl) {
+        ERR_clear_error();
+        errno = 0;
+        c->ssl_read_wants_write = false;
+        int rc = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
+        if (rc > 0)
+            return rc;
+        int e = SSL_get_error(c->ssl, rc);
+        if (e == SSL_ERROR_WANT_READ)
+            return 0;
+        if (e == SSL_ERROR_WANT_WRITE) {
+            c->ssl_read_wants_write = true;
+            update_events(c);
+            return 0;
+        }
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
+            /* close_notify, or a peer that just closed: both orderly. */
+            c->err = NET_ECLOSED;
+        } else if (e == SSL_ERROR_SYSCALL && errno == ECONNRESET) {
+            c->err = NET_ERESET;
+        } else {
+            set_detail(c, "TLS read");
+            c->err = c->tls_alert || e == SSL_ERROR_SSL ? NET_ETLS_ALERT : NET_EIO;
+        }
+    } else {
+        ssize_t r = recv(c->fd, buf, n, 0);
+        if (r > 0)
+            return r;
+        if (r < 0 && (errno == EAGAIN || errno == EINTR))
+            return 0;
+        if (r == 0 && c->kind == CONN_UDP)
+            return 0; /* an empty datagram */
+        c->err = r == 0 ? NET_ECLOSED : errno == ECONNRESET ? NET_ERESET : NET_EIO;
+        if (r < 0)
+            set_detail(c, "recv");
+    }
+    c->state = CONN_CLOSED;
+    trace_note(c->trace_id, "net", "%s:%d ended: %s", c->host, c->port, net_err_name(c->err));
+    ev_io_stop(L(), &c->io);
+    return -1;
+}
+
+void conn_write(struct conn *c, const void *p, size_t n)
+{
+    if (n == 0 || c->state == CONN_FAILED || c->state == CONN_CLOSED)
+        return;
+    if (c->kind == CONN_UDP && c->state == CONN_CONNECTED) {
+        /* A datagram per call; a full socket buffer drops it, as UDP may. */
+        if (send(c->fd, p, n, MSG_NOSIGNAL) < 0)
+            trace_note(c->trace_id, "net", "udp send: %s", strerror(errno));
+        c->kick_sent = true;
+        ev_timer_start(L(), &c->kick);
+        return;
+    }
+    bytebuf_append(&c->out, p, n);
+    update_events(c);
+}
+
+size_t conn_unsent(const struct conn *c) { return bytebuf_pending(&c->out); }
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    struct conn *c = w->data;
+    switch (c->state) {
+    case CONN_CONNECTING:
+        connect_done(c);
+        return;
+    case CONN_HANDSHAKING:
+        if (c->ssl)
+            drive_handshake(c);
+        else
+            start_handshake(c); /* conn_start_tls() asked for it */
+        return;
+    case CONN_CONNECTED:
+        break;
+    default:
+        ev_io_stop(L(), &c->io);
+        return;
+    }
+    if ((revents & EV_WRITE) && bytebuf_pending(&c->out) > 0)
+        flush_out(c);
+    if (c->freed || c->state != CONN_CONNECTED)
+        return;
+    if ((revents & (EV_READ | EV_WRITE)) && !c->paused &&
+        ((revents & EV_READ) || c->ssl_read_wants_write))
+        c->h->readable(c, c->ud);
+    if (c->freed)
+        return;
+    if (c->state == CONN_CONNECTED) {
+        if (c->ssl && !c->paused && SSL_pending(c->ssl) > 0) {
+            c->kick_readable = true;
+            ev_timer_start(L(), &c->kick);
+        }
+        update_events(c);
+    }
+}
+
+static void kick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct conn *c = t->data;
+    bool readable = c->kick_readable, sent = c->kick_sent;
+    c->kick_readable = c->kick_sent = false;
+    if (sent && c->h->sent)
+        c->h->sent(c, c->ud);
+    if (readable && !c->freed && c->state == CONN_CONNECTED && !c->paused)
+        c->h->readable(c, c->ud);
+    if (c->freed)
+        return;
+    if (c->state == CONN_CONNECTED && c->ssl && !c->paused && SSL_pending(c->ssl) > 0) {
+        c->kick_readable = true;
+        ev_timer_start(L(), &c->kick);
+    }
+}
+
+/* --- public --- */
+
+struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *h, void *ud)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->fd = -1;
+    c->kind = p->kind;
+    c->h = h;
+    c->ud = ud;
+    c->want_tls = p->tls && p->kind == CONN_TCP;
+    c->policy = p->policy;
+    c->verify = p->verify;
+    if (p->extra_anchor) {
+        X509_up_ref(p->extra_anchor);
+        c->extra_anchor = p->extra_anchor;
+    }
+    str_copy(c->host, sizeof(c->host), p->host);
+    c->port = p->port;
+    c->local_port = p->local_port;
+    c->trace_id = p->trace_id;
+    c->timeout_s = p->timeout_s > 0 ? p->timeout_s : 75.0;
+    c->state = CONN_RESOLVING;
+    ev_timer_init(&c->timeout, timeout_cb, c->timeout_s, 0.);
+    c->timeout.data = c;
+    ev_timer_init(&c->kick, kick_cb, 0., 0.);
+    c->kick.data = c;
+    ev_timer_start(L(), &c->timeout);
+    trace_note(c->trace_id, "net", "open %s %s:%d%s", p->kind == CONN_UDP ? "udp" : "tcp", c->host,
+               c->port, c->want_tls ? " tls" : "");
+    c->query = p->direct ? net_resolve_direct(c->host, c->port, resolved_cb, c)
+                         : net_resolve(c->host, c->port, resolved_cb, c);
+    return c;
+}
+
+void conn_start_tls(struct conn *c, const struct tls_policy *policy, bool verify,
+                    X509 *extra_anchor, const char *host)
+{
+    if (c->state != CONN_CONNECTED || c->ssl)
+        return;
+    c->policy = policy;
+    c->verify = verify;
+    if (extra_anchor) {
+        X509_up_ref(extra_anchor);
+        if (c->extra_anchor)
+            X509_free(c->extra_anchor);
+        c->extra_anchor = extra_anchor;
+    }
+    if (host)
+        str_copy(c->host, sizeof(c->host), host);
+    /* From the loop, so that no handler runs inside this call. */
+    ev_io_stop(L(), &c->io);
+    c->state = CONN_HANDSHAKING;
+    ev_timer_set(&c->timeout, c->timeout_s, 0.);
+    ev_timer_start(L(), &c->timeout);
+    ev_io_set(&c->io, c->fd, EV_WRITE);
+    ev_io_start(L(), &c->io);
+}
+
+void conn_pause_reading(struct conn *c, bool pause)
+{
+    if (c->paused == pause)
+        return;
+    c->paused = pause;
+    if (c->state != CONN_CONNECTED)
+        return;
+    update_events(c);
+    if (!pause && c->ssl && SSL_pending(c->ssl) > 0) {
+        c->kick_readable = true;
+        ev_timer_start(L(), &c->kick);
+    }
+}
+
+void conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int count)
+{
+    if (c->fd < 0 || c->kind != CONN_TCP)
+        return;
+    int v = on;
+    setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
+    if (on) {
+        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    }
+}
+
+void conn_free(struct conn *c, bool abortive)
+{
+    if (!c || c->freed)
+        return;
+    if (c->fd >= 0 && abortive && c->kind == CONN_TCP) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    } else if (c->ssl && c->state == CONN_CONNECTED) {
+        SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
+    }
+    release(c);
+    c->freed = true;
+    c->state = CONN_FAILED;
+    bury(c);
+}
+
+enum conn_state conn_state(const struct conn *c) { return c->state; }
+enum net_err conn_error(const struct conn *c) { return c->err; }
+bool conn_is_tls(const struct conn *c) { return c->ssl != NULL; }
+const char *conn_peer_address(const struct conn *c) { return c->peer; }
+const char *conn_error_detail(const struct conn *c) { return c->detail; }

@@ -1,0 +1,411 @@
+/* Host map, sandbox and asynchronous DNS (c-ares on libev). */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <ares.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+#include "util.h"
+
+#define DNS_SOCKETS_MAX 16
+#define RESOLVE_ADDRS_MAX 4
+
+struct dns_socket {
+    ares_socket_t fd;
+    ev_io io;
+    bool used;
+};
+
+static struct {
+    struct ev_loop *loop;
+    struct net_config cfg;
+    ares_channel channel;
+    bool ares_ready;
+    struct dns_socket sockets[DNS_SOCKETS_MAX];
+    ev_timer ares_timer;
+} net;
+
+struct net_query {
+    net_resolve_cb cb;
+    void *ud;
+    bool cancelled;
+    bool in_ares;       /* c-ares still owns a callback to us */
+    bool starting;      /* inside ares_getaddrinfo(): answers must wait */
+    ev_timer immediate; /* delivers answers known without DNS */
+    enum net_err err;
+    struct net_addr addrs[RESOLVE_ADDRS_MAX];
+    int count;
+    int port;
+};
+
+const char *net_err_name(enum net_err err)
+{
+    static const char *const names[] = {
+        [NET_OK] = "ok",
+        [NET_EDNS] = "dns",
+        [NET_EREFUSED] = "refused",
+        [NET_ETIMEOUT] = "timeout",
+        [NET_ERESET] = "reset",
+        [NET_ECLOSED] = "closed",
+        [NET_ETLS_HANDSHAKE] = "tls-handshake",
+        [NET_ETLS_ALERT] = "tls-alert",
+        [NET_EIO] = "io",
+    };
+    return (unsigned)err < ARRAY_SIZE(names) && names[err] ? names[err] : "?";
+}
+
+const struct net_config *net_config(void) { return &net.cfg; }
+struct ev_loop *net_loop(void) { return net.loop; }
+
+static bool parse_port(const char *s, int *port)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 1 || v > 65535)
+        return false;
+    *port = (int)v;
+    return true;
+}
+
+static bool is_ip_literal(const char *s)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+}
+
+int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof(*e));
+    const char *eq = strchr(spec, '=');
+    if (!eq) {
+        snprintf(err, errlen, "'%s': expected HOST[:PORT]=ADDR:PORT", spec);
+        return -1;
+    }
+    char left[300], right[100];
+    if ((size_t)(eq - spec) >= sizeof(left) || strlen(eq + 1) >= sizeof(right)) {
+        snprintf(err, errlen, "'%s': too long", spec);
+        return -1;
+    }
+    memcpy(left, spec, (size_t)(eq - spec));
+    left[eq - spec] = '\0';
+    strcpy(right, eq + 1);
+    /* The left side: host, host:port, [v6], [v6]:port. */
+    char *host = left, *port = NULL;
+    if (host[0] == '[') {
+        char *close = strchr(host, ']');
+        if (!close)
+            goto bad;
+        *close = '\0';
+        host++;
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1])
+            goto bad;
+    } else {
+        char *colon = strrchr(host, ':');
+        if (colon && strchr(host, ':') == colon) {
+            *colon = '\0';
+            port = colon + 1;
+        }
+    }
+    if (!host[0] || strlen(host) >= sizeof(e->host))
+        goto bad;
+    for (size_t i = 0; host[i]; i++)
+        e->host[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+    if (port && !parse_port(port, &e->port))
+        goto bad;
+    /* The right side: ADDR:PORT with ADDR an IP literal or localhost. */
+    char *addr = right, *to_port;
+    if (addr[0] == '[') {
+        char *close = strchr(addr, ']');
+        if (!close || close[1] != ':')
+            goto bad;
+        *close = '\0';
+        addr++;
+        to_port = close + 2;
+    } else {
+        char *colon = strrchr(addr, ':');
+        if (!colon)
+            goto bad;
+        *colon = '\0';
+        to_port = colon + 1;
+    }
+    if (strcmp(addr, "localhost") == 0)
+        addr = "127.0.0.1";
+    if (!is_ip_literal(addr) || !parse_port(to_port, &e->to_port))
+        goto bad;
+    str_copy(e->addr, sizeof(e->addr), addr);
+    return 0;
+bad:
+    snprintf(err, errlen, "'%s': expected HOST[:PORT]=ADDR:PORT (ADDR an IP address)", spec);
+    return -1;
+}
+
+/* --- c-ares on libev --- */
+
+static void ares_arm_timer(void)
+{
+    struct timeval tv, *t = ares_timeout(net.channel, NULL, &tv);
+    ev_timer_stop(net.loop, &net.ares_timer);
+    if (t) {
+        ev_timer_set(&net.ares_timer, (double)t->tv_sec + t->tv_usec / 1e6, 0.);
+        ev_timer_start(net.loop, &net.ares_timer);
+    }
+}
+
+static void ares_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    struct dns_socket *s = w->data;
+    ares_process_fd(net.channel, (revents & EV_READ) ? s->fd : ARES_SOCKET_BAD,
+                    (revents & EV_WRITE) ? s->fd : ARES_SOCKET_BAD);
+    ares_arm_timer();
+}
+
+static void ares_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)t;
+    (void)revents;
+    ares_process_fd(net.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    ares_arm_timer();
+}
+
+static void dns_sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+    (void)data;
+    struct dns_socket *slot = NULL, *free_slot = NULL;
+    for (int i = 0; i < DNS_SOCKETS_MAX; i++) {
+        if (net.sockets[i].used && net.sockets[i].fd == fd)
+            slot = &net.sockets[i];
+        else if (!net.sockets[i].used && !free_slot)
+            free_slot = &net.sockets[i];
+    }
+    if (!readable && !writable) {
+        if (slot) {
+            ev_io_stop(net.loop, &slot->io);
+            slot->used = false;
+        }
+        return;
+    }
+    if (!slot) {
+        if (!free_slot)
+            return; /* c-ares times the query out; never seen with our load */
+        slot = free_slot;
+        slot->used = true;
+        slot->fd = fd;
+        ev_init(&slot->io, ares_io_cb);
+        slot->io.data = slot;
+    }
+    ev_io_stop(net.loop, &slot->io);
+    ev_io_set(&slot->io, fd, (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+    ev_io_start(net.loop, &slot->io);
+}
+
+int net_init(struct ev_loop *loop, const struct net_config *cfg, char *err, size_t errlen)
+{
+    net.loop = loop;
+    net.cfg = *cfg;
+    ev_init(&net.ares_timer, ares_timer_cb);
+    if (ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS) {
+        snprintf(err, errlen, "c-ares could not start");
+        return -1;
+    }
+    struct ares_options opts;
+    memset(&opts, 0, sizeof(opts));
+    opts.sock_state_cb = dns_sock_state_cb;
+    opts.timeout = 2000;
+    opts.tries = 3;
+    int rc = ares_init_options(&net.channel, &opts,
+                               ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    if (rc != ARES_SUCCESS) {
+        snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
+        return -1;
+    }
+    net.ares_ready = true;
+    if (cfg->dns_server[0]) {
+        rc = ares_set_servers_ports_csv(net.channel, cfg->dns_server);
+        if (rc != ARES_SUCCESS) {
+            snprintf(err, errlen, "--dns %s: %s", cfg->dns_server, ares_strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void net_shutdown(void)
+{
+    if (net.ares_ready) {
+        ares_destroy(net.channel); /* cancels queries: their callbacks free them */
+        net.ares_ready = false;
+        ares_library_cleanup();
+    }
+    ev_timer_stop(net.loop, &net.ares_timer);
+    for (int i = 0; i < DNS_SOCKETS_MAX; i++)
+        if (net.sockets[i].used)
+            ev_io_stop(net.loop, &net.sockets[i].io);
+}
+
+/* --- resolution --- */
+
+static void query_finish(struct net_query *q)
+{
+    if (!q->cancelled)
+        q->cb(q->ud, q->err, q->addrs, q->count);
+    free(q);
+}
+
+static void immediate_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    query_finish(t->data);
+}
+
+static void finish_soon(struct net_query *q)
+{
+    ev_timer_init(&q->immediate, immediate_cb, 0., 0.);
+    q->immediate.data = q;
+    ev_timer_start(net.loop, &q->immediate);
+}
+
+static bool add_literal(struct net_query *q, const char *ip, int port)
+{
+    struct net_addr *a = &q->addrs[q->count];
+    memset(a, 0, sizeof(*a));
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&a->sa;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->sa;
+    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        a->len = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        a->len = sizeof(*s6);
+    } else {
+        return false;
+    }
+    str_copy(a->text, sizeof(a->text), ip);
+    q->count++;
+    return true;
+}
+
+static const struct net_map_entry *map_lookup(const char *host, int port)
+{
+    char lower[256];
+    size_t n = strlen(host);
+    if (n >= sizeof(lower))
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        lower[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+    const struct net_map_entry *any = NULL;
+    for (int i = 0; i < net.cfg.nmap; i++) {
+        const struct net_map_entry *e = &net.cfg.map[i];
+        if (strcmp(e->host, lower) != 0)
+            continue;
+        if (e->port == port)
+            return e; /* host:port beats host */
+        if (e->port == 0 && !any)
+            any = e;
+    }
+    return any;
+}
+
+static void ares_done_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
+{
+    (void)timeouts;
+    struct net_query *q = arg;
+    q->in_ares = false;
+    if (status == ARES_SUCCESS && res) {
+        for (struct ares_addrinfo_node *n = res->nodes; n && q->count < RESOLVE_ADDRS_MAX;
+             n = n->ai_next) {
+            char text[64];
+            const void *src = n->ai_family == AF_INET
+                                  ? (const void *)&((struct sockaddr_in *)n->ai_addr)->sin_addr
+                                  : (const void *)&((struct sockaddr_in6 *)n->ai_addr)->sin6_addr;
+            if (inet_ntop(n->ai_family, src, text, sizeof(text)))
+                add_literal(q, text, q->port);
+        }
+    }
+    if (res)
+        ares_freeaddrinfo(res);
+    q->err = q->count > 0 ? NET_OK : (status == ARES_ETIMEOUT ? NET_ETIMEOUT : NET_EDNS);
+    if (q->starting)
+        finish_soon(q); /* c-ares answered at once: keep the "never before return" promise */
+    else
+        query_finish(q);
+}
+
+struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud)
+{
+    struct net_query *q = xcalloc(1, sizeof(*q));
+    q->cb = cb;
+    q->ud = ud;
+    q->port = port;
+    const struct net_map_entry *e = map_lookup(host, port);
+    if (e) {
+        add_literal(q, e->addr, e->to_port);
+        trace_note(-1, "net", "map %s:%d -> %s:%d", host, port, e->addr, e->to_port);
+        finish_soon(q);
+        return q;
+    }
+    bool literal = is_ip_literal(host);
+    if (net.cfg.only_mapped) {
+        /* The sandbox: an unmapped name fails as DNS does, an unmapped
+         * address as a refused connect. */
+        q->err = literal ? NET_EREFUSED : NET_EDNS;
+        trace_note(-1, "net", "refused unmapped destination %s:%d", host, port);
+        finish_soon(q);
+        return q;
+    }
+    if (literal) {
+        add_literal(q, host, port);
+        finish_soon(q);
+        return q;
+    }
+    if (!net.ares_ready || strlen(host) > 255) {
+        q->err = NET_EDNS;
+        finish_soon(q);
+        return q;
+    }
+    struct ares_addrinfo_hints hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET; /* the module's stack is IPv4 */
+    hints.ai_socktype = SOCK_STREAM;
+    q->in_ares = true;
+    q->starting = true;
+    ares_getaddrinfo(net.channel, host, NULL, &hints, ares_done_cb, q);
+    q->starting = false;
+    ares_arm_timer();
+    return q;
+}
+
+struct net_query *net_resolve_direct(const char *addr, int port, net_resolve_cb cb, void *ud)
+{
+    struct net_query *q = xcalloc(1, sizeof(*q));
+    q->cb = cb;
+    q->ud = ud;
+    q->port = port;
+    if (!add_literal(q, addr, port))
+        q->err = NET_EDNS;
+    finish_soon(q);
+    return q;
+}
+
+void net_cancel(struct net_query *q)
+{
+    if (!q)
+        return;
+    if (q->in_ares) {
+        q->cancelled = true; /* c-ares calls back later; query_finish frees it */
+        return;
+    }
+    ev_timer_stop(net.loop, &q->immediate);
+    free(q);
+}

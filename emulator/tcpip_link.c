@@ -1,0 +1,330 @@
+/* The links of the TCP/IP stack: connecting, receiving (pushed to the host
+ * or kept for AT+CIPRXGET), sending, closing, and transparent mode
+ * (tcpip.md 2, 3). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+#include "modem.h"
+#include "ssl.h"
+#include "trace.h"
+
+static void link_connected(struct conn *c, void *ud);
+static void link_readable(struct conn *c, void *ud);
+static void link_sent(struct conn *c, void *ud);
+static void link_failed(struct conn *c, void *ud, enum net_err err);
+
+static const struct conn_handlers link_handlers = {
+    .connected = link_connected,
+    .readable = link_readable,
+    .sent = link_sent,
+    .failed = link_failed,
+};
+
+bool link_in_use(const struct cip_link *l)
+{
+    return l->state == LINK_CONNECTING || l->state == LINK_CONNECTED || l->state == LINK_CLOSING;
+}
+
+static bool is_ip_literal(const char *s)
+{
+    unsigned char buf[16];
+    return inet_pton(AF_INET, s, buf) == 1;
+}
+
+/* CIPSTATUS and RECV FROM show the address the host asked for when it gave
+ * one (so the seed's 116.228.221.51 stays), else the one resolved. */
+const char *link_shown_address(const struct cip_link *l)
+{
+    if (is_ip_literal(l->host) || !l->conn || !conn_peer_address(l->conn)[0])
+        return l->host;
+    return conn_peer_address(l->conn);
+}
+
+/* "<n>, " in multi mode, nothing in single mode (tcpip.md 0). */
+static void urc_linked(struct cip_link *l, const char *text)
+{
+    struct modem *m = l->modem;
+    if (m->tcpip.mux)
+        at_urc(m, "%d, %s", l->id, text);
+    else
+        at_urc(m, "%s", text);
+}
+
+static void drop_conn(struct cip_link *l, bool abortive)
+{
+    if (l->conn)
+        conn_free(l->conn, abortive);
+    l->conn = NULL;
+}
+
+int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, int port)
+{
+    struct tcpip_state *t = &m->tcpip;
+    drop_conn(l, true);
+    bytebuf_clear(&l->rx);
+    l->rx_announced = false;
+    l->tx_total = 0;
+    l->send_waiting = false;
+    l->udp = udp;
+    l->tls = t->ssl && !udp; /* CIPSSL at start time decides (seed 3.9) */
+    str_copy(l->host, sizeof(l->host), host);
+    l->port = port;
+    l->state = LINK_CONNECTING;
+    struct ssl_choice tls;
+    ssl_choice_for(m, &tls);
+    struct conn_params p = {
+        .kind = udp ? CONN_UDP : CONN_TCP,
+        .host = host,
+        .port = port,
+        .tls = l->tls,
+        .policy = &tls.policy,
+        .verify = tls.verify,
+        .extra_anchor = tls.anchor,
+        .timeout_s = m->profile->connect_timeout_s,
+        .local_port = udp ? t->clport_udp[l->id] : t->clport_tcp[l->id],
+        .trace_id = m->id,
+    };
+    l->conn = conn_open(&p, &link_handlers, l);
+    return 0;
+}
+
+static void link_connected(struct conn *c, void *ud)
+{
+    struct cip_link *l = ud;
+    struct modem *m = l->modem;
+    struct tcpip_state *t = &m->tcpip;
+    l->state = LINK_CONNECTED;
+    if (t->tka[0])
+        conn_set_keepalive(c, true, t->tka[1], t->tka[2], t->tka[3]);
+    if (t->mode && !t->mux) {
+        /* Transparent mode: CONNECT, then the port is a pipe (manual 19.3). */
+        at_urc(m, "CONNECT");
+        t->data_mode = true;
+        t->plus_count = 0;
+        t->last_input = ev_now(m->loop);
+        at_set_passthrough(m, link_passthrough, l);
+        return;
+    }
+    urc_linked(l, "CONNECT OK");
+}
+
+/* The link ended without the host asking: CLOSED, and in transparent mode
+ * back to command mode. */
+static void link_lost(struct cip_link *l)
+{
+    struct modem *m = l->modem;
+    struct tcpip_state *t = &m->tcpip;
+    l->state = LINK_CLOSED;
+    drop_conn(l, false);
+    if (l->send_waiting) {
+        l->send_waiting = false;
+        char text[32];
+        snprintf(text, sizeof(text), t->mux ? "%d, SEND FAIL" : "SEND FAIL", l->id);
+        at_complete(m, at_final_text(m, text));
+    }
+    if (t->data_mode && l->id == 0) {
+        t->data_mode = false;
+        ev_timer_stop(m->loop, &t->escape_timer);
+        at_set_passthrough(m, NULL, NULL);
+    }
+    urc_linked(l, "CLOSED");
+}
+
+static void link_failed(struct conn *c, void *ud, enum net_err err)
+{
+    struct cip_link *l = ud;
+    struct modem *m = l->modem;
+    if (l->state != LINK_CONNECTING) {
+        link_lost(l);
+        return;
+    }
+    l->state = LINK_CLOSED;
+    drop_conn(l, false);
+    if (err == NET_ETLS_HANDSHAKE || err == NET_ETLS_ALERT) {
+        /* What a real module prints when the handshake fails (ssl.md 2,
+         * TinyGSM issue 425): the link just closes. */
+        urc_linked(l, "CLOSE OK");
+        return;
+    }
+    if (m->tcpip.mux) {
+        urc_linked(l, "CONNECT FAIL");
+    } else {
+        at_urc(m, "STATE: %s CLOSED", l->udp ? "UDP" : "TCP");
+        at_urc(m, "CONNECT FAIL");
+    }
+}
+
+static void link_sent(struct conn *c, void *ud)
+{
+    struct cip_link *l = ud;
+    struct modem *m = l->modem;
+    if (!l->send_waiting)
+        return;
+    l->send_waiting = false;
+    char text[32];
+    snprintf(text, sizeof(text), m->tcpip.mux ? "%d, SEND OK" : "SEND OK", l->id);
+    at_complete(m, at_final_text(m, text));
+}
+
+void link_send(struct cip_link *l, const uint8_t *p, size_t n)
+{
+    if (!l->conn)
+        return;
+    l->tx_total += n;
+    conn_write(l->conn, p, n);
+}
+
+/* Pushes received bytes to the host as the settings say (tcpip.md 2,
+ * "Receiving data"). */
+static void push_to_host(struct cip_link *l, const uint8_t *p, size_t n)
+{
+    struct modem *m = l->modem;
+    struct tcpip_state *t = &m->tcpip;
+    char head[320];
+    if (t->data_mode) {
+        at_raw(m, p, n);
+        return;
+    }
+    if (t->mux) {
+        if (t->srip)
+            snprintf(head, sizeof(head), "+RECEIVE,%d,%zu,%s:%d:", l->id, n, link_shown_address(l),
+                     l->port);
+        else
+            snprintf(head, sizeof(head), "+RECEIVE,%d,%zu:", l->id, n);
+        at_urc_data(m, head, p, n);
+        return;
+    }
+    if (t->srip) {
+        int k = snprintf(head, sizeof(head), "\r\nRECV FROM:%s:%d\r\n", link_shown_address(l), l->port);
+        at_urc_raw(m, head, (size_t)k);
+    }
+    if (t->head) {
+        int k = t->showtp ? snprintf(head, sizeof(head), "\r\n+IPD,%zu,%s:", n, l->udp ? "UDP" : "TCP")
+                          : snprintf(head, sizeof(head), "\r\n+IPD,%zu:", n);
+        at_urc_raw(m, head, (size_t)k);
+    }
+    at_urc_raw(m, p, n);
+}
+
+static void announce_rx(struct cip_link *l)
+{
+    struct modem *m = l->modem;
+    if (l->rx_announced)
+        return;
+    l->rx_announced = true;
+    /* Edge-triggered: once when the buffer stops being empty (tcpip.md 2). */
+    if (m->tcpip.srip) {
+        if (m->tcpip.mux)
+            at_urc(m, "+CIPRXGET: 1,%d,%s:%d", l->id, link_shown_address(l), l->port);
+        else
+            at_urc(m, "+CIPRXGET: 1,%s:%d", link_shown_address(l), l->port);
+    } else if (m->tcpip.mux) {
+        at_urc(m, "+CIPRXGET: 1,%d", l->id);
+    } else {
+        at_urc(m, "+CIPRXGET: 1");
+    }
+}
+
+static void link_readable(struct conn *c, void *ud)
+{
+    struct cip_link *l = ud;
+    struct modem *m = l->modem;
+    uint8_t buf[CIP_READ_MAX];
+    for (;;) {
+        size_t room = sizeof(buf);
+        bool keep = m->tcpip.rxget && !m->tcpip.data_mode;
+        if (keep) {
+            size_t cap = (size_t)m->profile->rx_buffer;
+            size_t used = bytebuf_pending(&l->rx);
+            if (used >= cap) {
+                /* Full: leave the rest in the socket; TCP's window does
+                 * the rest and nothing is lost (tcpip.md 4). */
+                conn_pause_reading(c, true);
+                return;
+            }
+            room = cap - used < room ? cap - used : room;
+        }
+        ssize_t n = conn_read(c, buf, room);
+        if (n == 0)
+            return;
+        if (n < 0) {
+            link_lost(l);
+            return;
+        }
+        if (keep) {
+            bytebuf_append(&l->rx, buf, (size_t)n);
+            announce_rx(l);
+        } else {
+            push_to_host(l, buf, (size_t)n);
+        }
+    }
+}
+
+void link_rx_consumed(struct cip_link *l)
+{
+    if (bytebuf_pending(&l->rx) == 0)
+        l->rx_announced = false;
+    if (l->conn && conn_state(l->conn) == CONN_CONNECTED)
+        conn_pause_reading(l->conn, false);
+}
+
+void link_close(struct cip_link *l, bool quick)
+{
+    drop_conn(l, quick);
+    l->state = LINK_CLOSED;
+    l->send_waiting = false;
+}
+
+/* --- transparent mode: "+++" with guard times (tcpip.md 2, CIPMODE) --- */
+
+static void escape_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct modem *m = w->data;
+    struct tcpip_state *t = &m->tcpip;
+    if (!t->data_mode || t->plus_count != 3)
+        return;
+    /* Silence after "+++": back to command mode, the link stays up. */
+    t->data_mode = false;
+    t->plus_count = 0;
+    at_set_passthrough(m, NULL, NULL);
+    at_urc(m, "OK");
+}
+
+size_t link_passthrough(struct modem *m, void *ud, const uint8_t *p, size_t n)
+{
+    struct cip_link *l = ud;
+    struct tcpip_state *t = &m->tcpip;
+    double now = ev_now(m->loop);
+    double guard = m->profile->escape_guard_ms / 1000.0;
+    for (size_t i = 0; i < n; i++) {
+        bool silent_before = now - t->last_input >= guard;
+        if (p[i] == '+' && (t->plus_count > 0 || silent_before) && t->plus_count < 3) {
+            t->plus_count++;
+            t->last_input = now;
+            if (t->plus_count == 3) {
+                ev_timer_stop(m->loop, &t->escape_timer);
+                ev_timer_init(&t->escape_timer, escape_cb, guard, 0.);
+                t->escape_timer.data = m;
+                ev_timer_start(m->loop, &t->escape_timer);
+            }
+            continue;
+        }
+        /* Not an escape after all: the held '+' are data. */
+        if (t->plus_count > 0) {
+            ev_timer_stop(m->loop, &t->escape_timer);
+            link_send(l, (const uint8_t *)"+++", (size_t)t->plus_count);
+            t->plus_count = 0;
+        }
+        size_t j = i + 1;
+        while (j < n && p[j] != '+')
+            j++;
+        link_send(l, p + i, j - i);
+        t->last_input = now;
+        i = j - 1;
+    }
+    return n;
+}

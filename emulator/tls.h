@@ -1,0 +1,40 @@
+/* TLS policy: what the module's SSL stack offers and checks.
+ *
+ * One SSL_CTX per policy (protocol versions and ciphers from the profile,
+ * the --ca-file roots, the key log); what varies per connection — whether
+ * to verify (AT+SSLOPT), extra trust anchors (AT+SSLSETCERT), the name to
+ * check and send as SNI — is set on the SSL object by tls_new_ssl(). */
+#ifndef SIM800EMU_TLS_H
+#define SIM800EMU_TLS_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tls_policy {
+    int min_version;   /* TLS1_VERSION ... */
+    int max_version;
+    char ciphers[256]; /* OpenSSL cipher list for TLS <= 1.2 */
+    bool send_sni;
+};
+
+struct tls_conn_opts {
+    const char *host;  /* the name (or address) the client asked for, never the mapped one */
+    bool verify;       /* check the chain and the name */
+    X509 *extra_anchor; /* an imported certificate to trust too; may be NULL */
+};
+
+/* Parses "tls1", "tls1.1", "tls1.2", "tls1.3"; -1 when unknown. */
+int tls_parse_version(const char *s);
+const char *tls_version_name(int version);
+
+/* The SSL_CTX for a policy, created on first use and kept for the process;
+ * NULL with a message when the policy cannot be built. */
+SSL_CTX *tls_ctx_for(const struct tls_policy *policy, char *err, size_t errlen);
+
+/* A client SSL object for one connection. */
+SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_policy *policy, const struct tls_conn_opts *o);
+
+void tls_shutdown(void);
+
+#endif
