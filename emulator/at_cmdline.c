@@ -16,7 +16,9 @@ size_t at_cmdline_clean(char *line, size_t len)
             continue;
         line[out++] = c;
     }
-    if (out <= len)
+    /* NUL-terminate only inside the caller's bytes: out < len when anything
+     * was squeezed out; otherwise the caller's own terminator stays. */
+    if (out < len)
         line[out] = '\0';
     return out;
 }
@@ -114,6 +116,8 @@ static int parse_sreg(const char *line, size_t len, size_t *pos, struct at_comma
     } else {
         return -1;
     }
+    if (*pos < len && line[*pos] == ';')
+        (*pos)++;
     return 0;
 }
 

@@ -17,7 +17,9 @@
 #include "at_parser.h"
 
 #define AT_NAME_MAX 24      /* longest command name we accept, "+" included */
-#define AT_LINE_CMDS_MAX 32 /* commands on one line; more is a syntax error */
+/* Every command on a line of the module's maximum length must run
+ * ("ATEEEE..." is 556 one-letter commands), so the limit is the line's. */
+#define AT_LINE_CMDS_MAX 556
 
 /* The four forms of SIM800 manual table 1; a handler row lists the ones it takes. */
 enum at_form {

@@ -210,17 +210,42 @@ static size_t feed_data(struct at_engine *e, const uint8_t *p, size_t n)
     return n;
 }
 
+/* Which bytes the module echoes (core.md 1.1, 1.2): those of a command line,
+ * from its 'A' to its terminator and a '\n' right after a '\r'.  Stray bytes
+ * before an 'A' are discarded without echo.  Echo is decided per character
+ * as it arrives, so the line that turns echo off is still echoed. */
+static bool echoes(const struct at_engine *e, enum at_parser_state before, uint8_t c)
+{
+    if (before != AT_PS_IDLE)
+        return true;
+    return c == 'A' || c == 'a' || (c == '\n' && e->line_ended_by_cr);
+}
+
 static void feed_command_mode(struct at_engine *e)
 {
     const uint8_t *p = bytebuf_head(&e->input);
     size_t n = bytebuf_pending(&e->input);
-    enum at_parser_event ev;
+    enum at_parser_event ev = AT_EV_NONE;
     e->parser.backspace = (uint8_t)e->v250->sreg[5];
-    size_t used = at_parser_feed(&e->parser, p, n, &ev);
-    /* Echo is decided per character as it arrives (core.md 1.2), so the
-     * line that turns echo off is still echoed. */
-    if (e->v250->echo)
-        at_writer_raw(&e->writer, p, used);
+    /* Byte by byte: command lines are short, and each byte's echo depends on
+     * the state the parser was in when it arrived. */
+    size_t used = 0;
+    while (used < n && ev == AT_EV_NONE) {
+        enum at_parser_state before = e->parser.state;
+        uint8_t c = p[used];
+        at_parser_feed(&e->parser, &c, 1, &ev);
+        if (e->v250->echo && echoes(e, before, c))
+            at_writer_raw(&e->writer, &c, 1);
+        e->line_ended_by_cr = ev != AT_EV_NONE && c == '\r';
+        used++;
+    }
+    /* "AT\r\n" in one write: the '\n' is echoed before the response. */
+    if (e->line_ended_by_cr && used < n && p[used] == '\n') {
+        if (e->v250->echo)
+            at_writer_raw(&e->writer, &p[used], 1);
+        e->line_ended_by_cr = false;
+        used++;
+    }
     bytebuf_consume(&e->input, used);
     switch (ev) {
     case AT_EV_NONE:

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "config.h"
 
 #include "tls.h"
 #include "util.h"
@@ -300,6 +303,13 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
             }
             char path[512];
             if (resolve_path(value, ctx->dir, path, sizeof(path)) < 0) {
+                snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: name too long");
+                return 0;
+            }
+            /* A user's own profile directory may build on a shipped profile
+             * by name ("inherit = sim800l-r14.18"). */
+            if (access(path, R_OK) != 0 &&
+                resolve_path(value, SIM800EMU_PROFILES_DIR, path, sizeof(path)) < 0) {
                 snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: name too long");
                 return 0;
             }

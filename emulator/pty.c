@@ -13,6 +13,11 @@
 
 /* How often to look for a new client once the last one has closed. */
 #define PTY_RECONNECT_POLL_S 0.01
+/* Output kept for the first client: the boot URCs a modem prints before
+ * anyone has opened its port (a few hundred bytes; the bound stops a modem
+ * that nobody opens from growing without limit). */
+#define PTY_FIRST_CLIENT_HOLD 4096
+static void flush_out(struct pty_port *p);
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -74,7 +79,10 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
     p->write_watcher.data = p;
     ev_timer_init(&p->reconnect_timer, reconnect_cb, PTY_RECONNECT_POLL_S, PTY_RECONNECT_POLL_S);
     p->reconnect_timer.data = p;
-    ev_io_start(loop, &p->read_watcher);
+    /* Until a client opens the slave, output waits in p->out. */
+    p->client_gone = true;
+    p->before_first = true;
+    ev_timer_again(loop, &p->reconnect_timer);
     return 0;
 fail:
     if (m >= 0)
@@ -108,6 +116,7 @@ static void client_left(struct pty_port *p)
     if (p->client_gone)
         return;
     p->client_gone = true;
+    p->before_first = false;
     trace_note(p->trace_id, "pty", "client closed the port");
     ev_io_stop(p->loop, &p->read_watcher);
     ev_io_stop(p->loop, &p->write_watcher);
@@ -128,6 +137,8 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
     p->client_gone = false;
     trace_note(p->trace_id, "pty", "client opened the port");
     ev_io_start(loop, &p->read_watcher);
+    if (bytebuf_pending(&p->out) > 0)
+        flush_out(p);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -182,8 +193,17 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 void pty_write(struct pty_port *p, const void *data, size_t n)
 {
-    if (p->master < 0 || p->client_gone || n == 0)
+    if (p->master < 0 || n == 0)
         return;
+    if (p->client_gone) {
+        /* Nobody listens: a real UART's bytes would be lost too, except that
+         * the first client still sees the boot sequence. */
+        if (p->before_first && bytebuf_pending(&p->out) + n <= PTY_FIRST_CLIENT_HOLD) {
+            trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
+            bytebuf_append(&p->out, data, n);
+        }
+        return;
+    }
     trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
     bool was_empty = bytebuf_pending(&p->out) == 0;
     bytebuf_append(&p->out, data, n);

@@ -28,7 +28,8 @@ struct pty_port {
     ev_io read_watcher;
     ev_io write_watcher;
     ev_timer reconnect_timer;
-    bool client_gone;      /* a client closed the slave; waiting for the next */
+    bool client_gone;      /* no client has the slave open; waiting for one */
+    bool before_first;     /* no client has opened the slave yet */
     struct bytebuf out;    /* bytes the client has not taken yet */
     pty_input_fn on_input;
     void *ud;

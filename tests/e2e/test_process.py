@@ -1,0 +1,260 @@
+"""The program: options, profiles, several modems, links, trace, signals."""
+import os
+import re
+import signal
+
+import pytest
+
+from conftest import BOOT_FIXED, Port, run_cli
+
+OK = b"\r\nOK\r\n"
+
+TRACE_LINE = re.compile(r'^(\d+\.\d{6}) m(\d+) pty (<<|>>) "(.*)"$')
+
+
+# -- options -----------------------------------------------------------------
+
+def test_help_and_version_exit_0():
+    r = run_cli("--help")
+    assert r.returncode == 0, r
+    assert "usage" in (r.stdout + r.stderr).lower()
+    r = run_cli("-h")
+    assert r.returncode == 0, r
+    r = run_cli("--version")
+    assert r.returncode == 0, r
+    assert "sim800emu" in r.stdout + r.stderr
+    r = run_cli("-V")
+    assert r.returncode == 0, r
+
+
+def test_unknown_option_exit_2():
+    r = run_cli("--no-such-option")
+    assert r.returncode == 2, r
+    assert r.stderr.strip(), r
+
+
+def test_unknown_profile_exit_2():
+    r = run_cli("--profile", "no-such-profile-xyz")
+    assert r.returncode == 2, r
+    assert "no-such-profile-xyz" in r.stderr, r.stderr
+    assert r.stdout == "", r.stdout
+
+
+def test_link_without_percent_d_for_several_modems_exit_2(tmp_path):
+    r = run_cli("-n", "2", "-l", str(tmp_path / "sim"))
+    assert r.returncode == 2, r
+    assert r.stderr.strip(), r
+    assert not (tmp_path / "sim").exists()
+
+
+@pytest.mark.parametrize("setting,key", [
+    ("boot.rdy_ms=soon", "rdy_ms"),
+    ("nosuchsection.key=1", "nosuchsection"),
+    ("modem.no_such_key=1", "no_such_key"),
+    ("sim.present=maybe", "present"),
+])
+def test_bad_set_override_exit_2(setting, key):
+    r = run_cli("-s", setting)
+    assert r.returncode == 2, r
+    assert key in r.stderr, r.stderr
+
+
+def test_set_without_equals_exit_2():
+    r = run_cli("-s", "boot.rdy_ms")
+    assert r.returncode == 2, r
+
+
+PROFILE_HEAD = "; test profile\n[profile]\ninherit = sim800l-r14.18\n\n"
+
+
+@pytest.mark.parametrize("body,line,key", [
+    ("[modem]\nati = SIM800 TEST\nbogus_key = 1\n", 7, "bogus_key"),
+    ("[boot]\nrdy_ms = soon\n", 6, "rdy_ms"),
+    ("[sim]\npresent = perhaps\n", 6, "present"),
+    ("[network]\nrssi = 18\nlac = 1A2B\nrssi = x\n", 8, "rssi"),
+])
+def test_bad_profile_file_exit_2(tmp_path, body, line, key):
+    path = tmp_path / "bad.ini"
+    path.write_text(PROFILE_HEAD + body)
+    r = run_cli("-p", str(path))
+    assert r.returncode == 2, r
+    assert f"{path}:{line}" in r.stderr or f"bad.ini:{line}" in r.stderr, \
+        f"expected file:line {path}:{line} in stderr: {r.stderr!r}"
+    assert key in r.stderr, r.stderr
+    assert r.stdout == "", r.stdout
+
+
+def test_bad_profile_unknown_section_exit_2(tmp_path):
+    path = tmp_path / "bad.ini"
+    path.write_text(PROFILE_HEAD + "[nosuchsection]\nkey = 1\n")
+    r = run_cli("-p", str(path))
+    assert r.returncode == 2, r
+    assert "bad.ini:5" in r.stderr or "bad.ini:6" in r.stderr, r.stderr
+    assert "nosuchsection" in r.stderr, r.stderr
+
+
+def test_profile_file_path(emulator, tmp_path):
+    path = tmp_path / "custom.ini"
+    path.write_text(PROFILE_HEAD + "[modem]\nati = SIM800 R77.77\nmodel = SIMCOM_SIM800H\n")
+    _, m = emulator.modem("-p", str(path))
+    m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R77.77\r\n" + OK)
+    m.exchange(b"AT+CGMM\r", b"AT+CGMM\r\r\nSIMCOM_SIM800H\r\n" + OK)
+    m.exchange(b"AT+CGMI\r", b"AT+CGMI\r\r\nSIMCOM_Ltd\r\n" + OK)   # inherited
+
+
+def test_profiles_dir(emulator, tmp_path):
+    (tmp_path / "mine.ini").write_text(PROFILE_HEAD + "[modem]\nati = SIM800 MINE\n")
+    _, m = emulator.modem("--profiles-dir", str(tmp_path), "-p", "mine")
+    m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 MINE\r\n" + OK)
+
+
+def test_profile_r13(emulator):
+    _, m = emulator.modem("-p", "sim800-r13.08")
+    m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R13.08\r\n" + OK)
+    m.exchange(b"AT+CGMR\r", b"AT+CGMR\r\r\nRevision:1308B08SIM800L16\r\n" + OK)
+    m.exchange(b"AT+CIPSSL=?\r", b"AT+CIPSSL=?\r\r\nERROR\r\n")
+
+
+def test_profile_sim800c(emulator):
+    _, m = emulator.modem("-p", "sim800c-tls12")
+    m.exchange(b"AT+CGMM\r", b"AT+CGMM\r\r\nSIMCOM_SIM800C\r\n" + OK)
+    m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R14.18\r\n" + OK)
+
+
+def test_set_override_ati(emulator):
+    _, m = emulator.modem("-s", "modem.ati=SIM800 OVERRIDE")
+    m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 OVERRIDE\r\n" + OK)
+
+
+def test_set_override_wins_over_profile_file(emulator, tmp_path):
+    path = tmp_path / "p.ini"
+    path.write_text(PROFILE_HEAD + "[modem]\nati = FROM FILE\n")
+    _, m = emulator.modem("-p", str(path), "-s", "modem.ati=FROM SET")
+    m.exchange(b"ATI\r", b"ATI\r\r\nFROM SET\r\n" + OK)
+
+
+# -- several modems, links --------------------------------------------------------
+
+def _links(tmp_path, n):
+    return [tmp_path / f"modem{i}" for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_several_modems_independent(emulator, tmp_path, n):
+    e = emulator.start("-l", str(tmp_path / "modem%d"), n=n)
+    assert len(set(e.paths)) == n, e.paths
+    for i, link in enumerate(_links(tmp_path, n)):
+        assert link.is_symlink(), f"{link} missing"
+        assert os.path.realpath(link) == os.path.realpath(e.paths[i])
+    ports = [e.boot(i) for i in range(n)]
+    ports[0].exchange(b"ATE0\r", b"ATE0\r" + OK)
+    ports[1].exchange(b"AT+CMEE=2\r", b"AT+CMEE=2\r" + OK)
+    ports[0].exchange(b"AT\r", OK)
+    ports[1].exchange(b"AT\r", b"AT\r" + OK)
+    ports[0].exchange(b"AT+CMEE?\r", b"\r\n+CMEE: 0\r\n" + OK)
+    ports[1].exchange(b"AT+CMEE?\r", b"AT+CMEE?\r\r\n+CMEE: 2\r\n" + OK)
+    if n > 2:
+        ports[2].exchange(b"AT\r", b"AT\r" + OK)
+        ports[2].exchange(b"AT+CMEE?\r", b"AT+CMEE?\r\r\n+CMEE: 0\r\n" + OK)
+    # One modem powering down does not affect the others.
+    ports[1].exchange(b"AT+CPOWD=1\r", b"AT+CPOWD=1\r\r\nNORMAL POWER DOWN\r\n")
+    ports[0].exchange(b"AT\r", OK)
+    assert e.stop() == 0
+    for link in _links(tmp_path, n):
+        assert not os.path.lexists(link), f"{link} not removed on exit"
+
+
+def test_several_modems_via_links(emulator, tmp_path):
+    e = emulator.start("-l", str(tmp_path / "modem%d"), n=2)
+    p = Port(str(tmp_path / "modem1"))
+    e.ports.append(p)
+    assert p.expect(b"SMS Ready\r\n") == BOOT_FIXED
+    p.exchange(b"AT\r", b"AT\r" + OK)
+
+
+def test_single_link_created_and_removed(emulator, tmp_path):
+    link = tmp_path / "sim800"
+    e = emulator.start("-l", str(link))
+    assert link.is_symlink()
+    assert os.path.realpath(link) == os.path.realpath(e.paths[0])
+    assert e.stop() == 0
+    assert not os.path.lexists(link)
+
+
+def test_sigint_exits_0_and_removes_link(emulator, tmp_path):
+    link = tmp_path / "sim800"
+    e = emulator.start("-l", str(link))
+    m = e.boot()
+    m.exchange(b"AT\r", b"AT\r" + OK)
+    e.proc.send_signal(signal.SIGINT)
+    assert e.proc.wait(timeout=10) == 0
+    assert not os.path.lexists(link)
+
+
+def test_many_modems_in_one_process(emulator):
+    e = emulator.start(n=20)
+    for i in (0, 7, 19):
+        p = e.boot(i)
+        p.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R14.18\r\n" + OK)
+
+
+# -- trace -------------------------------------------------------------------------
+
+def _parse_trace(text):
+    lines = {}
+    for ln in text.splitlines():
+        m = TRACE_LINE.match(ln)
+        if m:
+            lines.setdefault((int(m.group(2)), m.group(3)), []).append(m.group(4))
+        else:
+            # Only the byte lines have a fixed format; others are events.
+            assert re.match(r"^\d+\.\d{6} m\d+ ", ln), f"malformed trace line {ln!r}"
+    return {k: "".join(v) for k, v in lines.items()}
+
+
+def test_trace_file_both_directions(emulator, tmp_path):
+    trace = tmp_path / "trace.txt"
+    e = emulator.start("-t", str(trace))
+    m = e.boot()
+    m.exchange(b"AT\r", b"AT\r" + OK)
+    m.exchange(b"ATX\x08I\r", b"ATX\x08I\r\r\nSIM800 R14.18\r\n" + OK)
+    m.write(b"\\\x01\r")      # garbage: traced, not answered
+    m.assert_quiet(0.2)
+    assert e.stop() == 0
+    text = trace.read_text()
+    t = _parse_trace(text)
+    host = t.get((0, "<<"), "")
+    dev = t.get((0, ">>"), "")
+    assert "AT<CR>" in host, text
+    assert re.search(r"ATX\\x08I<CR>", host, re.I), text
+    assert re.search(r"\\\\\\x01<CR>", host, re.I), text
+    assert ("<CR><LF>RDY<CR><LF><CR><LF>+CFUN: 1<CR><LF><CR><LF>+CPIN: READY<CR><LF>"
+            "<CR><LF>Call Ready<CR><LF><CR><LF>SMS Ready<CR><LF>") in dev, text
+    assert "AT<CR><CR><LF>OK<CR><LF>" in dev, text
+    assert re.search(r"ATX\\x08I<CR><CR><LF>SIM800 R14\.18<CR><LF><CR><LF>OK<CR><LF>", dev,
+                     re.I), text
+    # Timestamps never go backwards.
+    stamps = [float(x.split()[0]) for x in text.splitlines() if TRACE_LINE.match(x)]
+    assert stamps == sorted(stamps)
+
+
+def test_trace_to_stderr(emulator):
+    e = emulator.start("-t", "-")
+    m = e.boot()
+    m.exchange(b"AT+CSQ\r", b"AT+CSQ\r\r\n+CSQ: 18,0\r\n" + OK)
+    assert e.stop() == 0
+    t = _parse_trace(e.stderr())
+    assert "AT+CSQ<CR>" in t.get((0, "<<"), "")
+    assert "AT+CSQ<CR><CR><LF>+CSQ: 18,0<CR><LF><CR><LF>OK<CR><LF>" in t.get((0, ">>"), "")
+
+
+def test_trace_several_modems(emulator, tmp_path):
+    trace = tmp_path / "trace.txt"
+    e = emulator.start("-t", str(trace), n=3)
+    p2 = e.boot(2)
+    p2.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R14.18\r\n" + OK)
+    assert e.stop() == 0
+    t = _parse_trace(trace.read_text())
+    assert "ATI<CR>" in t.get((2, "<<"), "")
+    assert "ATI<CR>" not in t.get((0, "<<"), "")
+    assert "ATI<CR>" not in t.get((1, "<<"), "")
