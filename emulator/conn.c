@@ -30,7 +30,7 @@ struct conn {
     bool want_tls;
     bool verify;
     X509 *extra_anchor;
-    const struct tls_policy *policy;
+    struct tls_policy policy; /* a copy: the caller's may not outlive the connect */
     char host[256];
     int port;
     int local_port;
@@ -220,9 +220,9 @@ static void start_handshake(struct conn *c)
 {
     struct tls_conn_opts o = {.host = c->host, .verify = c->verify, .extra_anchor = c->extra_anchor};
     char err[200];
-    SSL_CTX *ctx = tls_ctx_for(c->policy, err, sizeof(err));
+    SSL_CTX *ctx = tls_ctx_for(&c->policy, err, sizeof(err));
     if (ctx)
-        c->ssl = tls_new_ssl(ctx, c->policy, &o);
+        c->ssl = tls_new_ssl(ctx, &c->policy, &o);
     if (!ctx || !c->ssl) {
         snprintf(c->detail, sizeof(c->detail), "%.150s", ctx ? "SSL_new failed" : err);
         fail(c, NET_ETLS_HANDSHAKE);
@@ -269,7 +269,7 @@ static void resolved_cb(void *ud, enum net_err err, const struct net_addr *addrs
         return;
     }
     const struct net_addr *a = &addrs[0];
-    str_copy(c->peer, sizeof(c->peer), a->text);
+    str_copy(c->peer, sizeof(c->peer), a->shown);
     int type = c->kind == CONN_UDP ? SOCK_DGRAM : SOCK_STREAM;
     c->fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -493,7 +493,8 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     c->h = h;
     c->ud = ud;
     c->want_tls = p->tls && p->kind == CONN_TCP;
-    c->policy = p->policy;
+    if (c->want_tls)
+        c->policy = *p->policy;
     c->verify = p->verify;
     if (p->extra_anchor) {
         X509_up_ref(p->extra_anchor);
@@ -522,7 +523,7 @@ void conn_start_tls(struct conn *c, const struct tls_policy *policy, bool verify
 {
     if (c->state != CONN_CONNECTED || c->ssl)
         return;
-    c->policy = policy;
+    c->policy = *policy;
     c->verify = verify;
     if (extra_anchor) {
         X509_up_ref(extra_anchor);

@@ -50,7 +50,7 @@ struct conn_params {
     const char *host;       /* as the client wrote it: a name or an address */
     int port;
     bool tls;
-    const struct tls_policy *policy; /* with tls */
+    const struct tls_policy *policy; /* with tls; copied, need not outlive the call */
     bool verify;            /* with tls: check chain and name */
     X509 *extra_anchor;     /* with tls: one more trusted certificate, or NULL */
     double timeout_s;       /* resolve + connect + handshake */

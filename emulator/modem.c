@@ -23,6 +23,16 @@ static void modem_output(void *ud, const uint8_t *p, size_t n)
 
 static void pty_input(void *ud, const uint8_t *p, size_t n) { modem_input(ud, p, n); }
 
+static void pty_drained(void *ud) { tcpip_output_drained(ud); }
+
+size_t modem_output_backlog(const struct modem *m) { return m->has_pty ? pty_backlog(&m->pty) : 0; }
+
+void modem_want_drain(struct modem *m)
+{
+    if (m->has_pty)
+        pty_want_drain(&m->pty);
+}
+
 static bool contains_at(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i + 1 < n; i++)
@@ -78,6 +88,7 @@ struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *p
         return NULL;
     }
     m->has_pty = true;
+    m->pty.on_drain = pty_drained;
     boot_start(m);
     return m;
 }

@@ -56,6 +56,10 @@ void modem_destroy(struct modem *m);
 
 /* Host bytes in (the PTY calls this). */
 void modem_input(struct modem *m, const uint8_t *p, size_t n);
+/* Bytes written to the port that the client has not read yet. */
+size_t modem_output_backlog(const struct modem *m);
+/* Calls tcpip_output_drained() once the client has read them all. */
+void modem_want_drain(struct modem *m);
 
 const char *modem_port_path(const struct modem *m);
 

@@ -40,6 +40,8 @@ struct net_query {
     struct net_addr addrs[RESOLVE_ADDRS_MAX];
     int count;
     int port;
+    bool lookup_only;   /* net_lookup(): DNS answers, not mapped */
+    bool dropped;       /* an answer was refused by the sandbox */
 };
 
 const char *net_err_name(enum net_err err)
@@ -274,7 +276,7 @@ static void finish_soon(struct net_query *q)
     ev_timer_start(net.loop, &q->immediate);
 }
 
-static bool add_literal(struct net_query *q, const char *ip, int port)
+static bool add_literal(struct net_query *q, const char *ip, int port, const char *shown)
 {
     struct net_addr *a = &q->addrs[q->count];
     memset(a, 0, sizeof(*a));
@@ -292,6 +294,7 @@ static bool add_literal(struct net_query *q, const char *ip, int port)
         return false;
     }
     str_copy(a->text, sizeof(a->text), ip);
+    str_copy(a->shown, sizeof(a->shown), shown);
     q->count++;
     return true;
 }
@@ -304,7 +307,7 @@ static const struct net_map_entry *map_lookup(const char *host, int port)
         return NULL;
     for (size_t i = 0; i <= n; i++)
         lower[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
-    const struct net_map_entry *any = NULL;
+    const struct net_map_entry *any = NULL, *first = NULL;
     for (int i = 0; i < net.cfg.nmap; i++) {
         const struct net_map_entry *e = &net.cfg.map[i];
         if (strcmp(e->host, lower) != 0)
@@ -313,8 +316,11 @@ static const struct net_map_entry *map_lookup(const char *host, int port)
             return e; /* host:port beats host */
         if (e->port == 0 && !any)
             any = e;
+        if (!first)
+            first = e;
     }
-    return any;
+    /* Port 0 is a lookup by name alone (AT+CDNSGIP): any entry will do. */
+    return any ? any : (port == 0 ? first : NULL);
 }
 
 static void ares_done_cb(void *arg, int status, int timeouts, struct ares_addrinfo *res)
@@ -329,50 +335,69 @@ static void ares_done_cb(void *arg, int status, int timeouts, struct ares_addrin
             const void *src = n->ai_family == AF_INET
                                   ? (const void *)&((struct sockaddr_in *)n->ai_addr)->sin_addr
                                   : (const void *)&((struct sockaddr_in6 *)n->ai_addr)->sin6_addr;
-            if (inet_ntop(n->ai_family, src, text, sizeof(text)))
-                add_literal(q, text, q->port);
+            if (!inet_ntop(n->ai_family, src, text, sizeof(text)))
+                continue;
+            if (q->lookup_only) {
+                add_literal(q, text, q->port, text);
+                continue;
+            }
+            /* The answer goes through the map like any address. */
+            const struct net_map_entry *e = map_lookup(text, q->port);
+            if (e)
+                add_literal(q, e->addr, e->to_port, text);
+            else if (net.cfg.only_mapped)
+                q->dropped = true;
+            else
+                add_literal(q, text, q->port, text);
         }
     }
     if (res)
         ares_freeaddrinfo(res);
-    q->err = q->count > 0 ? NET_OK : (status == ARES_ETIMEOUT ? NET_ETIMEOUT : NET_EDNS);
+    q->err = q->count > 0    ? NET_OK
+             : q->dropped    ? NET_EREFUSED
+             : status == ARES_ETIMEOUT ? NET_ETIMEOUT
+                                       : NET_EDNS;
     if (q->starting)
         finish_soon(q); /* c-ares answered at once: keep the "never before return" promise */
     else
         query_finish(q);
 }
 
-struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud)
+/* Only a test's own DNS server may be asked under --only-mapped: any other
+ * would send the query off the machine. */
+static bool dns_allowed(void)
+{
+    if (!net.cfg.only_mapped)
+        return true;
+    char ip[64];
+    str_copy(ip, sizeof(ip), net.cfg.dns_server);
+    char *colon = strrchr(ip, ':');
+    if (colon && strchr(ip, '.'))
+        *colon = '\0'; /* "127.0.0.1:5353" */
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, ip, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, ip, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static struct net_query *new_query(int port, net_resolve_cb cb, void *ud)
 {
     struct net_query *q = xcalloc(1, sizeof(*q));
     q->cb = cb;
     q->ud = ud;
     q->port = port;
-    const struct net_map_entry *e = map_lookup(host, port);
-    if (e) {
-        add_literal(q, e->addr, e->to_port);
-        trace_note(-1, "net", "map %s:%d -> %s:%d", host, port, e->addr, e->to_port);
-        finish_soon(q);
-        return q;
-    }
-    bool literal = is_ip_literal(host);
-    if (net.cfg.only_mapped) {
-        /* The sandbox: an unmapped name fails as DNS does, an unmapped
-         * address as a refused connect. */
-        q->err = literal ? NET_EREFUSED : NET_EDNS;
-        trace_note(-1, "net", "refused unmapped destination %s:%d", host, port);
-        finish_soon(q);
-        return q;
-    }
-    if (literal) {
-        add_literal(q, host, port);
-        finish_soon(q);
-        return q;
-    }
-    if (!net.ares_ready || strlen(host) > 255) {
+    return q;
+}
+
+static void ask_dns(struct net_query *q, const char *host)
+{
+    if (!net.ares_ready || strlen(host) > 255 || !dns_allowed()) {
         q->err = NET_EDNS;
         finish_soon(q);
-        return q;
+        return;
     }
     struct ares_addrinfo_hints hints;
     memset(&hints, 0, sizeof(hints));
@@ -383,6 +408,51 @@ struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, voi
     ares_getaddrinfo(net.channel, host, NULL, &hints, ares_done_cb, q);
     q->starting = false;
     ares_arm_timer();
+}
+
+struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud)
+{
+    struct net_query *q = new_query(port, cb, ud);
+    bool literal = is_ip_literal(host);
+    const struct net_map_entry *e = map_lookup(host, port);
+    if (e) {
+        /* A mapped name has no real address to show: the target stands in. */
+        add_literal(q, e->addr, e->to_port, literal ? host : e->addr);
+        trace_note(-1, "net", "map %s:%d -> %s:%d", host, port, e->addr, e->to_port);
+        finish_soon(q);
+        return q;
+    }
+    if (literal) {
+        if (net.cfg.only_mapped) {
+            /* The sandbox: an unmapped address fails as a refused connect. */
+            q->err = NET_EREFUSED;
+            trace_note(-1, "net", "refused unmapped destination %s:%d", host, port);
+        } else {
+            add_literal(q, host, port, host);
+        }
+        finish_soon(q);
+        return q;
+    }
+    /* A name: DNS, then the answers through the map (an unmapped name under
+     * --only-mapped fails as DNS does unless a loopback DNS server answers). */
+    ask_dns(q, host);
+    return q;
+}
+
+struct net_query *net_lookup(const char *host, net_resolve_cb cb, void *ud)
+{
+    struct net_query *q = new_query(0, cb, ud);
+    q->lookup_only = true;
+    const struct net_map_entry *e = map_lookup(host, 0);
+    if (is_ip_literal(host)) {
+        add_literal(q, host, 0, host);
+        finish_soon(q);
+    } else if (e) {
+        add_literal(q, e->addr, 0, e->addr);
+        finish_soon(q);
+    } else {
+        ask_dns(q, host);
+    }
     return q;
 }
 
@@ -392,7 +462,7 @@ struct net_query *net_resolve_direct(const char *addr, int port, net_resolve_cb 
     q->cb = cb;
     q->ud = ud;
     q->port = port;
-    if (!add_literal(q, addr, port))
+    if (!add_literal(q, addr, port, addr))
         q->err = NET_EDNS;
     finish_soon(q);
     return q;

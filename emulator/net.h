@@ -60,7 +60,10 @@ struct ev_loop *net_loop(void);
 struct net_addr {
     struct sockaddr_storage sa;
     socklen_t len;
-    char text[64]; /* the address as text, for +CDNSGIP, CIPSTATUS and traces */
+    char text[64];  /* the address connected to, as text, for traces */
+    char shown[64]; /* the address the module reports (+CDNSGIP, CIPSTATUS):
+                     * the DNS answer or the literal asked for, before the
+                     * host map sent it elsewhere */
 };
 
 typedef void (*net_resolve_cb)(void *ud, enum net_err err, const struct net_addr *addrs,
@@ -72,6 +75,10 @@ struct net_query;
  * DNS.  The callback runs exactly once, never before this returns, unless
  * the query is cancelled first.  Returns a handle for net_cancel(). */
 struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud);
+/* A DNS lookup only (AT+CDNSGIP): the answers as DNS gives them, not mapped.
+ * Under --only-mapped a name the map does not know is looked up only when
+ * the DNS server is on loopback (a test's own server); else it fails. */
+struct net_query *net_lookup(const char *host, net_resolve_cb cb, void *ud);
 void net_cancel(struct net_query *q);
 
 /* Like net_resolve() for an address net_resolve() already produced: no map,

@@ -110,6 +110,16 @@ void pty_close(struct pty_port *p)
 
 size_t pty_backlog(const struct pty_port *p) { return bytebuf_pending(&p->out); }
 
+void pty_want_drain(struct pty_port *p) { p->drain_wanted = true; }
+
+static void notify_drained(struct pty_port *p)
+{
+    if (!p->drain_wanted || !p->on_drain)
+        return;
+    p->drain_wanted = false;
+    p->on_drain(p->ud);
+}
+
 /* The last client closed the slave. */
 static void client_left(struct pty_port *p)
 {
@@ -121,6 +131,7 @@ static void client_left(struct pty_port *p)
     ev_io_stop(p->loop, &p->read_watcher);
     ev_io_stop(p->loop, &p->write_watcher);
     bytebuf_clear(&p->out);
+    notify_drained(p); /* nobody reads now: senders need not wait */
     /* What the departed client left unread must not greet the next one. */
     set_slave_raw(p->slave_path, true);
     ev_timer_again(p->loop, &p->reconnect_timer);
@@ -182,6 +193,7 @@ static void flush_out(struct pty_port *p)
         return;
     }
     ev_io_stop(p->loop, &p->write_watcher);
+    notify_drained(p);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)

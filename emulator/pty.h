@@ -32,6 +32,8 @@ struct pty_port {
     bool before_first;     /* no client has opened the slave yet */
     struct bytebuf out;    /* bytes the client has not taken yet */
     pty_input_fn on_input;
+    void (*on_drain)(void *ud); /* called once the backlog empties, if wanted */
+    bool drain_wanted;
     void *ud;
     int trace_id;
 };
@@ -46,5 +48,7 @@ void pty_write(struct pty_port *p, const void *data, size_t n);
 
 /* Bytes queued but not yet taken by the client. */
 size_t pty_backlog(const struct pty_port *p);
+/* Asks for one on_drain call when the client has taken everything. */
+void pty_want_drain(struct pty_port *p);
 
 #endif

@@ -61,7 +61,7 @@ static void dnsgip_cb(void *ud, enum net_err err, const struct net_addr *addrs, 
     char line[512];
     int n = snprintf(line, sizeof(line), "+CDNSGIP: 1,\"%s\"", t->dns_name);
     for (int i = 0; i < count && i < 2 && n > 0 && (size_t)n < sizeof(line); i++)
-        n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"%s\"", addrs[i].text);
+        n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"%s\"", addrs[i].shown);
     at_urc(m, "%s", line);
 }
 
@@ -76,7 +76,7 @@ static int cmd_cdnsgip(struct modem *m, struct at_req *r)
     if (!context_up(t) || t->dns_query)
         return AT_ERROR;
     str_copy(t->dns_name, sizeof(t->dns_name), name);
-    t->dns_query = net_resolve(name, 80, dnsgip_cb, m);
+    t->dns_query = net_lookup(name, dnsgip_cb, m);
     return AT_OK;
 }
 

@@ -49,6 +49,7 @@ struct cip_link {
     bool rx_announced;   /* +CIPRXGET: 1 sent since the buffer was last empty */
     uint64_t tx_total;   /* bytes handed to the socket (AT+CIPACK) */
     bool send_waiting;   /* a CIPSEND waits for its SEND OK */
+    bool push_paused;    /* reading stopped until the host takes pushed data */
 };
 
 struct tcpip_state {
@@ -89,6 +90,7 @@ struct tcpip_state {
 void tcpip_init(struct modem *m);
 void tcpip_reset(struct modem *m);          /* power cycle: everything closed, no URCs */
 void tcpip_pdp_deact(struct modem *m);      /* the network dropped the context */
+void tcpip_output_drained(struct modem *m); /* the host read all pushed data */
 
 /* tcpip_link.c */
 int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, int port);

@@ -10,6 +10,9 @@
 #include "ssl.h"
 #include "trace.h"
 
+/* Pushed bytes the host may leave unread before links stop reading. */
+#define PUSH_HIGH_WATER (64 * 1024)
+
 static void link_connected(struct conn *c, void *ud);
 static void link_readable(struct conn *c, void *ud);
 static void link_sent(struct conn *c, void *ud);
@@ -67,6 +70,7 @@ int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, 
     l->rx_announced = false;
     l->tx_total = 0;
     l->send_waiting = false;
+    l->push_paused = false;
     l->udp = udp;
     l->tls = t->ssl && !udp; /* CIPSSL at start time decides (seed 3.9) */
     str_copy(l->host, sizeof(l->host), host);
@@ -258,7 +262,29 @@ static void link_readable(struct conn *c, void *ud)
             announce_rx(l);
         } else {
             push_to_host(l, buf, (size_t)n);
+            /* A real module's UART is slower than its radio; here the host
+             * may be slower than the server. Stop reading while the host
+             * has much unread, so nothing piles up without bound (the TCP
+             * window holds the rest, as with CIPRXGET). */
+            if (modem_output_backlog(m) > PUSH_HIGH_WATER) {
+                l->push_paused = true;
+                conn_pause_reading(c, true);
+                modem_want_drain(m);
+                return;
+            }
         }
+    }
+}
+
+void tcpip_output_drained(struct modem *m)
+{
+    for (int i = 0; i < CIP_LINKS; i++) {
+        struct cip_link *l = &m->tcpip.links[i];
+        if (!l->push_paused)
+            continue;
+        l->push_paused = false;
+        if (l->conn && conn_state(l->conn) == CONN_CONNECTED)
+            conn_pause_reading(l->conn, false);
     }
 }
 
@@ -275,6 +301,7 @@ void link_close(struct cip_link *l, bool quick)
     drop_conn(l, quick);
     l->state = LINK_CLOSED;
     l->send_waiting = false;
+    l->push_paused = false;
 }
 
 /* --- transparent mode: "+++" with guard times (tcpip.md 2, CIPMODE) --- */

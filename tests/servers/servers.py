@@ -181,6 +181,8 @@ def start_tls_echo(
     port=0,
     handshake_timeout=None,
     linger=None,
+    reply_delay=None,
+    close_delay=None,
     verbose=True,
     start_timeout=10.0,
 ):
@@ -206,6 +208,8 @@ def start_tls_echo(
         ("--client-ca", client_ca),
         ("--handshake-timeout", handshake_timeout),
         ("--linger", linger),
+        ("--reply-delay", reply_delay),
+        ("--close-delay", close_delay),
     ):
         if val is not None:
             argv += [opt, str(val)]

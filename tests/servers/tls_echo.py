@@ -37,6 +37,11 @@ Modes (--mode, default echo):
   source:N:SEED     send payload.payload(N, SEED) (see payload.py) and nothing
                     else, then close.  Input is discarded.
   greet-close       send the greeting, then close.
+  reply-close:TEXT  when the first data arrives, send TEXT once, then close
+                    (the server of the SSL note's examples 3.8 and 3.9).
+                    --reply-delay S waits before the reply (also for reply:),
+                    --close-delay S between the reply and the close, so a test
+                    can fix the order in which several servers answer.
   reply:TEXT        when the first data arrives, send TEXT once; all input is
                     discarded; closes when the peer closes.
   alert-after:N     (needs --tls) after the handshake and N received application
@@ -369,7 +374,7 @@ def parse_mode(spec):
             if int(n) < 0:
                 raise ValueError
             return (name, int(n), seed if seed else "0")
-        if name == "reply":
+        if name in ("reply", "reply-close"):
             return (name, unescape(rest))
     except ValueError:
         pass
@@ -513,8 +518,15 @@ def serve(conn, args):
             conn.flush(below=1 << 20)
     elif name == "greet-close":
         pass
+    elif name == "reply-close":
+        if conn.recv_some():
+            time.sleep(args.reply_delay)
+            conn.send(mode[1])
+            conn.flush()
+            time.sleep(args.close_delay)
     elif name == "reply":
         if conn.recv_some():
+            time.sleep(args.reply_delay)
             conn.send(mode[1])
             while conn.recv_some():
                 pass
@@ -575,6 +587,8 @@ def main(argv=None):
     p.add_argument("--greeting", type=unescape)
     p.add_argument("--handshake-timeout", type=float, default=30.0)
     p.add_argument("--linger", type=float, default=5.0)
+    p.add_argument("--reply-delay", type=float, default=0.0)
+    p.add_argument("--close-delay", type=float, default=0.0)
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     VERBOSE = args.verbose
