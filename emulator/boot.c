@@ -91,6 +91,8 @@ static void power_cycle_state(struct modem *m)
     m->autobaud_locked = false;
     general_init(m);
     tcpip_reset(m);
+    http_free(m);
+    bearer_stop(m);
     ssl_free(m);
     ssl_init(m);
     bytebuf_clear(&m->engine.input);
@@ -167,6 +169,8 @@ void boot_power_off(struct modem *m)
     ev_timer_stop(m->loop, &m->boot_timer);
     at_engine_reset(&m->engine);
     tcpip_reset(m);
+    http_free(m);
+    bearer_stop(m);
     m->power = MODEM_OFF;
     trace_note(m->id, "modem", "powered down");
 }

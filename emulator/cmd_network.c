@@ -61,6 +61,7 @@ void general_set_registered(struct modem *m, bool registered)
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
         tcpip_pdp_deact(m);
+        bearer_deact(m);
     }
     char buf[48];
     if (m->v250.creg_n > 0) {

@@ -28,9 +28,7 @@ struct conn {
     SSL *ssl;
     bool tls_alert;      /* a fatal alert went either way */
     bool want_tls;
-    bool verify;
-    X509 *extra_anchor;
-    struct tls_policy policy; /* a copy: the caller's may not outlive the connect */
+    struct tls_choice tls; /* a copy: the caller's may not outlive the connect */
     char host[256];
     int port;
     int local_port;
@@ -70,9 +68,7 @@ static void release(struct conn *c)
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
-    if (c->extra_anchor)
-        X509_free(c->extra_anchor);
-    c->extra_anchor = NULL;
+    tls_choice_clear(&c->tls);
     bytebuf_free(&c->out);
 }
 
@@ -218,11 +214,10 @@ static void drive_handshake(struct conn *c)
 
 static void start_handshake(struct conn *c)
 {
-    struct tls_conn_opts o = {.host = c->host, .verify = c->verify, .extra_anchor = c->extra_anchor};
     char err[200];
-    SSL_CTX *ctx = tls_ctx_for(&c->policy, err, sizeof(err));
+    SSL_CTX *ctx = tls_ctx_for(&c->tls.policy, err, sizeof(err));
     if (ctx)
-        c->ssl = tls_new_ssl(ctx, &c->policy, &o);
+        c->ssl = tls_new_ssl(ctx, &c->tls, c->host);
     if (!ctx || !c->ssl) {
         snprintf(c->detail, sizeof(c->detail), "%.150s", ctx ? "SSL_new failed" : err);
         fail(c, NET_ETLS_HANDSHAKE);
@@ -494,12 +489,7 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     c->ud = ud;
     c->want_tls = p->tls && p->kind == CONN_TCP;
     if (c->want_tls)
-        c->policy = *p->policy;
-    c->verify = p->verify;
-    if (p->extra_anchor) {
-        X509_up_ref(p->extra_anchor);
-        c->extra_anchor = p->extra_anchor;
-    }
+        tls_choice_copy(&c->tls, p->tls_choice);
     str_copy(c->host, sizeof(c->host), p->host);
     c->port = p->port;
     c->local_port = p->local_port;
@@ -518,19 +508,12 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     return c;
 }
 
-void conn_start_tls(struct conn *c, const struct tls_policy *policy, bool verify,
-                    X509 *extra_anchor, const char *host)
+void conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *host)
 {
     if (c->state != CONN_CONNECTED || c->ssl)
         return;
-    c->policy = *policy;
-    c->verify = verify;
-    if (extra_anchor) {
-        X509_up_ref(extra_anchor);
-        if (c->extra_anchor)
-            X509_free(c->extra_anchor);
-        c->extra_anchor = extra_anchor;
-    }
+    tls_choice_clear(&c->tls);
+    tls_choice_copy(&c->tls, choice);
     if (host)
         str_copy(c->host, sizeof(c->host), host);
     /* From the loop, so that no handler runs inside this call. */

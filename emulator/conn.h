@@ -50,9 +50,7 @@ struct conn_params {
     const char *host;       /* as the client wrote it: a name or an address */
     int port;
     bool tls;
-    const struct tls_policy *policy; /* with tls; copied, need not outlive the call */
-    bool verify;            /* with tls: check chain and name */
-    X509 *extra_anchor;     /* with tls: one more trusted certificate, or NULL */
+    const struct tls_choice *tls_choice; /* with tls; copied, need not outlive the call */
     double timeout_s;       /* resolve + connect + handshake */
     int local_port;         /* 0: any */
     int trace_id;           /* modem id for the trace */
@@ -63,8 +61,7 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
 
 /* Upgrades a connected plain TCP conn to TLS (STARTTLS, STLS, AUTH TLS);
  * handlers.connected runs again when done, handlers.failed if not. */
-void conn_start_tls(struct conn *c, const struct tls_policy *policy, bool verify,
-                    X509 *extra_anchor, const char *host);
+void conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *host);
 
 ssize_t conn_read(struct conn *c, void *buf, size_t n);
 void conn_write(struct conn *c, const void *p, size_t n);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fs.h"
 #include "modem.h"
 #include "net.h"
 #include "profile.h"
@@ -24,6 +25,7 @@ struct options {
     const char *profiles_dir;
     const char *link;
     const char *trace;
+    const char *storage;
     long modems;
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
@@ -49,6 +51,8 @@ static void usage(FILE *f)
           "      --ca-file FILE          the module's trusted roots (PEM); default: none\n"
           "      --keylog FILE           write TLS secrets in NSS key log format\n"
           "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
+          "      --storage DIR           keep each modem's flash file system in DIR/modem<i>\n"
+          "                              (default: a temporary directory, removed at exit)\n"
           "  -V, --version               print the version\n"
           "  -h, --help                  this text\n",
           f);
@@ -68,6 +72,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"ca-file", required_argument, NULL, 'C'},
         {"keylog", required_argument, NULL, 'K'},
         {"dns", required_argument, NULL, 'N'},
+        {"storage", required_argument, NULL, 'S'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -124,6 +129,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         }
         case 'O':
             o->net.only_mapped = true;
+            break;
+        case 'S':
+            o->storage = optarg;
             break;
         case 'C':
         case 'K':
@@ -216,6 +224,21 @@ int sim800emu_main(int argc, char **argv)
         fprintf(stderr, "sim800emu: %s\n", err);
         return 2;
     }
+    /* --ca-file wins over the profile's [tls] ca_file, which is relative to
+     * the profile's own directory. */
+    if (!opt.net.ca_file[0] && profile.tls_ca_file[0]) {
+        const char *slash = strrchr(profile.path, '/');
+        char path[1100];
+        if (profile.tls_ca_file[0] == '/' || !slash)
+            snprintf(path, sizeof(path), "%s", profile.tls_ca_file);
+        else
+            snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - profile.path), profile.path,
+                     profile.tls_ca_file);
+        if (!str_copy(opt.net.ca_file, sizeof(opt.net.ca_file), path)) {
+            fprintf(stderr, "sim800emu: [tls] ca_file: path too long\n");
+            return 2;
+        }
+    }
     if (opt.net.ca_file[0]) {
         FILE *f = fopen(opt.net.ca_file, "r");
         if (!f) {
@@ -229,6 +252,12 @@ int sim800emu_main(int argc, char **argv)
         return 2;
     }
 
+    /* --storage wins over the profile's [fs] storage. */
+    const char *storage = opt.storage ? opt.storage : (profile.fs_storage[0] ? profile.fs_storage : NULL);
+    if (fs_set_base(storage, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        return 2;
+    }
     /* A client vanishing mid-write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     struct ev_loop *loop = EV_DEFAULT;
@@ -279,6 +308,7 @@ out:
     net_shutdown();
     tls_shutdown();
     trace_close();
+    fs_cleanup_base();
     ev_loop_destroy(loop);
     return status;
 }

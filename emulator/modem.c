@@ -73,9 +73,15 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     at_engine_add_table(&m->engine, &cmd_tcpip_table);
     at_engine_add_table(&m->engine, &cmd_tcpip_extra_table);
     at_engine_add_table(&m->engine, &cmd_ssl_table);
+    at_engine_add_table(&m->engine, &cmd_bearer_table);
+    at_engine_add_table(&m->engine, &cmd_http_table);
+    at_engine_add_table(&m->engine, &cmd_fs_table);
+    m->fs.root_fd = -1;
     general_init(m);
     tcpip_init(m);
     ssl_init(m);
+    bearer_setup(m);
+    http_setup(m);
     return m;
 }
 
@@ -89,6 +95,10 @@ struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *p
     }
     m->has_pty = true;
     m->pty.on_drain = pty_drained;
+    if (fs_setup(m, err, errlen) < 0) {
+        modem_destroy(m);
+        return NULL;
+    }
     boot_start(m);
     return m;
 }
@@ -112,6 +122,9 @@ void modem_destroy(struct modem *m)
     for (int i = 0; i < CIP_LINKS; i++)
         bytebuf_free(&m->tcpip.links[i].rx);
     ssl_free(m);
+    http_free(m);
+    bearer_stop(m);
+    fs_free(m);
     at_engine_free(&m->engine);
     if (m->has_pty)
         pty_close(&m->pty);

@@ -8,7 +8,10 @@
 #include <stdbool.h>
 
 #include "at_engine.h"
+#include "bearer.h"
+#include "fs.h"
 #include "general.h"
+#include "http.h"
 #include "profile.h"
 #include "pty.h"
 #include "ssl.h"
@@ -35,6 +38,9 @@ struct modem {
     struct general_state general;
     struct tcpip_state tcpip;
     struct ssl_state ssl;
+    struct bearer_state bearer;
+    struct fs_state fs;
+    struct http_state http;
     enum modem_power power;
     bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
     bool reset_ok_first;      /* autobaud reset: answer OK before going silent */

@@ -58,7 +58,10 @@ static const struct key_row key_rows[] = {
     STR("tls", "ciphers", tls_ciphers),
     BOOL("tls", "sni", tls_sni),
     BOOL("tls", "ignore_invalid_cert", tls_ignore_invalid),
+    STR("tls", "ca_file", tls_ca_file),
     INT("tcpip", "ciicr_ms", ciicr_ms, 0, 85000),
+    INT("tcpip", "sapbr_ms", sapbr_ms, 0, 85000),
+    STR("fs", "storage", fs_storage),
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
@@ -77,6 +80,7 @@ static const struct {
     {"ssl", PROFILE_FEAT_SSL},
     {"ssl_roots", PROFILE_FEAT_SSL_ROOTS},
     {"fs", PROFILE_FEAT_FS},
+    {"ssl_client", PROFILE_FEAT_SSL_CLIENT},
 };
 
 static const long valid_rates[] = {0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800};
@@ -116,6 +120,7 @@ static void profile_defaults(struct profile *p)
     p->tls_sni = true;
     p->tls_ignore_invalid = false;
     p->ciicr_ms = 200;
+    p->sapbr_ms = 300;
     p->rx_buffer = 8192;
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;

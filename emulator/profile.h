@@ -12,6 +12,7 @@ enum {
     PROFILE_FEAT_SSL = 1u << 0,       /* AT+CIPSSL, HTTPSSL, FTPSSL, EMAILSSL, SSLOPT, SSLSETCERT */
     PROFILE_FEAT_SSL_ROOTS = 1u << 1, /* AT+SSLSETROOT, SSLDEROOT, SSLDECLI (later builds) */
     PROFILE_FEAT_FS = 1u << 2,        /* AT+FS* flash file system */
+    PROFILE_FEAT_SSL_CLIENT = 1u << 3, /* presents an imported client certificate */
 };
 
 #define PROFILE_STR 64
@@ -50,10 +51,13 @@ struct profile {
     int tls_min;           /* TLS1_VERSION ... (OpenSSL constants) */
     int tls_max;
     char tls_ciphers[256];
+    char tls_ca_file[512]; /* the built-in roots; relative to the profile's directory */
     bool tls_sni;          /* send the server_name extension */
     bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
     /* [tcpip] */
     int ciicr_ms;          /* how long AT+CIICR takes to activate the context */
+    int sapbr_ms;          /* how long AT+SAPBR=1 takes to open a bearer */
+    char fs_storage[512];  /* where the flash file system lives; empty: a temporary directory */
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */

@@ -7,25 +7,22 @@
 #include <openssl/x509.h>
 #include <stdbool.h>
 
+#include "cert_import.h"
 #include "tls.h"
 
 struct modem;
 
 struct ssl_state {
     bool ignore_invalid;  /* AT+SSLOPT=0,<n> */
-    bool client_auth;     /* AT+SSLOPT=1,<n> (the note says it is not implemented) */
-    X509 *cert;           /* the certificate AT+SSLSETCERT imported, or NULL */
-};
-
-struct ssl_choice {
-    struct tls_policy policy;
-    bool verify;
-    X509 *anchor;         /* borrowed from the modem; conn takes its own reference */
+    bool client_auth;     /* AT+SSLOPT=1,<n> */
+    struct cert_bundle imported; /* what AT+SSLSETCERT imported last (fields may be NULL) */
 };
 
 void ssl_init(struct modem *m);
 void ssl_free(struct modem *m);
-void ssl_choice_for(const struct modem *m, struct ssl_choice *out);
+/* The TLS setup of the modem's next connection.  Its certificates are
+ * borrowed from the modem; conn_open() takes its own references. */
+void ssl_choice_for(const struct modem *m, struct tls_choice *out);
 
 extern const struct at_cmd_table cmd_ssl_table;
 

@@ -76,16 +76,14 @@ int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, 
     str_copy(l->host, sizeof(l->host), host);
     l->port = port;
     l->state = LINK_CONNECTING;
-    struct ssl_choice tls;
+    struct tls_choice tls;
     ssl_choice_for(m, &tls);
     struct conn_params p = {
         .kind = udp ? CONN_UDP : CONN_TCP,
         .host = host,
         .port = port,
         .tls = l->tls,
-        .policy = &tls.policy,
-        .verify = tls.verify,
-        .extra_anchor = tls.anchor,
+        .tls_choice = &tls,
         .timeout_s = m->profile->connect_timeout_s,
         .local_port = udp ? t->clport_udp[l->id] : t->clport_tcp[l->id],
         .trace_id = m->id,

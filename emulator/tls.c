@@ -118,24 +118,53 @@ static bool is_ip(const char *s)
     return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_policy *policy, const struct tls_conn_opts *o)
+void tls_choice_copy(struct tls_choice *dst, const struct tls_choice *src)
 {
+    *dst = *src;
+    if (dst->anchor)
+        X509_up_ref(dst->anchor);
+    if (dst->client_cert)
+        X509_up_ref(dst->client_cert);
+    if (dst->client_key)
+        EVP_PKEY_up_ref(dst->client_key);
+}
+
+void tls_choice_clear(struct tls_choice *c)
+{
+    X509_free(c->anchor);
+    X509_free(c->client_cert);
+    EVP_PKEY_free(c->client_key);
+    c->anchor = NULL;
+    c->client_cert = NULL;
+    c->client_key = NULL;
+}
+
+SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host)
+{
+    const struct tls_policy *policy = &choice->policy;
     SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return NULL;
     SSL_set_connect_state(ssl);
-    bool ip = is_ip(o->host);
+    bool ip = is_ip(host);
     /* RFC 6066: SNI carries host names only, never addresses. */
     if (policy->send_sni && !ip)
-        SSL_set_tlsext_host_name(ssl, o->host);
-    if (o->verify) {
+        SSL_set_tlsext_host_name(ssl, host);
+    /* A client certificate, offered only if the server asks for one. */
+    if (choice->client_cert && choice->client_key &&
+        (SSL_use_certificate(ssl, choice->client_cert) != 1 ||
+         SSL_use_PrivateKey(ssl, choice->client_key) != 1)) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    if (choice->verify) {
         SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
         X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
         if (ip)
-            X509_VERIFY_PARAM_set1_ip_asc(param, o->host);
+            X509_VERIFY_PARAM_set1_ip_asc(param, host);
         else
-            X509_VERIFY_PARAM_set1_host(param, o->host, 0);
-        if (o->extra_anchor) {
+            X509_VERIFY_PARAM_set1_host(param, host, 0);
+        if (choice->anchor) {
             /* An imported certificate adds to the roots of this connection only. */
             X509_STORE *store = X509_STORE_new();
             X509_STORE *base = SSL_CTX_get_cert_store(ctx);
@@ -145,7 +174,7 @@ SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_policy *policy, const struct tls
                 if (x)
                     X509_STORE_add_cert(store, x);
             }
-            X509_STORE_add_cert(store, o->extra_anchor);
+            X509_STORE_add_cert(store, choice->anchor);
             SSL_set1_verify_cert_store(ssl, store);
             X509_STORE_free(store);
         }

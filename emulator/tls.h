@@ -18,11 +18,20 @@ struct tls_policy {
     bool send_sni;
 };
 
-struct tls_conn_opts {
-    const char *host;  /* the name (or address) the client asked for, never the mapped one */
-    bool verify;       /* check the chain and the name */
-    X509 *extra_anchor; /* an imported certificate to trust too; may be NULL */
+/* Everything one TLS connection is set up with: the profile's policy and
+ * the modem's SSL settings (AT+SSLOPT, the AT+SSLSETCERT import). */
+struct tls_choice {
+    struct tls_policy policy;
+    bool verify;          /* check the chain and the name */
+    X509 *anchor;         /* an imported certificate to trust too; may be NULL */
+    X509 *client_cert;    /* presented when the server asks; may be NULL */
+    EVP_PKEY *client_key; /* with client_cert */
 };
+
+/* Copies src into dst taking references on its certificates and key;
+ * tls_choice_clear() drops them. */
+void tls_choice_copy(struct tls_choice *dst, const struct tls_choice *src);
+void tls_choice_clear(struct tls_choice *c);
 
 /* Parses "tls1", "tls1.1", "tls1.2", "tls1.3"; -1 when unknown. */
 int tls_parse_version(const char *s);
@@ -33,7 +42,8 @@ const char *tls_version_name(int version);
 SSL_CTX *tls_ctx_for(const struct tls_policy *policy, char *err, size_t errlen);
 
 /* A client SSL object for one connection. */
-SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_policy *policy, const struct tls_conn_opts *o);
+/* host: the name (or address) the client asked for, never the mapped one. */
+SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host);
 
 void tls_shutdown(void);
 

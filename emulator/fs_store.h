@@ -1,0 +1,32 @@
+/* Host side of the module's file system: operations on parsed paths,
+ * relative to one storage directory fd.  Names are case-insensitive and
+ * case-preserving (fs.md 1).  Every function returns 0 or -1 (the module
+ * answers every failure with ERROR, fs.md 2). */
+#ifndef SIM800EMU_FS_STORE_H
+#define SIM800EMU_FS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fs_path.h"
+#include "util.h"
+
+int fs_store_create(int root, const struct fs_path *p);
+/* mode 0 truncates, 1 appends; capacity bounds the bytes of all files. */
+int fs_store_write(int root, const struct fs_path *p, int mode, const uint8_t *data, size_t len,
+                   size_t capacity);
+/* Checks, before a prompt, that a write of len bytes could succeed. */
+int fs_store_can_write(int root, const struct fs_path *p, int mode, size_t len, size_t capacity);
+int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, struct bytebuf *out);
+int fs_store_size(int root, const struct fs_path *p, size_t *size);
+int fs_store_delete(int root, const struct fs_path *p);
+int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *to);
+int fs_store_mkdir(int root, const struct fs_path *p);
+int fs_store_rmdir(int root, const struct fs_path *p);
+/* Directories first (with a trailing '\'), then files; each "name" or
+ * "name\" appended to out followed by "\r\n". */
+int fs_store_list(int root, const struct fs_path *p, struct bytebuf *out);
+size_t fs_store_used(int root);
+
+#endif

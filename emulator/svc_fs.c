@@ -1,0 +1,288 @@
+/* AT+FS*: the module's flash file system (fs.md), in a host directory per
+ * modem.  Every failure is a plain ERROR (fs.md 2). */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "fs_store.h"
+#include "modem.h"
+
+static char base_dir[4096];
+static bool base_is_temp;
+
+int fs_set_base(const char *dir, char *err, size_t errlen)
+{
+    if (dir) {
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "--storage %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        str_copy(base_dir, sizeof(base_dir), dir);
+        base_is_temp = false;
+        return 0;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(base_dir, sizeof(base_dir), "%s/sim800emu-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(base_dir)) {
+        snprintf(err, errlen, "cannot create a storage directory: %s", strerror(errno));
+        base_dir[0] = '\0';
+        return -1;
+    }
+    base_is_temp = true;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void fs_cleanup_base(void)
+{
+    if (base_is_temp && base_dir[0])
+        nftw(base_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    base_dir[0] = '\0';
+}
+
+int fs_setup(struct modem *m, char *err, size_t errlen)
+{
+    struct fs_state *f = &m->fs;
+    f->root_fd = -1;
+    if (!base_dir[0])
+        return 0; /* no storage (unit tests): every FS command answers ERROR */
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/modem%d", base_dir, m->id);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    f->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (f->root_fd < 0) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    /* The factory tree: C:\User\ (fs.md 1). */
+    struct fs_path user;
+    fs_path_parse("C:\\User\\", 8, &user);
+    fs_store_mkdir(f->root_fd, &user);
+    return 0;
+}
+
+void fs_free(struct modem *m)
+{
+    if (m->fs.root_fd >= 0)
+        close(m->fs.root_fd);
+    m->fs.root_fd = -1;
+}
+
+int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
+{
+    struct fs_path p;
+    size_t size;
+    if (m->fs.root_fd < 0 || fs_path_parse(module_path, strlen(module_path), &p) < 0 ||
+        fs_store_size(m->fs.root_fd, &p, &size) < 0)
+        return -1;
+    if (size == 0)
+        return 0;
+    return fs_store_read(m->fs.root_fd, &p, 0, size, out);
+}
+
+/* --- arguments: paths come unquoted and may hold anything but ',' --- */
+
+static int arg_path(struct at_args *a, struct fs_path *p)
+{
+    char text[FS_PATH_MAX + 3];
+    bool quoted;
+    if (at_arg_str(a, text, sizeof(text), &quoted) != AT_ARG_OK)
+        return -1;
+    return fs_path_parse(text, strlen(text), p);
+}
+
+static int root_of(struct modem *m) { return m->fs.root_fd; }
+
+static int cmd_fsdrive(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+FSDRIVE: (0-1)");
+        return AT_OK;
+    }
+    long n;
+    if (at_arg_int(&r->args, 0, 1, &n) != AT_ARG_OK || !at_args_done(&r->args) || n != 0)
+        return AT_ERROR; /* no SD card on this board */
+    at_info(m, "+FSDRIVE: C");
+    return AT_OK;
+}
+
+static int cmd_fscreate(struct modem *m, struct at_req *r)
+{
+    struct fs_path p;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (arg_path(&r->args, &p) < 0 || !at_args_done(&r->args) ||
+        fs_store_create(root_of(m), &p) < 0)
+        return AT_ERROR;
+    return AT_OK;
+}
+
+static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uint8_t *data,
+                      size_t len)
+{
+    (void)ud;
+    struct fs_state *f = &m->fs;
+    /* A timeout keeps what arrived and answers TimeOut, no OK (fs.md 3). */
+    if (len > 0 &&
+        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, FS_CAPACITY) < 0)
+        return end == AT_DATA_TIMEOUT ? at_final_text(m, "TimeOut") : AT_ERROR;
+    if (end == AT_DATA_TIMEOUT)
+        return at_final_text(m, "TimeOut");
+    return AT_OK;
+}
+
+static int cmd_fswrite(struct modem *m, struct at_req *r)
+{
+    struct fs_state *f = &m->fs;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    long mode, size, timeout;
+    if (arg_path(&r->args, &f->write_path) < 0 || at_arg_int(&r->args, 0, 1, &mode) != AT_ARG_OK ||
+        at_arg_int(&r->args, 1, FS_WRITE_MAX, &size) != AT_ARG_OK ||
+        at_arg_int(&r->args, 1, 100, &timeout) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    /* The file must exist and the data fit, before any prompt (fs.md 2). */
+    if (fs_store_can_write(root_of(m), &f->write_path, (int)mode, (size_t)size, FS_CAPACITY) < 0)
+        return AT_ERROR;
+    f->write_mode = (int)mode;
+    struct at_data_req req = {
+        .prompt = "\r\n> ",
+        .fixed_len = (size_t)size,
+        .timeout_ms = (unsigned)timeout * 1000u,
+        .cb = fswrite_cb,
+    };
+    at_begin_data(m, &req);
+    return AT_PENDING;
+}
+
+static int cmd_fsread(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    struct fs_path p;
+    long mode, size, pos;
+    if (arg_path(&r->args, &p) < 0 || at_arg_int(&r->args, 0, 1, &mode) != AT_ARG_OK ||
+        at_arg_int(&r->args, 1, FS_WRITE_MAX, &size) != AT_ARG_OK ||
+        at_arg_int(&r->args, 0, 0x7fffffff, &pos) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    struct bytebuf out = {0};
+    /* Mode 0 reads from the start whatever the position says (fs.md 3). */
+    if (fs_store_read(root_of(m), &p, mode == 0 ? 0 : (size_t)pos, (size_t)size, &out) < 0) {
+        bytebuf_free(&out);
+        return AT_ERROR;
+    }
+    /* No header: CR LF, the bytes raw, then OK (fs.md 3). */
+    at_raw(m, "\r\n", 2);
+    at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));
+    bytebuf_free(&out);
+    return AT_OK;
+}
+
+static int one_path(struct modem *m, struct at_req *r, int (*op)(int, const struct fs_path *))
+{
+    struct fs_path p;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (arg_path(&r->args, &p) < 0 || !at_args_done(&r->args) || op(root_of(m), &p) < 0)
+        return AT_ERROR;
+    return AT_OK;
+}
+
+static int cmd_fsdel(struct modem *m, struct at_req *r) { return one_path(m, r, fs_store_delete); }
+static int cmd_fsmkdir(struct modem *m, struct at_req *r) { return one_path(m, r, fs_store_mkdir); }
+static int cmd_fsrmdir(struct modem *m, struct at_req *r) { return one_path(m, r, fs_store_rmdir); }
+
+static int size_info(struct modem *m, struct at_req *r, const char *name)
+{
+    struct fs_path p;
+    size_t size;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (arg_path(&r->args, &p) < 0 || !at_args_done(&r->args) ||
+        fs_store_size(root_of(m), &p, &size) < 0)
+        return AT_ERROR;
+    at_info(m, "+%s: %zu", name, size);
+    return AT_OK;
+}
+
+static int cmd_fsflsize(struct modem *m, struct at_req *r) { return size_info(m, r, "FSFLSIZE"); }
+/* fs.md 3: the size alone (UNCERTAIN whether a date follows). */
+static int cmd_fsattri(struct modem *m, struct at_req *r) { return size_info(m, r, "FSATTRI"); }
+
+static int cmd_fsmem(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (root_of(m) < 0)
+        return AT_ERROR;
+    size_t used = fs_store_used(root_of(m));
+    at_info(m, "+FSMEM: C:%zubytes", used < FS_CAPACITY ? FS_CAPACITY - used : 0);
+    return AT_OK;
+}
+
+static int cmd_fsrename(struct modem *m, struct at_req *r)
+{
+    struct fs_path a, b;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (arg_path(&r->args, &a) < 0 || arg_path(&r->args, &b) < 0 || !at_args_done(&r->args) ||
+        a.trailing_sep || b.trailing_sep || fs_store_rename(root_of(m), &a, &b) < 0)
+        return AT_ERROR;
+    return AT_OK;
+}
+
+static int cmd_fsls(struct modem *m, struct at_req *r)
+{
+    struct fs_path p;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    struct bytebuf out = {0};
+    if (arg_path(&r->args, &p) < 0 || !at_args_done(&r->args) ||
+        fs_store_list(root_of(m), &p, &out) < 0) {
+        bytebuf_free(&out);
+        return AT_ERROR;
+    }
+    /* One block: "\r\nA\\\r\nB.TXT\r\n" then OK (fs.md 3, UNCERTAIN layout). */
+    if (bytebuf_pending(&out) > 0) {
+        at_raw(m, "\r\n", 2);
+        at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));
+    }
+    bytebuf_free(&out);
+    return AT_OK;
+}
+
+#define W (AT_FORM_TEST | AT_FORM_WRITE)
+static const struct at_cmd rows[] = {
+    {"+FSDRIVE", W, PROFILE_FEAT_FS, cmd_fsdrive, NULL},
+    {"+FSCREATE", W, PROFILE_FEAT_FS, cmd_fscreate, NULL},
+    {"+FSWRITE", W, PROFILE_FEAT_FS, cmd_fswrite, NULL},
+    {"+FSREAD", W, PROFILE_FEAT_FS, cmd_fsread, NULL},
+    {"+FSDEL", W, PROFILE_FEAT_FS, cmd_fsdel, NULL},
+    {"+FSATTRI", W, PROFILE_FEAT_FS, cmd_fsattri, NULL},
+    {"+FSMEM", AT_FORM_TEST | AT_FORM_EXEC, PROFILE_FEAT_FS, cmd_fsmem, NULL},
+    {"+FSFLSIZE", W, PROFILE_FEAT_FS, cmd_fsflsize, NULL},
+    {"+FSRENAME", W, PROFILE_FEAT_FS, cmd_fsrename, NULL},
+    {"+FSLS", W, PROFILE_FEAT_FS, cmd_fsls, NULL},
+    {"+FSMKDIR", W, PROFILE_FEAT_FS, cmd_fsmkdir, NULL},
+    {"+FSRMDIR", W, PROFILE_FEAT_FS, cmd_fsrmdir, NULL},
+};
+
+const struct at_cmd_table cmd_fs_table = {rows, ARRAY_SIZE(rows)};

@@ -1,0 +1,444 @@
+/* AT+HTTP*: the module's HTTP client (http.md).  The service owns its
+ * parameters, POST body and stored response; http_client.c makes the
+ * request over the shared connection layer and TLS policy. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "modem.h"
+
+#define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (http.md 0) */
+#define HTTPDATA_MAX HTTP_STORE_MAX
+
+static void params_default(struct http_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->cid = 1;
+    str_copy(p->ua, sizeof(p->ua), "SIMCOM_MODULE"); /* as servers see it (http.md 1.3) */
+    p->proport = 80;
+    p->timeout_s = 120;
+}
+
+static void drop_response(struct http_state *h)
+{
+    bytebuf_clear(&h->body);
+    bytebuf_clear(&h->head);
+}
+
+void http_setup(struct modem *m)
+{
+    struct http_state *h = &m->http;
+    memset(h, 0, sizeof(*h));
+    params_default(&h->params);
+}
+
+void http_free(struct modem *m)
+{
+    struct http_state *h = &m->http;
+    http_client_cancel(h->active);
+    h->active = NULL;
+    bytebuf_free(&h->postdata);
+    bytebuf_free(&h->body);
+    bytebuf_free(&h->head);
+    h->inited = false;
+}
+
+/* --- the action --- */
+
+static void action_done(void *ud, struct http_result *res)
+{
+    struct modem *m = ud;
+    struct http_state *h = &m->http;
+    h->active = NULL;
+    bytebuf_free(&h->body);
+    bytebuf_free(&h->head);
+    h->body = res->body;
+    h->head = res->head;
+    /* HEAD and every 60x report 0 bytes (http.md 1.5). */
+    at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, res->status, bytebuf_pending(&h->body));
+}
+
+void http_bearer_closed(struct modem *m, int cid)
+{
+    struct http_state *h = &m->http;
+    if (!h->active || (cid && cid != h->params.cid))
+        return;
+    http_client_cancel(h->active);
+    h->active = NULL;
+    drop_response(h);
+    at_urc(m, "+HTTPACTION: %d,%d,0", h->active_method, HTTP_NETWORK_ERROR);
+}
+
+static int cmd_httpaction(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+HTTPACTION: (0-2)");
+        return AT_OK;
+    }
+    long method;
+    if (at_arg_int(&r->args, 0, 2, &method) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (!h->inited || h->active)
+        return NOT_ALLOWED;
+    if (!h->params.url[0])
+        return AT_ERROR;
+    drop_response(h);
+    h->active_method = (int)method;
+    h->last_method = (int)method;
+    struct tls_choice tls;
+    ssl_choice_for(m, &tls);
+    struct http_request req = {
+        .method = (enum http_verb)method,
+        .url = h->params.url,
+        .tls = h->ssl != 0,
+        .tls_choice = &tls,
+        .user_agent = h->params.ua,
+        .content_type = h->params.content,
+        .userdata = h->params.userdata,
+        .body = bytebuf_head(&h->postdata),
+        .body_len = bytebuf_pending(&h->postdata),
+        .range_start = h->params.brk,
+        .range_end = h->params.brkend,
+        .follow_redirects = h->params.redir != 0,
+        .proxy_ip = h->params.proip,
+        .proxy_port = h->params.proport,
+        .timeout_s = h->params.timeout_s,
+        .trace_id = m->id,
+    };
+    /* OK, then 601 when the bearer was never opened (http.md 4). */
+    if (!bearer_is_open(m, h->params.cid))
+        req.fail_now = HTTP_NETWORK_ERROR;
+    h->active = http_client_start(&req, action_done, m);
+    /* OK now, the URC later and never in the same write (http.md 5). */
+    return AT_OK;
+}
+
+/* --- parameters --- */
+
+static int set_string(char *dst, size_t cap, const char *value)
+{
+    if (strlen(value) >= cap)
+        return AT_ERROR;
+    str_copy(dst, cap, value);
+    return AT_OK;
+}
+
+static int set_long(const char *value, long min, long max, long *out)
+{
+    char *end;
+    if (!value[0])
+        return AT_ERROR;
+    long v = strtol(value, &end, 10);
+    if (*end || v < min || v > max)
+        return AT_ERROR;
+    *out = v;
+    return AT_OK;
+}
+
+/* The value of a tag: quoted, or unquoted up to the end of the line
+ * (unquoted URLs with commas are real, http.md 1.3). */
+static int read_value(struct at_req *r, char *buf, size_t cap)
+{
+    const char *raw = r->raw;
+    size_t i = 0;
+    bool quoted = false;
+    for (; i < r->raw_len; i++) {
+        if (raw[i] == '"')
+            quoted = !quoted;
+        else if (raw[i] == ',' && !quoted)
+            break;
+    }
+    if (i >= r->raw_len)
+        return -1;
+    const char *v = raw + i + 1;
+    size_t n = r->raw_len - i - 1;
+    if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+        v++;
+        n -= 2;
+        if (memchr(v, '"', n))
+            return -1;
+    } else if (memchr(v, '"', n)) {
+        return -1;
+    }
+    if (n >= cap)
+        return -1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+    return 0;
+}
+
+static int cmd_httppara(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    struct http_params *p = &h->params;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+HTTPPARA: \"HTTPParamTag\",\"HTTPParmValue\""); /* sic (http.md 1.3) */
+        return AT_OK;
+    }
+    if (!h->inited)
+        return NOT_ALLOWED;
+    if (r->form == AT_FORM_READ) {
+        at_info(m,
+                "+HTTPPARA: \r\nCID: %d\r\nURL: %s\r\nUA: %s\r\nPROIP: %s\r\nPROPORT: %d\r\n"
+                "REDIR: %d\r\nBREAK: %ld\r\nBREAKEND: %ld\r\nTIMEOUT: %d\r\nCONTENT: %s\r\n"
+                "USERDATA: %s",
+                p->cid, p->url, p->ua, p->proip, p->proport, p->redir, p->brk, p->brkend,
+                p->timeout_s, p->content, p->userdata);
+        return AT_OK;
+    }
+    if (h->active)
+        return NOT_ALLOWED;
+    char tag[16];
+    if (at_arg_str(&r->args, tag, sizeof(tag), NULL) != AT_ARG_OK)
+        return AT_ERROR;
+    char value[HTTP_URL_MAX + 2];
+    if (read_value(r, value, sizeof(value)) < 0)
+        return AT_ERROR;
+    long v;
+    if (ascii_ieq(tag, "URL"))
+        return set_string(p->url, sizeof(p->url), value);
+    if (ascii_ieq(tag, "UA"))
+        return set_string(p->ua, sizeof(p->ua), value);
+    if (ascii_ieq(tag, "CONTENT"))
+        return set_string(p->content, sizeof(p->content), value);
+    if (ascii_ieq(tag, "USERDATA"))
+        return set_string(p->userdata, sizeof(p->userdata), value);
+    if (ascii_ieq(tag, "PROIP"))
+        return set_string(p->proip, sizeof(p->proip), value);
+    if (ascii_ieq(tag, "CID")) {
+        if (set_long(value, 1, 3, &v) != AT_OK)
+            return AT_ERROR;
+        p->cid = (int)v;
+        return AT_OK;
+    }
+    if (ascii_ieq(tag, "PROPORT")) {
+        if (set_long(value, 1, 65535, &v) != AT_OK)
+            return AT_ERROR;
+        p->proport = (int)v;
+        return AT_OK;
+    }
+    if (ascii_ieq(tag, "REDIR")) {
+        if (set_long(value, 0, 1, &v) != AT_OK)
+            return AT_ERROR;
+        p->redir = (int)v;
+        return AT_OK;
+    }
+    if (ascii_ieq(tag, "TIMEOUT")) {
+        if (set_long(value, 30, 1000, &v) != AT_OK)
+            return AT_ERROR;
+        p->timeout_s = (int)v;
+        return AT_OK;
+    }
+    if (ascii_ieq(tag, "BREAK"))
+        return set_long(value, 0, 0x7fffffff, &p->brk);
+    if (ascii_ieq(tag, "BREAKEND"))
+        return set_long(value, 0, 0x7fffffff, &p->brkend);
+    return AT_ERROR;
+}
+
+/* --- AT+HTTPDATA --- */
+
+static int httpdata_cb(struct modem *m, void *ud, enum at_data_end end, const uint8_t *data,
+                       size_t len)
+{
+    (void)ud;
+    (void)end; /* a timeout keeps what arrived (http.md 1.4, UNCERTAIN) */
+    struct http_state *h = &m->http;
+    bytebuf_clear(&h->postdata);
+    bytebuf_append(&h->postdata, data, len);
+    h->have_postdata = true;
+    return AT_OK;
+}
+
+static int cmd_httpdata(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+HTTPDATA: (1-%d),(1000-120000)", HTTPDATA_MAX);
+        return AT_OK;
+    }
+    long size, time_ms;
+    if (at_arg_int(&r->args, 0, HTTPDATA_MAX, &size) != AT_ARG_OK ||
+        at_arg_int(&r->args, 1000, 120000, &time_ms) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (!h->inited || h->active)
+        return NOT_ALLOWED;
+    if (size == 0) {
+        bytebuf_clear(&h->postdata);
+        h->have_postdata = false;
+        return AT_OK;
+    }
+    struct at_data_req req = {
+        .prompt = "\r\nDOWNLOAD\r\n",
+        .fixed_len = (size_t)size,
+        .timeout_ms = (unsigned)time_ms,
+        .cb = httpdata_cb,
+    };
+    at_begin_data(m, &req);
+    return AT_PENDING;
+}
+
+/* --- reading the response --- */
+
+static int cmd_httpread(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST) {
+        at_info(m, "+HTTPREAD: (0-%d),(1-%d)", HTTP_STORE_MAX, HTTP_STORE_MAX);
+        return AT_OK;
+    }
+    if (!h->inited)
+        return NOT_ALLOWED;
+    long start = 0, size = HTTP_STORE_MAX;
+    if (r->form == AT_FORM_WRITE &&
+        (at_arg_int(&r->args, 0, HTTP_STORE_MAX, &start) != AT_ARG_OK ||
+         at_arg_int(&r->args, 1, HTTP_STORE_MAX, &size) != AT_ARG_OK || !at_args_done(&r->args)))
+        return AT_ERROR;
+    /* Before any action the HTTPDATA body is what there is (http.md 1.4). */
+    const struct bytebuf *src = &h->body;
+    if (h->last_method < 0 && h->have_postdata)
+        src = &h->postdata;
+    size_t total = bytebuf_pending(src);
+    /* Nothing stored, past the end, or an action running: a bare OK. */
+    if (h->active || total == 0 || (size_t)start >= total)
+        return AT_OK;
+    size_t n = total - (size_t)start;
+    if ((size_t)size < n)
+        n = (size_t)size;
+    char line[32];
+    int k = snprintf(line, sizeof(line), "\r\n+HTTPREAD: %zu\r\n", n);
+    at_raw(m, line, (size_t)k);
+    at_raw(m, bytebuf_head(src) + start, n);
+    /* No blank line between the data and OK: OK's own \r\n (http.md 1.6). */
+    return AT_OK;
+}
+
+static int cmd_httphead(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (!h->inited)
+        return NOT_ALLOWED;
+    size_t n = h->active ? 0 : bytebuf_pending(&h->head);
+    char line[32];
+    int k = snprintf(line, sizeof(line), "\r\n+HTTPHEAD: %zu\r\n", n);
+    at_raw(m, line, (size_t)k);
+    at_raw(m, bytebuf_head(&h->head), n);
+    return AT_OK;
+}
+
+static int cmd_httpstatus(struct modem *m, struct at_req *r)
+{
+    static const char *const names[] = {"GET", "POST", "HEAD"};
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (!h->inited)
+        return NOT_ALLOWED;
+    if (!h->active) {
+        at_info(m, "+HTTPSTATUS: %s,0,0,0", names[h->last_method < 0 ? 0 : h->last_method]);
+        return AT_OK;
+    }
+    size_t got, left;
+    http_client_progress(h->active, &got, &left);
+    at_info(m, "+HTTPSTATUS: %s,1,%zu,%zu", names[h->active_method], got, left);
+    return AT_OK;
+}
+
+/* --- init, term, context, SSL --- */
+
+static int cmd_httpinit(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (h->inited)
+        return NOT_ALLOWED; /* why drivers send AT+HTTPTERM first (http.md 1.1) */
+    h->inited = true;
+    if (h->saved_valid)
+        h->params = h->saved;
+    else
+        params_default(&h->params);
+    h->ssl = 0;
+    h->last_method = -1;
+    bytebuf_clear(&h->postdata);
+    h->have_postdata = false;
+    drop_response(h);
+    return AT_OK;
+}
+
+static int cmd_httpterm(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (!h->inited)
+        return NOT_ALLOWED;
+    /* An action in flight is dropped without its URC (http.md 1.2). */
+    http_client_cancel(h->active);
+    h->active = NULL;
+    h->inited = false;
+    bytebuf_clear(&h->postdata);
+    h->have_postdata = false;
+    drop_response(h);
+    return AT_OK;
+}
+
+static int cmd_httpscont(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (!h->inited)
+        return NOT_ALLOWED;
+    const struct http_params *p = &h->params;
+    if (r->form == AT_FORM_READ) {
+        bool same = h->saved_valid && memcmp(&h->saved, p, sizeof(*p)) == 0;
+        at_info(m,
+                "+HTTPSCONT: %d\r\nCID: %d\r\nURL: %s\r\nUA: %s\r\nPROIP: %s\r\nPROPORT: %d\r\n"
+                "REDIR: %d\r\nBREAK: %ld\r\nBREAKEND: %ld\r\nUSERDATA: %s",
+                same ? 0 : 1, p->cid, p->url, p->ua, p->proip, p->proport, p->redir, p->brk,
+                p->brkend, p->userdata);
+        return AT_OK;
+    }
+    h->saved = *p;
+    h->saved_valid = true;
+    return AT_OK;
+}
+
+static int cmd_httpssl(struct modem *m, struct at_req *r)
+{
+    struct http_state *h = &m->http;
+    switch (r->form) {
+    case AT_FORM_TEST:
+        at_info(m, "+HTTPSSL: (0-1)");
+        return AT_OK;
+    case AT_FORM_READ:
+        at_info(m, "+HTTPSSL: %d", h->ssl);
+        return AT_OK;
+    default: {
+        long v;
+        if (at_arg_int(&r->args, 0, 1, &v) != AT_ARG_OK || !at_args_done(&r->args))
+            return AT_ERROR;
+        h->ssl = (int)v;
+        return AT_OK;
+    }
+    }
+}
+
+static const struct at_cmd rows[] = {
+    {"+HTTPINIT", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_httpinit, NULL},
+    {"+HTTPTERM", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_httpterm, NULL},
+    {"+HTTPPARA", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_httppara, NULL},
+    {"+HTTPDATA", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_httpdata, NULL},
+    {"+HTTPACTION", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_httpaction, NULL},
+    {"+HTTPREAD", AT_FORM_TEST | AT_FORM_EXEC | AT_FORM_WRITE, 0, cmd_httpread, NULL},
+    {"+HTTPHEAD", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_httphead, NULL},
+    {"+HTTPSTATUS", AT_FORM_TEST | AT_FORM_READ, 0, cmd_httpstatus, NULL},
+    {"+HTTPSCONT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_EXEC, 0, cmd_httpscont, NULL},
+    {"+HTTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_httpssl, NULL},
+};
+
+const struct at_cmd_table cmd_http_table = {rows, ARRAY_SIZE(rows)};
