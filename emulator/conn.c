@@ -188,6 +188,15 @@ static void info_cb(const SSL *ssl, int where, int ret)
     }
 }
 
+/* OpenSSL 3 reports a peer that closed without close_notify as an SSL
+ * error (and "sends" a decode_error alert into the closed socket); for the
+ * module that is a connection that ended, not an alert exchange. */
+static bool unexpected_eof(void)
+{
+    unsigned long e = ERR_peek_error();
+    return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+}
+
 static void drive_handshake(struct conn *c)
 {
     ERR_clear_error();
@@ -204,7 +213,7 @@ static void drive_handshake(struct conn *c)
         ev_io_start(L(), &c->io);
         return;
     }
-    bool had_alert = c->tls_alert;
+    bool had_alert = c->tls_alert && !unexpected_eof();
     if (!had_alert)
         set_detail(c, "TLS handshake failed");
     /* An alert (a version the server refuses, a certificate we reject) is
@@ -376,7 +385,8 @@ ssize_t conn_read(struct conn *c, void *buf, size_t n)
             update_events(c);
             return 0;
         }
-        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0)) {
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && errno == 0) ||
+            (e == SSL_ERROR_SSL && unexpected_eof())) {
             /* close_notify, or a peer that just closed: both orderly. */
             c->err = NET_ECLOSED;
         } else if (e == SSL_ERROR_SYSCALL && errno == ECONNRESET) {

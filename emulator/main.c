@@ -256,6 +256,7 @@ int sim800emu_main(int argc, char **argv)
     const char *storage = opt.storage ? opt.storage : (profile.fs_storage[0] ? profile.fs_storage : NULL);
     if (fs_set_base(storage, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
+        fs_cleanup_base();
         return 2;
     }
     /* A client vanishing mid-write must not kill us. */
@@ -263,6 +264,7 @@ int sim800emu_main(int argc, char **argv)
     struct ev_loop *loop = EV_DEFAULT;
     if (net_init(loop, &opt.net, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
+        fs_cleanup_base();
         return 2;
     }
     /* Build the profile's TLS context now, so a bad cipher list or CA file
@@ -273,9 +275,17 @@ int sim800emu_main(int argc, char **argv)
         str_copy(pol.ciphers, sizeof(pol.ciphers), profile.tls_ciphers);
         if (!tls_ctx_for(&pol, err, sizeof(err))) {
             fprintf(stderr, "sim800emu: %s: %s\n", profile.path, err);
+            fs_cleanup_base();
             return 2;
         }
     }
+    /* Signals are ours before any path is printed: a client may stop us the
+     * moment it has read them, and the exit must still be clean. */
+    ev_signal sigint, sigterm;
+    ev_signal_init(&sigint, stop_cb, SIGINT);
+    ev_signal_init(&sigterm, stop_cb, SIGTERM);
+    ev_signal_start(loop, &sigint);
+    ev_signal_start(loop, &sigterm);
     struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
     int status = 0;
     for (long i = 0; i < opt.modems; i++) {
@@ -293,15 +303,10 @@ int sim800emu_main(int argc, char **argv)
         printf("%s\n", modem_port_path(modems[i]));
     fflush(stdout);
 
-    ev_signal sigint, sigterm;
-    ev_signal_init(&sigint, stop_cb, SIGINT);
-    ev_signal_init(&sigterm, stop_cb, SIGTERM);
-    ev_signal_start(loop, &sigint);
-    ev_signal_start(loop, &sigterm);
     ev_run(loop, 0);
+out:
     ev_signal_stop(loop, &sigint);
     ev_signal_stop(loop, &sigterm);
-out:
     for (long i = 0; i < opt.modems; i++)
         modem_destroy(modems[i]);
     free(modems);

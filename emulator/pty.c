@@ -12,7 +12,11 @@
 #include "trace.h"
 
 /* How often to look for a new client once the last one has closed. */
+/* How often a port nobody has open is checked for a new client: soon after a
+ * client leaves (scripts reopen at once), then less often, so a thousand idle
+ * modems do not spin (100 checks a second each at the start). */
 #define PTY_RECONNECT_POLL_S 0.01
+#define PTY_RECONNECT_POLL_MAX_S 0.1
 /* Output kept for the first client: the boot URCs a modem prints before
  * anyone has opened its port (a few hundred bytes; the bound stops a modem
  * that nobody opens from growing without limit). */
@@ -134,6 +138,7 @@ static void client_left(struct pty_port *p)
     notify_drained(p); /* nobody reads now: senders need not wait */
     /* What the departed client left unread must not greet the next one. */
     set_slave_raw(p->slave_path, true);
+    p->reconnect_timer.repeat = PTY_RECONNECT_POLL_S;
     ev_timer_again(p->loop, &p->reconnect_timer);
 }
 
@@ -142,8 +147,15 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     struct pty_port *p = t->data;
     struct pollfd pfd = {.fd = p->master, .events = POLLIN};
-    if (poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP))
+    if (poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP)) {
+        if (t->repeat < PTY_RECONNECT_POLL_MAX_S) {
+            t->repeat *= 2;
+            if (t->repeat > PTY_RECONNECT_POLL_MAX_S)
+                t->repeat = PTY_RECONNECT_POLL_MAX_S;
+            ev_timer_again(loop, t);
+        }
         return;
+    }
     ev_timer_stop(loop, t);
     p->client_gone = false;
     trace_note(p->trace_id, "pty", "client opened the port");

@@ -57,26 +57,33 @@ void fs_cleanup_base(void)
 
 int fs_setup(struct modem *m, char *err, size_t errlen)
 {
+    (void)err;
+    (void)errlen;
+    /* The directory is made on first use: a thousand modems that never
+     * touch their flash start without a thousand mkdirs. */
+    m->fs.root_fd = -1;
+    return 0;
+}
+
+/* The modem's storage directory, made (with the factory tree) on first use;
+ * -1 without storage: every FS command then answers ERROR. */
+static int root_of(struct modem *m)
+{
     struct fs_state *f = &m->fs;
-    f->root_fd = -1;
-    if (!base_dir[0])
-        return 0; /* no storage (unit tests): every FS command answers ERROR */
+    if (f->root_fd >= 0 || !base_dir[0])
+        return f->root_fd;
     char dir[4200];
     snprintf(dir, sizeof(dir), "%s/modem%d", base_dir, m->id);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return -1;
-    }
     f->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (f->root_fd < 0) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+    if (f->root_fd < 0)
         return -1;
-    }
     /* The factory tree: C:\User\ (fs.md 1). */
     struct fs_path user;
     fs_path_parse("C:\\User\\", 8, &user);
     fs_store_mkdir(f->root_fd, &user);
-    return 0;
+    return f->root_fd;
 }
 
 void fs_free(struct modem *m)
@@ -90,12 +97,13 @@ int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
 {
     struct fs_path p;
     size_t size;
-    if (m->fs.root_fd < 0 || fs_path_parse(module_path, strlen(module_path), &p) < 0 ||
-        fs_store_size(m->fs.root_fd, &p, &size) < 0)
+    int root = root_of(m);
+    if (root < 0 || fs_path_parse(module_path, strlen(module_path), &p) < 0 ||
+        fs_store_size(root, &p, &size) < 0)
         return -1;
     if (size == 0)
         return 0;
-    return fs_store_read(m->fs.root_fd, &p, 0, size, out);
+    return fs_store_read(root, &p, 0, size, out);
 }
 
 /* --- arguments: paths come unquoted and may hold anything but ',' --- */
@@ -108,8 +116,6 @@ static int arg_path(struct at_args *a, struct fs_path *p)
         return -1;
     return fs_path_parse(text, strlen(text), p);
 }
-
-static int root_of(struct modem *m) { return m->fs.root_fd; }
 
 static int cmd_fsdrive(struct modem *m, struct at_req *r)
 {
