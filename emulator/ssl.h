@@ -12,10 +12,18 @@
 
 struct modem;
 
+#define SSL_ROOTS_MAX 16
+
 struct ssl_state {
     bool ignore_invalid;  /* AT+SSLOPT=0,<n> */
     bool client_auth;     /* AT+SSLOPT=1,<n> */
     struct cert_bundle imported; /* what AT+SSLSETCERT imported last (fields may be NULL) */
+    struct {
+        int id;                  /* the number AT+SSLDEROOT? lists (1001, 1002, ...) */
+        X509 *cert;
+    } roots[SSL_ROOTS_MAX];      /* AT+SSLSETROOT */
+    int nroots;
+    int next_root_id;
 };
 
 void ssl_init(struct modem *m);

@@ -11,9 +11,16 @@ void ssl_init(struct modem *m)
 {
     m->ssl.ignore_invalid = m->profile->tls_ignore_invalid;
     m->ssl.client_auth = false;
+    m->ssl.next_root_id = 1001; /* the numbering the note's AT+SSLDEROOT? shows */
 }
 
-void ssl_free(struct modem *m) { cert_bundle_free(&m->ssl.imported); }
+void ssl_free(struct modem *m)
+{
+    cert_bundle_free(&m->ssl.imported);
+    for (int i = 0; i < m->ssl.nroots; i++)
+        X509_free(m->ssl.roots[i].cert);
+    m->ssl.nroots = 0;
+}
 
 void ssl_choice_for(const struct modem *m, struct tls_choice *out)
 {
@@ -30,14 +37,18 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
      * client certificate (the note V1.05), presented when AT+SSLOPT=1,1 and
      * the firmware supports it, and a CA that comes with it is trusted. */
     if (imp->key) {
-        out->anchor = imp->ca;
+        if (imp->ca)
+            out->anchors[out->nanchors++] = imp->ca;
         if (m->ssl.client_auth && (p->features & PROFILE_FEAT_SSL_CLIENT)) {
             out->client_cert = imp->cert;
             out->client_key = imp->key;
         }
-    } else {
-        out->anchor = imp->cert;
+    } else if (imp->cert) {
+        out->anchors[out->nanchors++] = imp->cert;
     }
+    /* The roots of AT+SSLSETROOT (later firmware, ssl.md). */
+    for (int i = 0; i < m->ssl.nroots && out->nanchors < TLS_ANCHORS_MAX; i++)
+        out->anchors[out->nanchors++] = m->ssl.roots[i].cert;
 }
 
 static int cmd_sslopt(struct modem *m, struct at_req *r)
@@ -97,7 +108,109 @@ static int cmd_sslsetcert(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
+/* --- the root store of later firmware (ssl.md: AT+SSLSETROOT & co.) --- */
+
+#define CLIENT_CERT_ID 1014 /* the number the note's AT+SSLDECLI? example lists */
+
+static int cmd_sslsetroot(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    char file[SSLSETCERT_FILE_MAX + 1];
+    long size;
+    if (at_arg_str(&r->args, file, sizeof(file), NULL) != AT_ARG_OK ||
+        at_arg_int(&r->args, 1, 65536, &size) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    struct bytebuf data = {0};
+    X509 *cert = NULL;
+    /* The file must hold one DER certificate of exactly <filesize> bytes. */
+    if (fs_read_file(m, file, &data) == 0 && bytebuf_pending(&data) == (size_t)size) {
+        const unsigned char *p = bytebuf_head(&data);
+        cert = d2i_X509(NULL, &p, (long)size);
+        if (cert && p != bytebuf_head(&data) + size) {
+            X509_free(cert);
+            cert = NULL;
+        }
+    }
+    bytebuf_free(&data);
+    if (!cert)
+        return AT_ERROR;
+    for (int i = 0; i < m->ssl.nroots; i++) {
+        if (X509_cmp(m->ssl.roots[i].cert, cert) == 0) {
+            X509_free(cert);
+            at_info(m, "Certificate already exists!");
+            return AT_OK;
+        }
+    }
+    if (m->ssl.nroots >= SSL_ROOTS_MAX) {
+        X509_free(cert);
+        return AT_ERROR;
+    }
+    m->ssl.roots[m->ssl.nroots].id = m->ssl.next_root_id++;
+    m->ssl.roots[m->ssl.nroots].cert = cert;
+    m->ssl.nroots++;
+    return AT_OK;
+}
+
+static int cmd_sslderoot(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    struct ssl_state *s = &m->ssl;
+    if (r->form == AT_FORM_READ) {
+        char buf[SSL_ROOTS_MAX * 8 + 1] = "";
+        size_t n = 0;
+        for (int i = 0; i < s->nroots; i++)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d", i ? "\r\n" : "", s->roots[i].id);
+        if (n)
+            at_info(m, "%s", buf);
+        return AT_OK;
+    }
+    long id;
+    if (at_arg_int(&r->args, 0, 99999, &id) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    for (int i = 0; i < s->nroots; i++) {
+        if (s->roots[i].id == id) {
+            X509_free(s->roots[i].cert);
+            memmove(&s->roots[i], &s->roots[i + 1], (size_t)(s->nroots - i - 1) * sizeof(s->roots[0]));
+            s->nroots--;
+            at_info(m, "+SSLDEROOT: 0");
+            return AT_OK;
+        }
+    }
+    at_info(m, "+SSLDEROOT: 13"); /* no such file (ssl.md) */
+    return AT_OK;
+}
+
+static int cmd_ssldecli(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    bool have = m->ssl.imported.key != NULL;
+    if (r->form == AT_FORM_READ) {
+        if (have)
+            at_info(m, "%d", CLIENT_CERT_ID);
+        return AT_OK;
+    }
+    long id;
+    if (at_arg_int(&r->args, 0, 99999, &id) != AT_ARG_OK || !at_args_done(&r->args))
+        return AT_ERROR;
+    if (!have || id != CLIENT_CERT_ID) {
+        at_info(m, "+SSLDECLI: 13");
+        return AT_OK;
+    }
+    cert_bundle_free(&m->ssl.imported);
+    at_info(m, "+SSLDECLI: 0");
+    return AT_OK;
+}
+
 static const struct at_cmd rows[] = {
+    {"+SSLSETROOT", AT_FORM_TEST | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS | PROFILE_FEAT_FS,
+     cmd_sslsetroot, NULL},
+    {"+SSLDEROOT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS,
+     cmd_sslderoot, NULL},
+    {"+SSLDECLI", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS,
+     cmd_ssldecli, NULL},
     {"+SSLOPT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_sslopt, NULL},
     {"+SSLSETCERT", AT_FORM_TEST | AT_FORM_WRITE, PROFILE_FEAT_SSL | PROFILE_FEAT_FS,
      cmd_sslsetcert, NULL},

@@ -121,8 +121,8 @@ static bool is_ip(const char *s)
 void tls_choice_copy(struct tls_choice *dst, const struct tls_choice *src)
 {
     *dst = *src;
-    if (dst->anchor)
-        X509_up_ref(dst->anchor);
+    for (int i = 0; i < dst->nanchors; i++)
+        X509_up_ref(dst->anchors[i]);
     if (dst->client_cert)
         X509_up_ref(dst->client_cert);
     if (dst->client_key)
@@ -131,10 +131,11 @@ void tls_choice_copy(struct tls_choice *dst, const struct tls_choice *src)
 
 void tls_choice_clear(struct tls_choice *c)
 {
-    X509_free(c->anchor);
+    for (int i = 0; i < c->nanchors; i++)
+        X509_free(c->anchors[i]);
+    c->nanchors = 0;
     X509_free(c->client_cert);
     EVP_PKEY_free(c->client_key);
-    c->anchor = NULL;
     c->client_cert = NULL;
     c->client_key = NULL;
 }
@@ -164,7 +165,7 @@ SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host
             X509_VERIFY_PARAM_set1_ip_asc(param, host);
         else
             X509_VERIFY_PARAM_set1_host(param, host, 0);
-        if (choice->anchor) {
+        if (choice->nanchors > 0) {
             /* An imported certificate adds to the roots of this connection only. */
             X509_STORE *store = X509_STORE_new();
             X509_STORE *base = SSL_CTX_get_cert_store(ctx);
@@ -174,7 +175,8 @@ SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host
                 if (x)
                     X509_STORE_add_cert(store, x);
             }
-            X509_STORE_add_cert(store, choice->anchor);
+            for (int i = 0; i < choice->nanchors; i++)
+                X509_STORE_add_cert(store, choice->anchors[i]);
             SSL_set1_verify_cert_store(ssl, store);
             X509_STORE_free(store);
         }

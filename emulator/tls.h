@@ -18,12 +18,16 @@ struct tls_policy {
     bool send_sni;
 };
 
+/* AT+SSLSETCERT's certificate (or its CA) plus the AT+SSLSETROOT roots. */
+#define TLS_ANCHORS_MAX 17
+
 /* Everything one TLS connection is set up with: the profile's policy and
  * the modem's SSL settings (AT+SSLOPT, the AT+SSLSETCERT import). */
 struct tls_choice {
     struct tls_policy policy;
     bool verify;          /* check the chain and the name */
-    X509 *anchor;         /* an imported certificate to trust too; may be NULL */
+    X509 *anchors[TLS_ANCHORS_MAX]; /* imported certificates to trust too */
+    int nanchors;
     X509 *client_cert;    /* presented when the server asks; may be NULL */
     EVP_PKEY *client_key; /* with client_cert */
 };

@@ -100,3 +100,15 @@ def test_bytes_while_closed_are_discarded(emulator):
     p = e.open()
     p.assert_quiet(0.3)
     p.exchange(b"AT\r", b"AT\r" + OK)   # echo back on after the reset
+
+
+def test_pyserial_client_reopens_and_changes_baud(emulator):
+    """The common user's path: pyserial, which flushes input and sets termios
+    (baud rates included) on every open; the rate is cosmetic."""
+    e = emulator.start()
+    e.boot().close()
+    for i, baud in enumerate((9600, 115200, 57600, 460800) * 5):
+        p = e.open(pyserial=True)
+        p.ser.baudrate = baud
+        p.exchange(b"AT+CSQ\r", b"AT+CSQ\r\r\n+CSQ: 18,0\r\n" + OK)
+        p.close()

@@ -131,3 +131,43 @@ def test_client_certificate_when_the_firmware_has_it(emulator):
         m.write(START)
         m.expect_exact(START_OK, timeout=15)
         srv.wait_log(r"client=sim800emu_test_client")
+
+
+def test_root_store_commands_of_later_firmware(emulator):
+    """AT+SSLSETROOT/SSLDEROOT/SSLDECLI exist on the TLS 1.2 build only
+    (ssl.md): a DER root of the stated size joins the trust store."""
+    der = (pki() / "root.der").read_bytes()
+    with start_tls_echo(tls=True, cert_name="tls.example.test", min_version="TLSv1_2") as srv:
+        _, m = emulator.modem(*sandbox_args([("tls.example.test:443", srv)], ca=None),
+                              "-p", "sim800c-tls12")
+        bring_up_gprs(m)
+        m.exchange(b"AT+CIPSSL=1\r", at_ok(b"AT+CIPSSL=1\r"))
+        write_file(m, b"C:\\USER\\ROOT.DER", der)
+        write_file(m, b"C:\\USER\\ROOT.PEM", (pki() / "root.crt").read_bytes())
+        bad = b'AT+SSLSETROOT="C:\\USER\\ROOT.DER",%d\r' % (len(der) + 1)
+        m.exchange(bad, bad + b"\r\nERROR\r\n")                       # wrong size
+        pem = b'AT+SSLSETROOT="C:\\USER\\ROOT.PEM",%d\r' % len((pki() / "root.crt").read_bytes())
+        m.exchange(pem, pem + b"\r\nERROR\r\n")                       # not DER
+        m.write(START)
+        m.expect_exact(START_TLS_FAIL, timeout=15)
+        cmd = b'AT+SSLSETROOT="C:\\USER\\ROOT.DER",%d\r' % len(der)
+        m.exchange(cmd, at_ok(cmd))
+        m.exchange(cmd, cmd + b"\r\nCertificate already exists!\r\n\r\nOK\r\n")
+        m.exchange(b"AT+SSLDEROOT?\r", b"AT+SSLDEROOT?\r\r\n1001\r\n\r\nOK\r\n")
+        m.write(START)
+        m.expect_exact(START_OK, timeout=15)
+        m.exchange(b"AT+CIPCLOSE\r", b"AT+CIPCLOSE\r\r\nCLOSE OK\r\n")
+        m.exchange(b"AT+SSLDEROOT=1001\r", b"AT+SSLDEROOT=1001\r\r\n+SSLDEROOT: 0\r\n\r\nOK\r\n")
+        m.exchange(b"AT+SSLDEROOT=1001\r", b"AT+SSLDEROOT=1001\r\r\n+SSLDEROOT: 13\r\n\r\nOK\r\n")
+        m.exchange(b"AT+SSLDEROOT?\r", at_ok(b"AT+SSLDEROOT?\r"))
+        m.write(START)
+        m.expect_exact(START_TLS_FAIL, timeout=15)
+        m.exchange(b"AT+SSLDECLI?\r", at_ok(b"AT+SSLDECLI?\r"))
+        write_file(m, b"C:\\USER\\CLIENT.P12", (pki() / "client.p12").read_bytes())
+        import_cert(m, b"C:\\USER\\CLIENT.P12", b"sim800")
+        m.exchange(b"AT+SSLDECLI?\r", b"AT+SSLDECLI?\r\r\n1014\r\n\r\nOK\r\n")
+        m.exchange(b"AT+SSLDECLI=1014\r", b"AT+SSLDECLI=1014\r\r\n+SSLDECLI: 0\r\n\r\nOK\r\n")
+        m.exchange(b"AT+SSLDECLI?\r", at_ok(b"AT+SSLDECLI?\r"))
+    _, classic = emulator.modem()
+    for c in (b"AT+SSLSETROOT=?\r", b"AT+SSLDEROOT?\r", b"AT+SSLDECLI?\r"):
+        classic.exchange(c, c + b"\r\nERROR\r\n")
