@@ -339,3 +339,49 @@ def test_tinygsm_secure_client_sequence(emulator):
                    b'\r\n+CIPSTATUS: 0,0,"TCP","127.0.0.1","443","CONNECTED"\r\n\r\nOK\r\n')
         m.exchange(b"AT+CIPCLOSE=0,1\r", b"\r\n0, CLOSE OK\r\n")
         m.exchange(b"AT+CIPSHUT\r", b"\r\nSHUT OK\r\n")
+
+
+def test_clport_binds_the_local_port(emulator):
+    """AT+CLPORT: the next client connection leaves from that port; the echo
+    server's log shows the peer address."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    with start_tls_echo() as srv:
+        _, m = emulator.modem(*sandbox_args([("116.228.221.51:8500", srv)]))
+        m.exchange(b"AT+CLPORT=?\r", b'AT+CLPORT=?\r\r\n+CLPORT: ("TCP","UDP"),(0-65535)\r\n\r\nOK\r\n')
+        m.exchange(b"AT+CLPORT?\r", b"AT+CLPORT?\r\r\n+CLPORT: 0,0\r\n\r\nOK\r\n")
+        cmd = b'AT+CLPORT="TCP",%d\r' % free
+        m.exchange(cmd, at_ok(cmd))
+        m.exchange(b"AT+CLPORT?\r", b"AT+CLPORT?\r\r\n+CLPORT: %d,0\r\n\r\nOK\r\n" % free)
+        m.exchange(b'AT+CLPORT="SCTP",1\r', b'AT+CLPORT="SCTP",1\r' + ERROR)
+        bring_up_gprs(m)
+        cmd = b'AT+CIPSTART="TCP","116.228.221.51","8500"\r'
+        m.write(cmd)
+        m.expect_exact(cmd + b"\r\nOK\r\n\r\nCONNECT OK\r\n", timeout=10)
+        srv.wait_log(r"conn 1 accept 127\.0\.0\.1:%d\b" % free)
+
+
+def test_ciptka_write_and_read(modem):
+    modem.exchange(b"AT+CIPTKA=1,60,30,3\r", at_ok(b"AT+CIPTKA=1,60,30,3\r"))
+    modem.exchange(b"AT+CIPTKA?\r", b"AT+CIPTKA?\r\r\n+CIPTKA: 1,60,30,3\r\n\r\nOK\r\n")
+    modem.exchange(b"AT+CIPTKA=1,29\r", b"AT+CIPTKA=1,29\r" + ERROR)
+    modem.exchange(b"AT+CIPTKA=0\r", at_ok(b"AT+CIPTKA=0\r"))
+    modem.exchange(b"AT+CIPTKA?\r", b"AT+CIPTKA?\r\r\n+CIPTKA: 0,60,30,3\r\n\r\nOK\r\n")
+
+
+def test_send_fail_when_the_link_dies_during_the_prompt(emulator):
+    with start_tls_echo(mode="greet-close", greeting="hi", close_delay=1.0) as srv:
+        _, m = emulator.modem(*sandbox_args([("116.228.221.51:8500", srv)]))
+        bring_up_gprs(m, mux=True)
+        cmd = b'AT+CIPSTART=2,"TCP","116.228.221.51","8500"\r'
+        m.write(cmd)
+        m.expect_exact(cmd + b"\r\nOK\r\n\r\n2, CONNECT OK\r\n\r\n+RECEIVE,2,2:\r\nhi", timeout=10)
+        m.exchange(b"AT+CIPSEND=2,10\r", b"AT+CIPSEND=2,10\r\r\n> ")
+        m.write(b"abc")
+        time.sleep(1.5)                       # the server closes before the rest
+        m.assert_quiet(0.1)                   # the prompt still takes its 10 bytes
+        m.write(b"defghij")
+        m.expect_exact(b"\r\n2, SEND FAIL\r\n\r\n2, CLOSED\r\n", timeout=5)
+        m.exchange(b"AT\r", at_ok(b"AT\r"))

@@ -41,7 +41,8 @@ Modes (--mode, default echo):
                     (the server of the SSL note's examples 3.8 and 3.9).
                     --reply-delay S waits before the reply (also for reply:),
                     --close-delay S between the reply and the close, so a test
-                    can fix the order in which several servers answer.
+                    can fix the order in which several servers answer
+                    (greet-close waits --close-delay S after its greeting too).
   reply:TEXT        when the first data arrives, send TEXT once; all input is
                     discarded; closes when the peer closes.
   alert-after:N     (needs --tls) after the handshake and N received application
@@ -517,7 +518,7 @@ def serve(conn, args):
             conn.send(view[off : off + (256 << 10)])
             conn.flush(below=1 << 20)
     elif name == "greet-close":
-        pass
+        time.sleep(args.close_delay)
     elif name == "reply-close":
         if conn.recv_some():
             time.sleep(args.reply_delay)
