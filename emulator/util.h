@@ -27,7 +27,13 @@ void bytebuf_append(struct bytebuf *b, const void *p, size_t n);
 void bytebuf_append_str(struct bytebuf *b, const char *s);
 /* Bytes not yet consumed. */
 static inline size_t bytebuf_pending(const struct bytebuf *b) { return b->len - b->off; }
-static inline const uint8_t *bytebuf_head(const struct bytebuf *b) { return b->data + b->off; }
+/* Never NULL, even for a buffer that never held anything (NULL + 0 is
+ * undefined, and callers pass the head to memcpy and write). */
+static inline const uint8_t *bytebuf_head(const struct bytebuf *b)
+{
+    static const uint8_t empty[1];
+    return b->data ? b->data + b->off : empty;
+}
 void bytebuf_consume(struct bytebuf *b, size_t n);
 void bytebuf_clear(struct bytebuf *b);
 void bytebuf_free(struct bytebuf *b);

@@ -311,3 +311,31 @@ def test_close_delimited_body(emulator, web, tls):
         init_http(m, b"tls.example.test/x", ssl=int(tls))
         assert action(m, 0) == (200, 13)
         assert httpread(m) == b"until the end"
+
+
+def test_600_endless_headers(emulator, web):
+    """A hostile server that never ends its header block: the parser's limit
+    makes it 600, and the modem goes on."""
+    flood = "HTTP/1.1 200 OK\\r\\n" + "X-Flood: " + "a" * 100 + "\\r\\n"
+    with start_tls_echo(mode="reply-close:" + flood * 900) as srv:
+        m = http_modem(emulator, web, maps=[("flood.test:80", srv)])
+        init_http(m, b"http://flood.test/")
+        assert action(m, 0) == (600, 0)
+        m.exchange(b"AT\r", at_ok(b"AT\r"))
+
+
+def test_client_hangs_up_in_the_middle_of_httpread(emulator, web):
+    e, m = emulator.modem(*sandbox_args([("web.test:80", web.http_port)]))
+    bearer_up(m)
+    init_http(m, b"http://web.test/300k.bin")
+    assert action(m, 0) == (200, 300 * 1024)
+    m.write(b"AT+HTTPREAD\r")
+    m.expect(b"+HTTPREAD: 307200\r\n", timeout=5)
+    m.close()                                  # gone with most of the body unread
+    # The emulator drops what the departed client left unread once it sees
+    # the hang-up; a client reopening within microseconds could still get the
+    # tail of the old answer, as from a real UART.
+    time.sleep(0.3)
+    p = e.open()
+    p.exchange(b"AT\r", at_ok(b"AT\r"))
+    assert httpread(p, b"AT+HTTPREAD=307190,100\r") == web.file("300k.bin")[307190:]
