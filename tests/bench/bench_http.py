@@ -17,7 +17,7 @@ import time
 import benchlib as B
 
 sys.path.insert(0, str(B.REPO / "tests" / "servers"))
-from web import start_web  # noqa: E402
+from nginx import start_nginx as start_web  # noqa: E402
 
 ACTION = re.compile(rb"\r\n\+HTTPACTION: 0,(\d+),(\d+)\r\n")
 HEAD = re.compile(rb"\r\n\+HTTPREAD: (\d+)\r\n")
