@@ -14,14 +14,11 @@
 #include "fs_path.h"
 #include "util.h"
 
-#define FS_CAPACITY 262144   /* bytes of user space (fs.md 6) */
-#define FS_DIR_ENTRIES_MAX 64
 #define FS_WRITE_MAX 10240   /* one AT+FSWRITE / AT+FSREAD (fs.md 1) */
 
 struct fs_state {
     int root_fd;             /* the modem's storage directory, or -1 */
-    size_t write_len;        /* AT+FSWRITE in progress */
-    int write_mode;
+    int write_mode;          /* the AT+FSWRITE whose data is being entered */
     struct fs_path write_path;
 };
 
@@ -35,8 +32,14 @@ void fs_cleanup_base(void);
 int fs_setup(struct modem *m, char *err, size_t errlen);
 void fs_free(struct modem *m);
 
-/* Reads a whole file by its module path ("C:\USER\CA.CRT", quoted or not):
- * 0, or -1 when the name is bad or no such file.  For AT+SSLSETCERT. */
+/* Reads a whole file of m's file system by its module path, as a host
+ * names it to AT+SSLSETCERT/AT+SSLSETROOT ("C:\USER\CA.CRT", with or
+ * without one pair of quotes, any case): the same fs_path_parse() gate as
+ * every AT+FS* command, so a name that could leave the storage directory is
+ * refused.  Appends the file's bytes (binary, possibly none) to out and
+ * returns 0; returns -1, out unchanged, when the name is bad, the file is
+ * missing or a directory, or the modem has no storage.  Synchronous: a file
+ * is at most the profile's [fs] capacity (256 KB by default). */
 int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out);
 
 extern const struct at_cmd_table cmd_fs_table;

@@ -9,6 +9,18 @@ static bool name_char_ok(unsigned char c)
     return strchr("/:*?\"<>|,\\", c) == NULL;
 }
 
+bool fs_path_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > FS_NAME_MAX)
+        return false;
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (!name_char_ok((unsigned char)name[k]))
+            return false;
+    return true;
+}
+
 int fs_path_parse(const char *text, size_t len, struct fs_path *out)
 {
     memset(out, 0, sizeof(*out));
@@ -28,12 +40,8 @@ int fs_path_parse(const char *text, size_t len, struct fs_path *out)
         while (i < len && text[i] != '\\')
             i++;
         size_t n = i - start;
-        if (n == 0 || n > FS_NAME_MAX || out->depth >= FS_DEPTH_MAX)
-            return -1; /* an empty component ("\\") or one too long or deep */
-        for (size_t k = start; k < i; k++)
-            if (!name_char_ok((unsigned char)text[k]))
-                return -1;
-        if ((n == 1 && text[start] == '.') || (n == 2 && text[start] == '.' && text[start + 1] == '.'))
+        /* An empty component ("\\"), one too long, ".", "..", a bad byte. */
+        if (out->depth >= FS_DEPTH_MAX || !fs_path_name_ok(text + start, n))
             return -1;
         memcpy(out->name[out->depth], text + start, n);
         out->name[out->depth][n] = '\0';

@@ -13,7 +13,9 @@
 
 #define FS_PATH_MAX 128      /* characters of a whole path (fs.md 6) */
 #define FS_NAME_MAX 64       /* characters of one component */
-#define FS_DEPTH_MAX 16
+/* Any depth that fits in FS_PATH_MAX (fs.md 1): "C:\a\b\..." with
+ * one-character names. */
+#define FS_DEPTH_MAX ((FS_PATH_MAX - 3 + 1) / 2)
 
 struct fs_path {
     int depth;                              /* components after "C:\"; 0 = the root */
@@ -23,5 +25,11 @@ struct fs_path {
 
 /* Parses text[0..len) (len may include no NUL); returns 0 or -1. */
 int fs_path_parse(const char *text, size_t len, struct fs_path *out);
+
+/* True when name[0..len) is one component fs_path_parse would accept.  The
+ * store shows only such entries, so a file planted in the storage directory
+ * under a name the module cannot spell (a newline, 200 characters) is never
+ * listed, counted or opened. */
+bool fs_path_name_ok(const char *name, size_t len);
 
 #endif

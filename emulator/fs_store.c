@@ -8,9 +8,61 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define FS_ENTRIES_MAX 64 /* per directory (fs.md 6) */
+#define FS_ENTRIES_MAX 64 /* per directory, the root included (fs.md 6) */
+
+/* --- creation order ---
+ *
+ * AT+FSLS lists each kind in creation order (fs.md 3, 6).  A host keeps no
+ * creation time it will hand back everywhere: ctime moves on every write and
+ * rename, and timestamps tick at the kernel's coarse clock, so two files made
+ * in the same millisecond tie.  So every entry's mtime is set when it is
+ * created to a strictly increasing stamp, and kept there: a write restores
+ * the file's, a change inside a directory restores the directory's.  The
+ * stamp follows the wall clock, so the order holds across a restart with
+ * --storage too.  One counter per process: it is a clock, not modem state. */
+static struct timespec last_stamp;
+
+static struct timespec new_stamp(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (now.tv_sec < last_stamp.tv_sec ||
+        (now.tv_sec == last_stamp.tv_sec && now.tv_nsec <= last_stamp.tv_nsec)) {
+        now = last_stamp;
+        if (++now.tv_nsec >= 1000000000L) {
+            now.tv_sec++;
+            now.tv_nsec = 0;
+        }
+    }
+    last_stamp = now;
+    return now;
+}
+
+/* fd's mtime, or "leave it" when it cannot be read. */
+static struct timespec mtime_of(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return (struct timespec){0, UTIME_OMIT};
+    return st.st_mtim;
+}
+
+static void set_mtime(int fd, struct timespec t)
+{
+    const struct timespec ts[2] = {{0, UTIME_OMIT}, t};
+    futimens(fd, ts);
+}
+
+static void set_mtime_at(int dirfd, const char *name, struct timespec t)
+{
+    const struct timespec ts[2] = {{0, UTIME_OMIT}, t};
+    utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* --- directory scanning --- */
 
 /* A directory stream of its own: a dup()ed fd would share the read offset
  * with every other stream over the same directory. */
@@ -25,6 +77,24 @@ static DIR *open_stream(int dirfd)
     return d;
 }
 
+/* The next entry the module can see: a regular file or a directory (never a
+ * symlink or anything else) under a name the module could spell; NULL at
+ * the end.  Whatever else a host puts in the storage directory is not part
+ * of the file system: not listed, counted, opened or replaced. */
+static struct dirent *next_visible(DIR *d, int dirfd, struct stat *st)
+{
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!fs_path_name_ok(e->d_name, strlen(e->d_name)))
+            continue;
+        if (fstatat(dirfd, e->d_name, st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode))
+            return e;
+    }
+    return NULL;
+}
+
 /* The stored spelling of name in dirfd (case-insensitive), or -1. */
 static int find_entry(int dirfd, const char *name, char *actual, size_t cap, bool *is_dir)
 {
@@ -33,14 +103,10 @@ static int find_entry(int dirfd, const char *name, char *actual, size_t cap, boo
         return -1;
     int rc = -1;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || strcasecmp(e->d_name, name) != 0)
+    struct stat st;
+    while ((e = next_visible(d, dirfd, &st)) != NULL) {
+        if (strcasecmp(e->d_name, name) != 0)
             continue;
-        struct stat st;
-        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-            continue; /* never follow anything else, symlinks included */
         str_copy(actual, cap, e->d_name);
         if (is_dir)
             *is_dir = S_ISDIR(st.st_mode);
@@ -57,12 +123,18 @@ static int count_entries(int dirfd)
     if (!d)
         return FS_ENTRIES_MAX;
     int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
+    struct stat st;
+    while (next_visible(d, dirfd, &st) != NULL)
+        n++;
     closedir(d);
     return n;
+}
+
+static bool same_dir(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 /* Opens the directory holding p's last component; its stored name, when it
@@ -127,6 +199,8 @@ static int open_file(int root, const struct fs_path *p, int flags)
     return fd;
 }
 
+/* --- operations --- */
+
 int fs_store_create(int root, const struct fs_path *p)
 {
     if (p->depth == 0 || p->trailing_sep)
@@ -138,11 +212,14 @@ int fs_store_create(int root, const struct fs_path *p)
         return -1;
     int rc = -1;
     if (!exists && count_entries(parent) < FS_ENTRIES_MAX) {
+        struct timespec keep = mtime_of(parent);
         int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) {
+            set_mtime(fd, new_stamp());
             close(fd);
             rc = 0;
         }
+        set_mtime(parent, keep);
     }
     close(parent);
     return rc;
@@ -155,15 +232,11 @@ static size_t used_in(int dirfd, int depth)
         return 0;
     size_t total = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        struct stat st;
-        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
+    struct stat st;
+    while ((e = next_visible(d, dirfd, &st)) != NULL) {
         if (S_ISREG(st.st_mode)) {
             total += (size_t)st.st_size;
-        } else if (S_ISDIR(st.st_mode) && depth < FS_DEPTH_MAX) {
+        } else if (depth < FS_DEPTH_MAX) {
             int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0) {
                 total += used_in(sub, depth + 1);
@@ -206,22 +279,26 @@ int fs_store_write(int root, const struct fs_path *p, int mode, const uint8_t *d
 {
     if (fs_store_can_write(root, p, mode, len, capacity) < 0)
         return -1;
-    int fd = open_file(root, p, O_WRONLY | (mode == 0 ? O_TRUNC : O_APPEND));
+    /* Truncated by hand, after reading the mtime: O_TRUNC would move it
+     * (the creation stamp, see above) before it could be kept. */
+    int fd = open_file(root, p, O_WRONLY | (mode == 0 ? 0 : O_APPEND));
     if (fd < 0)
         return -1;
+    struct timespec keep = mtime_of(fd);
+    int rc = mode == 0 && ftruncate(fd, 0) < 0 ? -1 : 0;
     size_t off = 0;
-    while (off < len) {
+    while (rc == 0 && off < len) {
         ssize_t n = write(fd, data + off, len - off);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        off += (size_t)n;
+        if (n <= 0)
+            rc = -1;
+        else
+            off += (size_t)n;
     }
+    set_mtime(fd, keep);
     close(fd);
-    return 0;
+    return rc;
 }
 
 int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, struct bytebuf *out)
@@ -250,19 +327,29 @@ int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, st
     return 0;
 }
 
-int fs_store_delete(int root, const struct fs_path *p)
+/* Removes p's entry, a file (dir false) or an empty directory (dir true). */
+static int remove_entry(int root, const struct fs_path *p, bool dir)
 {
-    if (p->depth == 0 || p->trailing_sep)
+    if (p->depth == 0 || (!dir && p->trailing_sep))
         return -1;
     char name[FS_NAME_MAX + 1];
     bool exists, is_dir = false;
     int parent = open_parent(root, p, name, sizeof(name), &exists, &is_dir);
     if (parent < 0)
         return -1;
-    int rc = exists && !is_dir ? unlinkat(parent, name, 0) : -1;
+    int rc = -1;
+    if (exists && is_dir == dir) {
+        struct timespec keep = mtime_of(parent);
+        /* unlinkat refuses a non-empty directory, as the module does (fs.md 2). */
+        rc = unlinkat(parent, name, dir ? AT_REMOVEDIR : 0);
+        set_mtime(parent, keep);
+    }
     close(parent);
     return rc < 0 ? -1 : 0;
 }
+
+int fs_store_delete(int root, const struct fs_path *p) { return remove_entry(root, p, false); }
+int fs_store_rmdir(int root, const struct fs_path *p) { return remove_entry(root, p, true); }
 
 int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *to)
 {
@@ -275,11 +362,25 @@ int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *
         return -1;
     int pb = open_parent(root, to, b, sizeof(b), &b_exists, &b_dir);
     int rc = -1;
-    /* Renaming onto an existing name fails (fs.md 2); a change of case
-     * alone is a rename of the same entry. */
-    bool same = pb >= 0 && b_exists && strcasecmp(a, b) == 0 && from->depth == to->depth;
-    if (pb >= 0 && a_exists && (!b_exists || same))
-        rc = renameat(pa, a, pb, to->name[to->depth - 1]);
+    if (pb < 0 || !a_exists)
+        goto out;
+    /* A trailing '\' names a directory; a file's name never has one. */
+    if (!a_dir && (from->trailing_sep || to->trailing_sep))
+        goto out;
+    bool one_dir = same_dir(pa, pb);
+    /* Renaming onto an existing name fails (fs.md 2), unless that name is
+     * the entry itself in another case ("a.txt" to "A.TXT"). */
+    if (b_exists && !(one_dir && strcasecmp(a, b) == 0))
+        goto out;
+    if (!one_dir && count_entries(pb) >= FS_ENTRIES_MAX)
+        goto out;
+    struct timespec keep_a = mtime_of(pa), keep_b = mtime_of(pb);
+    /* The entry keeps its own mtime, so its place in a listing too; a
+     * directory moved into itself fails here with EINVAL. */
+    rc = renameat(pa, a, pb, to->name[to->depth - 1]);
+    set_mtime(pa, keep_a);
+    set_mtime(pb, keep_b);
+out:
     close(pa);
     if (pb >= 0)
         close(pb);
@@ -295,22 +396,14 @@ int fs_store_mkdir(int root, const struct fs_path *p)
     int parent = open_parent(root, p, name, sizeof(name), &exists, &is_dir);
     if (parent < 0)
         return -1;
-    int rc = !exists && count_entries(parent) < FS_ENTRIES_MAX ? mkdirat(parent, name, 0755) : -1;
-    close(parent);
-    return rc < 0 ? -1 : 0;
-}
-
-int fs_store_rmdir(int root, const struct fs_path *p)
-{
-    if (p->depth == 0)
-        return -1;
-    char name[FS_NAME_MAX + 1];
-    bool exists, is_dir = false;
-    int parent = open_parent(root, p, name, sizeof(name), &exists, &is_dir);
-    if (parent < 0)
-        return -1;
-    /* unlinkat refuses a non-empty directory, as the module does (fs.md 2). */
-    int rc = exists && is_dir ? unlinkat(parent, name, AT_REMOVEDIR) : -1;
+    int rc = -1;
+    if (!exists && count_entries(parent) < FS_ENTRIES_MAX) {
+        struct timespec keep = mtime_of(parent);
+        rc = mkdirat(parent, name, 0755);
+        if (rc == 0)
+            set_mtime_at(parent, name, new_stamp());
+        set_mtime(parent, keep);
+    }
     close(parent);
     return rc < 0 ? -1 : 0;
 }
@@ -318,7 +411,7 @@ int fs_store_rmdir(int root, const struct fs_path *p)
 struct entry {
     char name[FS_NAME_MAX + 1];
     bool dir;
-    long long order; /* creation order: inode change time, then name */
+    struct timespec created; /* the creation stamp kept in mtime */
 };
 
 static int by_kind_then_age(const void *a, const void *b)
@@ -326,8 +419,10 @@ static int by_kind_then_age(const void *a, const void *b)
     const struct entry *x = a, *y = b;
     if (x->dir != y->dir)
         return x->dir ? -1 : 1;
-    if (x->order != y->order)
-        return x->order < y->order ? -1 : 1;
+    if (x->created.tv_sec != y->created.tv_sec)
+        return x->created.tv_sec < y->created.tv_sec ? -1 : 1;
+    if (x->created.tv_nsec != y->created.tv_nsec)
+        return x->created.tv_nsec < y->created.tv_nsec ? -1 : 1;
     return strcmp(x->name, y->name);
 }
 
@@ -341,18 +436,16 @@ int fs_store_list(int root, const struct fs_path *p, struct bytebuf *out)
         close(dirfd);
         return -1;
     }
+    /* Room for a few more than the module allows: a host may have put
+     * more there by hand; those past the room are not shown. */
     struct entry list[FS_ENTRIES_MAX + 8];
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < (int)(sizeof(list) / sizeof(list[0]))) {
-        struct stat st;
-        if (e->d_name[0] == '.' || fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-            continue;
+    struct stat st;
+    while (n < (int)ARRAY_SIZE(list) && (e = next_visible(d, dirfd, &st)) != NULL) {
         str_copy(list[n].name, sizeof(list[n].name), e->d_name);
         list[n].dir = S_ISDIR(st.st_mode);
-        list[n].order = (long long)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+        list[n].created = st.st_mtim;
         n++;
     }
     closedir(d);

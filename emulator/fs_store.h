@@ -21,12 +21,16 @@ int fs_store_can_write(int root, const struct fs_path *p, int mode, size_t len, 
 int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, struct bytebuf *out);
 int fs_store_size(int root, const struct fs_path *p, size_t *size);
 int fs_store_delete(int root, const struct fs_path *p);
+/* A file or a directory, within or across directories; fails onto an
+ * existing name unless it is the same entry in another case. */
 int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *to);
 int fs_store_mkdir(int root, const struct fs_path *p);
 int fs_store_rmdir(int root, const struct fs_path *p);
-/* Directories first (with a trailing '\'), then files; each "name" or
+/* Directories first (with a trailing '\'), then files, each kind in
+ * creation order (fs.md 3, UNCERTAIN; see fs_store.c); each "name" or
  * "name\" appended to out followed by "\r\n". */
 int fs_store_list(int root, const struct fs_path *p, struct bytebuf *out);
+/* Bytes held by all files. */
 size_t fs_store_used(int root);
 
 #endif

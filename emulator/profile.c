@@ -62,6 +62,7 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "ciicr_ms", ciicr_ms, 0, 85000),
     INT("tcpip", "sapbr_ms", sapbr_ms, 0, 85000),
     STR("fs", "storage", fs_storage),
+    INT("fs", "capacity", fs_capacity, 0, 67108864),
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
@@ -122,6 +123,7 @@ static void profile_defaults(struct profile *p)
     p->ciicr_ms = 200;
     p->sapbr_ms = 300;
     p->rx_buffer = 8192;
+    p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
     p->ipr = 115200;

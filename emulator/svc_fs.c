@@ -106,6 +106,9 @@ int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
     return fs_store_read(root, &p, 0, size, out);
 }
 
+/* Bytes of user space: the profile's [fs] capacity (fs.md 6). */
+static size_t capacity(const struct modem *m) { return (size_t)m->profile->fs_capacity; }
+
 /* --- arguments: paths come unquoted and may hold anything but ',' --- */
 
 static int arg_path(struct at_args *a, struct fs_path *p)
@@ -148,7 +151,7 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
     struct fs_state *f = &m->fs;
     /* A timeout keeps what arrived and answers TimeOut, no OK (fs.md 3). */
     if (len > 0 &&
-        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, FS_CAPACITY) < 0)
+        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m)) < 0)
         return end == AT_DATA_TIMEOUT ? at_final_text(m, "TimeOut") : AT_ERROR;
     if (end == AT_DATA_TIMEOUT)
         return at_final_text(m, "TimeOut");
@@ -166,7 +169,7 @@ static int cmd_fswrite(struct modem *m, struct at_req *r)
         at_arg_int(&r->args, 1, 100, &timeout) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
     /* The file must exist and the data fit, before any prompt (fs.md 2). */
-    if (fs_store_can_write(root_of(m), &f->write_path, (int)mode, (size_t)size, FS_CAPACITY) < 0)
+    if (fs_store_can_write(root_of(m), &f->write_path, (int)mode, (size_t)size, capacity(m)) < 0)
         return AT_ERROR;
     f->write_mode = (int)mode;
     struct at_data_req req = {
@@ -239,8 +242,8 @@ static int cmd_fsmem(struct modem *m, struct at_req *r)
         return AT_OK;
     if (root_of(m) < 0)
         return AT_ERROR;
-    size_t used = fs_store_used(root_of(m));
-    at_info(m, "+FSMEM: C:%zubytes", used < FS_CAPACITY ? FS_CAPACITY - used : 0);
+    size_t used = fs_store_used(root_of(m)), cap = capacity(m);
+    at_info(m, "+FSMEM: C:%zubytes", used < cap ? cap - used : 0);
     return AT_OK;
 }
 
@@ -250,7 +253,7 @@ static int cmd_fsrename(struct modem *m, struct at_req *r)
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (arg_path(&r->args, &a) < 0 || arg_path(&r->args, &b) < 0 || !at_args_done(&r->args) ||
-        a.trailing_sep || b.trailing_sep || fs_store_rename(root_of(m), &a, &b) < 0)
+        fs_store_rename(root_of(m), &a, &b) < 0)
         return AT_ERROR;
     return AT_OK;
 }

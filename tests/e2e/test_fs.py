@@ -197,3 +197,249 @@ def test_default_storage_is_temporary_and_removed(tmp_path):
 def test_profile_without_fs(emulator):
     _, m = emulator.modem("-p", "sim800-r13.08", "-s", "modem.features=")
     err(m, b"AT+FSCREATE=C:\\User\\x")
+
+
+# --- the seed, byte for byte ------------------------------------------------
+
+def seed_certificate():
+    """A PEM text of exactly the seed's 1196 bytes (ssl-note 3.10)."""
+    import base64
+    body = base64.b64encode(bytes(range(256)) * 3 + bytes(range(75))).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    pem = ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) +
+           "\n-----END CERTIFICATE-----\n").encode()
+    assert len(pem) == 1196
+    return pem
+
+
+def test_seed_3_10_fs_part_byte_for_byte(emulator, tmp_path):
+    store = tmp_path / "store"
+    _, m = emulator.modem("--storage", str(store))
+    pem = seed_certificate()
+    m.exchange(b"AT+FSCREATE=C:\\USER\\HENRY_SSL.CRT\r",
+               b"AT+FSCREATE=C:\\USER\\HENRY_SSL.CRT\r\r\nOK\r\n")
+    m.exchange(b"AT+FSWRITE=C:\\USER\\HENRY_SSL.CRT,0,1196,10\r",
+               b"AT+FSWRITE=C:\\USER\\HENRY_SSL.CRT,0,1196,10\r\r\n> ")
+    m.write(pem)
+    m.expect_exact(b"\r\nOK\r\n", timeout=5)
+    m.exchange(b"AT+FSFLSIZE=C:\\USER\\HENRY_SSL.CRT\r",
+               b"AT+FSFLSIZE=C:\\USER\\HENRY_SSL.CRT\r\r\n+FSFLSIZE: 1196\r\n\r\nOK\r\n")
+    assert read(m, b"C:\\USER\\HENRY_SSL.CRT", 1196, mode=0) == pem
+    # C:\USER is the factory C:\User\ (case-preserving); the bytes are the file.
+    assert (store / "modem0" / "User" / "HENRY_SSL.CRT").read_bytes() == pem
+    m.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r\r\nHENRY_SSL.CRT\r\n\r\nOK\r\n")
+
+
+# --- arguments, limits and errors ---------------------------------------------
+
+def test_argument_errors(modem):
+    m = modem
+    ok(m, b"AT+FSCREATE=C:\\User\\a.txt")
+    for bad in (b"AT+FSCREATE", b"AT+FSCREATE?", b"AT+FSCREATE=", b"AT+FSCREATE=C:\\User\\b,1",
+                b"AT+FSDRIVE", b"AT+FSDRIVE?", b"AT+FSDRIVE=2", b"AT+FSDRIVE=x", b"AT+FSMEM=0",
+                b"AT+FSMEM?",
+                b"AT+FSWRITE=C:\\User\\a.txt,0,10",                 # no timeout
+                b"AT+FSWRITE=C:\\User\\a.txt,0,10,0",               # timeout 1..100
+                b"AT+FSWRITE=C:\\User\\a.txt,0,10,101",
+                b"AT+FSWRITE=C:\\User\\a.txt,0,10,10,1",            # one too many
+                b"AT+FSWRITE=C:\\User\\a.txt,-1,10,10",
+                b"AT+FSWRITE=C:\\User\\a.txt,0,x,10",
+                b"AT+FSWRITE=C:\\User\\,0,10,10",                   # a directory
+                b"AT+FSREAD=C:\\User\\a.txt,0,10",
+                b"AT+FSREAD=C:\\User\\a.txt,2,10,0",
+                b"AT+FSREAD=C:\\User\\a.txt,0,0,0",
+                b"AT+FSREAD=C:\\User\\a.txt,0,10241,0",
+                b"AT+FSREAD=C:\\User\\a.txt,0,10,0",                # empty file
+                b"AT+FSRENAME=C:\\User\\a.txt",
+                b"AT+FSDEL=C:\\User\\", b"AT+FSDEL=C:\\", b"AT+FSRMDIR=C:\\",
+                b"AT+FSRMDIR=C:\\User\\a.txt",                      # a file
+                b"AT+FSDEL=C:\\User\\a.txt\\",                      # a file written as a dir
+                b"AT+FSLS=C:\\User\\a.txt",                         # not a directory
+                b"AT+FSLS=C:\\nothere\\",
+                b"AT+FSCREATE=C:\\nothere\\x.txt",                  # parent missing
+                b"AT+FSMKDIR=C:\\a\\b\\",
+                b"AT+FSCREATE=C:\\User\\"):                         # a directory name
+        err(m, bad)
+    # Every failure is a plain ERROR, whatever AT+CMEE says (fs.md 2).
+    ok(m, b"AT+CMEE=2")
+    err(m, b"AT+FSFLSIZE=C:\\User\\none.txt")
+    err(m, b"AT+FSREAD=C:\\User\\a.txt,0,10241,0")
+
+
+def test_names_paths_and_depth(modem):
+    m = modem
+    ok(m, b"AT+FSCREATE=C:\\INTERVAL.TXT")                   # the root is writable
+    ok(m, b"AT+FSMKDIR=C:\\stats")                            # with or without '\'
+    ok(m, b"AT+FSCREATE=c:\\STATS\\.cfg")                     # a leading dot is a name
+    m.exchange(b"AT+FSFLSIZE=C:\\stats\\.CFG\r",
+               b"AT+FSFLSIZE=C:\\stats\\.CFG\r\r\n+FSFLSIZE: 0\r\n\r\nOK\r\n")
+    m.exchange(b"AT+FSLS=C:\\stats\r", b"AT+FSLS=C:\\stats\r\r\n.cfg\r\n\r\nOK\r\n")
+    m.exchange(b"AT+FSLS=C:\\\r", b"AT+FSLS=C:\\\r\r\nUser\\\r\nstats\\\r\nINTERVAL.TXT\r\n\r\nOK\r\n")
+    ok(m, b"AT+FSCREATE=C:\\User\\a b.txt")                   # spaces are dropped by the
+    m.exchange(b"AT+FSFLSIZE=C:\\User\\ab.txt\r",              # engine outside quotes...
+               b"AT+FSFLSIZE=C:\\User\\ab.txt\r\r\n+FSFLSIZE: 0\r\n\r\nOK\r\n")
+    ok(m, b'AT+FSCREATE="C:\\User\\a b.txt"')                 # ...and kept inside them
+    # A component of 64 characters is fine, 65 is not; a path of 128 is fine.
+    ok(m, b"AT+FSCREATE=C:\\User\\" + b"N" * 64)
+    err(m, b"AT+FSCREATE=C:\\User\\" + b"M" * 65)
+    # Any depth within 128 characters: 20 levels under C:\User\.
+    path = b"C:\\User"
+    for i in range(20):
+        path += b"\\d%d" % i
+        ok(m, b"AT+FSMKDIR=" + path + b"\\")
+    full = path + b"\\" + b"f" * (128 - len(path) - 1)
+    assert len(full) == 128
+    ok(m, b"AT+FSCREATE=" + full)
+    write(m, full, b"deep")
+    err(m, b"AT+FSCREATE=" + full + b"g")                     # 129 characters
+
+
+def test_entries_per_directory_and_capacity_key(emulator):
+    _, m = emulator.modem("-s", "fs.capacity=20000")
+    m.exchange(b"AT+FSMEM\r", b"AT+FSMEM\r\r\n+FSMEM: C:20000bytes\r\n\r\nOK\r\n")
+    for i in range(64):
+        ok(m, b"AT+FSCREATE=C:\\User\\f%02d" % i)
+    err(m, b"AT+FSCREATE=C:\\User\\f64")                      # 64 entries per directory
+    err(m, b"AT+FSMKDIR=C:\\User\\d64\\")
+    ok(m, b"AT+FSDEL=C:\\User\\f00")
+    ok(m, b"AT+FSMKDIR=C:\\User\\d64\\")
+    write(m, b"C:\\User\\f01", b"x" * 10240)
+    err(m, b"AT+FSWRITE=C:\\User\\f02,0,10000,10")            # 20240 > 20000
+    write(m, b"C:\\User\\f02", b"y" * 9760)                   # exactly full
+    m.exchange(b"AT+FSMEM\r", b"AT+FSMEM\r\r\n+FSMEM: C:0bytes\r\n\r\nOK\r\n")
+    write(m, b"C:\\User\\f01", b"z")                          # mode 0 frees the old bytes
+    m.exchange(b"AT+FSMEM\r", b"AT+FSMEM\r\r\n+FSMEM: C:10239bytes\r\n\r\nOK\r\n")
+
+
+def test_fsread_modes_and_short_reads(modem):
+    m = modem
+    ok(m, b"AT+FSCREATE=C:\\User\\r.txt")
+    write(m, b"C:\\User\\r.txt", b"0123456789")
+    # Mode 0 reads from the start whatever the position says.
+    m.exchange(b"AT+FSREAD=C:\\User\\r.txt,0,4,7\r", b"AT+FSREAD=C:\\User\\r.txt,0,4,7\r\r\n0123\r\nOK\r\n")
+    # Past the end: only the bytes that exist.
+    m.exchange(b"AT+FSREAD=C:\\User\\r.txt,1,100,8\r", b"AT+FSREAD=C:\\User\\r.txt,1,100,8\r\r\n89\r\nOK\r\n")
+    err(m, b"AT+FSREAD=C:\\User\\r.txt,1,1,10")
+
+
+def test_fswrite_binary_controls_and_empty_timeout(modem):
+    m = modem
+    ok(m, b"AT+FSCREATE=C:\\User\\c.bin")
+    data = b"\x1a\x1b\x00\r\n+++\x1a" + bytes(range(256))
+    write(m, b"C:\\User\\c.bin", data)                        # Ctrl-Z/ESC are data
+    assert read(m, b"C:\\User\\c.bin", len(data)) == data
+    # A timeout with nothing sent leaves the file as it was.
+    m.exchange(b"AT+FSWRITE=C:\\User\\c.bin,0,5,1\r", b"AT+FSWRITE=C:\\User\\c.bin,0,5,1\r\r\n> ")
+    m.expect_exact(b"\r\nTimeOut\r\n", timeout=4)
+    assert read(m, b"C:\\User\\c.bin", len(data)) == data
+    m.exchange(b"AT\r", b"AT\r\r\nOK\r\n")
+
+
+def test_fsls_order_is_creation_order(modem):
+    m = modem
+    for name in (b"zz.txt", b"aa.txt", b"mm.txt"):
+        ok(m, b"AT+FSCREATE=C:\\User\\" + name)
+    ok(m, b"AT+FSMKDIR=C:\\User\\Zdir\\")
+    ok(m, b"AT+FSMKDIR=C:\\User\\Adir\\")
+    # Writing a file, or changing what a directory holds, moves nothing.
+    write(m, b"C:\\User\\zz.txt", b"changed")
+    write(m, b"C:\\User\\aa.txt", b"more", mode=1)
+    ok(m, b"AT+FSCREATE=C:\\User\\Zdir\\inner.txt")
+    ok(m, b"AT+FSRENAME=C:\\User\\mm.txt,C:\\User\\bb.txt")   # keeps its place
+    listing = b"\r\nZdir\\\r\nAdir\\\r\nzz.txt\r\naa.txt\r\nbb.txt\r\n\r\nOK\r\n"
+    m.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r" + listing)
+    m.exchange(b"AT+FSLS=C:\\User\\Zdir\\\r", b"AT+FSLS=C:\\User\\Zdir\\\r\r\ninner.txt\r\n\r\nOK\r\n")
+    m.exchange(b"AT+FSLS=C:\\User\\Adir\\\r", b"AT+FSLS=C:\\User\\Adir\\\r\r\nOK\r\n")
+
+
+def test_fsrename_rules(modem):
+    m = modem
+    ok(m, b"AT+FSMKDIR=C:\\User\\A\\")
+    ok(m, b"AT+FSMKDIR=C:\\User\\B\\")
+    ok(m, b"AT+FSCREATE=C:\\User\\A\\x.txt")
+    write(m, b"C:\\User\\A\\x.txt", b"from A")
+    ok(m, b"AT+FSCREATE=C:\\User\\B\\x.txt")
+    write(m, b"C:\\User\\B\\x.txt", b"from B")
+    # The same name in another directory (any case) is another file: refused.
+    err(m, b"AT+FSRENAME=C:\\User\\A\\x.txt,C:\\User\\B\\X.TXT")
+    m.exchange(b"AT+FSLS=C:\\User\\B\\\r", b"AT+FSLS=C:\\User\\B\\\r\r\nx.txt\r\n\r\nOK\r\n")
+    assert read(m, b"C:\\User\\B\\x.txt", 6) == b"from B"
+    # A change of case alone renames the entry itself.
+    ok(m, b"AT+FSRENAME=C:\\User\\A\\x.txt,C:\\User\\A\\X.TXT")
+    m.exchange(b"AT+FSLS=C:\\User\\A\\\r", b"AT+FSLS=C:\\User\\A\\\r\r\nX.TXT\r\n\r\nOK\r\n")
+    err(m, b"AT+FSRENAME=C:\\User\\A\\X.TXT\\,C:\\User\\A\\y.txt")   # a file is no directory
+    err(m, b"AT+FSRENAME=C:\\User\\A\\X.TXT,C:\\User\\A\\y.txt\\")
+    err(m, b"AT+FSRENAME=C:\\User\\A\\none,C:\\User\\A\\y.txt")      # no source
+    err(m, b"AT+FSRENAME=C:\\User\\A\\X.TXT,C:\\nothere\\y.txt")     # no target directory
+    # Directories rename too, with or without '\', but never into themselves.
+    ok(m, b"AT+FSRENAME=C:\\User\\A\\,C:\\User\\C\\")
+    ok(m, b"AT+FSRENAME=C:\\User\\C,C:\\User\\B\\C")
+    err(m, b"AT+FSRENAME=C:\\User\\B\\,C:\\User\\B\\C\\B\\")
+    assert read(m, b"C:\\User\\B\\C\\X.TXT", 6) == b"from A"
+    err(m, b"AT+FSRENAME=C:\\User\\,C:\\")
+
+
+def test_odd_bytes_nul_and_overlong_lines_create_nothing(emulator, tmp_path):
+    store = tmp_path / "store"
+    _, m = emulator.modem("--storage", str(store))
+    m.cmd(b"AT+FSMEM\r")                       # the factory tree is made on first use
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for line in (b"AT+FSCREATE=C:\\User\\a\x00b\r", b"AT+FSCREATE=C:\\User\\\x00\r",
+                 b"AT+FSCREATE=C:\\User\\\xff\xfe\r", b"AT+FSCREATE=C:\\User\\caf\xc3\xa9\r",
+                 b"AT+FSCREATE=C:\\User\\a\x1bb\r", b"AT+FSCREATE=C:\\User\\" + b"L" * 600 + b"\r",
+                 b"AT+FSCREATE=C:\\User\\" + b"d\\" * 60 + b"x\r",
+                 b"AT+FSRENAME=C:\\User\\x,C:\\..\\..\\escape\r",
+                 b"AT+FSRENAME=C:\\User\\x,/tmp/escape\r",
+                 b"AT+FSLS=C:\\..\\\r", b"AT+FSLS=/\r", b"AT+FSREAD=/etc/passwd,0,100,0\r",
+                 b"AT+FSFLSIZE=C:\\..\\..\\..\\etc\\passwd\r", b"AT+FSDEL=C:\\User\\..\r"):
+        got = m.cmd(line)
+        assert got.endswith(b"\r\nERROR\r\n"), (line, got)
+    m.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r\r\nOK\r\n")
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == before
+
+
+def test_files_planted_on_the_host_are_invisible(emulator, tmp_path):
+    """What a host puts in the storage directory under a name the module
+    cannot spell is not part of the file system: never listed (a newline in a
+    name would break the framing), counted or opened."""
+    store = tmp_path / "store"
+    user = store / "modem0" / "User"
+    user.mkdir(parents=True)
+    (user / "bad:name.txt").write_bytes(b"x" * 1000)
+    (user / "two\r\nlines").write_bytes(b"x" * 1000)
+    (user / ("L" * 100)).write_bytes(b"x" * 1000)
+    os.mkfifo(user / "fifo")
+    _, m = emulator.modem("--storage", str(store))
+    m.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r\r\nOK\r\n")
+    m.exchange(b"AT+FSMEM\r", b"AT+FSMEM\r\r\n+FSMEM: C:262144bytes\r\n\r\nOK\r\n")
+    err(m, b"AT+FSFLSIZE=C:\\User\\fifo")
+    err(m, b"AT+FSCREATE=C:\\User\\fifo")                     # exists on the host: not replaced
+    assert (user / "bad:name.txt").read_bytes() == b"x" * 1000
+
+
+def test_each_modem_has_its_own_storage(emulator, tmp_path):
+    store = tmp_path / "store"
+    e = emulator.start("--storage", str(store), "-l", str(tmp_path / "m%d"), n=2)
+    m0, m1 = e.boot(0), e.boot(1)
+    ok(m0, b"AT+FSCREATE=C:\\User\\only0.txt")
+    write(m0, b"C:\\User\\only0.txt", b"zero")
+    err(m1, b"AT+FSFLSIZE=C:\\User\\only0.txt")
+    m1.exchange(b"AT+FSMEM\r", b"AT+FSMEM\r\r\n+FSMEM: C:262144bytes\r\n\r\nOK\r\n")
+    ok(m1, b"AT+FSCREATE=C:\\User\\only1.txt")
+    assert (store / "modem0" / "User" / "only0.txt").read_bytes() == b"zero"
+    assert (store / "modem1" / "User" / "only1.txt").exists()
+    assert not (store / "modem0" / "User" / "only1.txt").exists()
+    assert e.stop() == 0
+    # Restarted with the same directory, each modem finds its own files.
+    e2 = emulator.start("--storage", str(store), "-l", str(tmp_path / "n%d"), n=2)
+    n0, n1 = e2.boot(0), e2.boot(1)
+    n0.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r\r\nonly0.txt\r\n\r\nOK\r\n")
+    n1.exchange(b"AT+FSLS=C:\\User\\\r", b"AT+FSLS=C:\\User\\\r\r\nonly1.txt\r\n\r\nOK\r\n")
+
+
+def test_profile_storage_key(emulator, tmp_path):
+    store = tmp_path / "from-profile"
+    _, m = emulator.modem("-s", "fs.storage=" + str(store))
+    ok(m, b"AT+FSCREATE=C:\\User\\p.txt")
+    assert (store / "modem0" / "User" / "p.txt").exists()

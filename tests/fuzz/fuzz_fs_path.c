@@ -17,6 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *n = p.name[i];
         size_t len = strlen(n);
         FUZZ_CHECK(len >= 1 && len <= FS_NAME_MAX);
+        /* The store's filter for host entries agrees with the parser. */
+        FUZZ_CHECK(fs_path_name_ok(n, len));
         FUZZ_CHECK(strcmp(n, ".") != 0 && strcmp(n, "..") != 0);
         FUZZ_CHECK(strchr(n, '/') == NULL && strchr(n, '\\') == NULL);
         for (size_t k = 0; k < len; k++)

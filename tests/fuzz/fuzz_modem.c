@@ -1,16 +1,18 @@
 /* libFuzzer harness for a whole modem: any bytes a host may send, through
  * the framer, every command handler, data entry and the services' state,
  * with the event loop turning between chunks.  The network is the sandbox
- * with nothing mapped (no traffic leaves the process) and there is no flash
- * storage.  The oracle is the sanitizers: no crash, no UB, no leak when the
+ * with nothing mapped (no traffic leaves the process); the flash lives in a
+ * temporary directory removed at exit.  The oracle is the sanitizers: no crash, no UB, no leak when the
  * modem is destroyed in whatever state the input left it.
  *
  * Input: the bytes, cut into chunks at every 0xFF (fed one after another
  * with the loop run in between), so inputs can mix commands and timing. */
 #include <ev.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "fs.h"
 #include "fuzz.h"
 #include "modem.h"
 #include "net.h"
@@ -39,6 +41,8 @@ static void setup_once(void)
     static struct net_config cfg;
     cfg.only_mapped = true;
     FUZZ_CHECK(net_init(loop, &cfg, err, sizeof(err)) == 0);
+    FUZZ_CHECK(fs_set_base(NULL, err, sizeof(err)) == 0);
+    atexit(fs_cleanup_base);
 }
 
 static void turn(int times)

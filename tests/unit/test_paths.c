@@ -48,6 +48,64 @@ static void fs_refuses_escapes_and_junk(void **state)
     assert_int_equal(fs_path_parse(nul, sizeof(nul), &p), -1); /* a NUL inside */
 }
 
+static void fs_limits(void **state)
+{
+    (void)state;
+    struct fs_path p;
+    char path[FS_PATH_MAX + 2];
+    /* A 64-character component is the longest. */
+    strcpy(path, "C:\\");
+    memset(path + 3, 'N', FS_NAME_MAX);
+    path[3 + FS_NAME_MAX] = '\0';
+    assert_int_equal(parse(path, &p), 0);
+    assert_int_equal((int)strlen(p.name[0]), FS_NAME_MAX);
+    /* Any depth within 128 characters: "C:\a\a\...\a" is 63 deep. */
+    strcpy(path, "C:\\a");
+    while (strlen(path) + 2 <= FS_PATH_MAX)
+        strcat(path, "\\a");
+    assert_int_equal((int)strlen(path), FS_PATH_MAX);
+    assert_int_equal(parse(path, &p), 0);
+    assert_int_equal(p.depth, FS_DEPTH_MAX);
+    strcat(path, "\\");                                     /* 129 characters */
+    assert_int_equal(parse(path, &p), -1);
+    /* The 128 are counted without the quotes. */
+    char quoted[FS_PATH_MAX + 4] = "\"";
+    strcpy(path, "C:\\");
+    memset(path + 3, 'q', FS_PATH_MAX - 3);
+    path[3 + 62] = '\\';                                     /* two components of 62 */
+    path[FS_PATH_MAX] = '\0';
+    strcat(quoted, path);
+    strcat(quoted, "\"");
+    assert_int_equal((int)strlen(quoted), FS_PATH_MAX + 2);
+    assert_int_equal(parse(quoted, &p), 0);
+    assert_int_equal(p.depth, 2);
+    path[FS_PATH_MAX - 1] = '\0';
+    strcat(path, "qq");                                        /* 129 unquoted */
+    assert_int_equal(parse(path, &p), -1);
+}
+
+static void fs_component_names(void **state)
+{
+    (void)state;
+    assert_true(fs_path_name_ok("HENRY_SSL.CRT", 13));
+    assert_true(fs_path_name_ok(".cfg", 4));                   /* a leading dot is a name */
+    assert_true(fs_path_name_ok("...", 3));
+    assert_true(fs_path_name_ok("a b", 3));
+    assert_false(fs_path_name_ok(".", 1));
+    assert_false(fs_path_name_ok("..", 2));
+    assert_false(fs_path_name_ok("", 0));
+    assert_false(fs_path_name_ok("a\\b", 3));
+    assert_false(fs_path_name_ok("a/b", 3));
+    assert_false(fs_path_name_ok("a\r\nb", 4));
+    assert_false(fs_path_name_ok("caf\xc3\xa9", 5));          /* ASCII only */
+    assert_false(fs_path_name_ok("a\0b", 3));
+    assert_false(fs_path_name_ok("a,b", 3));
+    char longest[FS_NAME_MAX + 1];
+    memset(longest, 'x', sizeof(longest));
+    assert_true(fs_path_name_ok(longest, FS_NAME_MAX));
+    assert_false(fs_path_name_ok(longest, FS_NAME_MAX + 1));
+}
+
 static void url_forms(void **state)
 {
     (void)state;
@@ -94,6 +152,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fs_accepts_module_names),
         cmocka_unit_test(fs_refuses_escapes_and_junk),
+        cmocka_unit_test(fs_limits),
+        cmocka_unit_test(fs_component_names),
         cmocka_unit_test(url_forms),
         cmocka_unit_test(url_redirects),
     };
