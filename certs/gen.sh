@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # certs/gen.sh [OUTDIR] — generate the test PKI (root CA, intermediate CA, server
-# and client certificates) with the openssl command line only.  See certs/README.md.
+# and client certificates) with the openssl command line only (README.md, "Files and
+# certificates", lists what it makes).
 #
 # OUTDIR defaults to certs/out (gitignored).  Idempotent: does nothing when
 # OUTDIR/.done exists and is newer than this script.  Safe to run from any cwd

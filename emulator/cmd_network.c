@@ -205,6 +205,7 @@ static int cmd_cgatt(struct modem *m, struct at_req *r)
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
         tcpip_pdp_deact(m); /* detach drops the context: +PDP: DEACT (tcpip.md 2) */
+        bearer_deact(m);    /* and the SAPBR bearers: +SAPBR <cid>: DEACT (tcpip.md 5) */
     }
     return AT_OK;
 }

@@ -339,3 +339,25 @@ def test_client_hangs_up_in_the_middle_of_httpread(emulator, web):
     p = e.open()
     p.exchange(b"AT\r", at_ok(b"AT\r"))
     assert httpread(p, b"AT+HTTPREAD=307190,100\r") == web.file("300k.bin")[307190:]
+
+
+def test_detach_drops_the_bearer(emulator):
+    _, m = emulator.modem()
+    bearer_up(m)
+    m.write(b"AT+CGATT=0\r")
+    got = m.expect(b"OK\r\n", timeout=5) + m.read_for(0.3)
+    assert got == b"AT+CGATT=0\r\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n", got
+    m.exchange(b"AT+SAPBR=2,1\r", b'AT+SAPBR=2,1\r\r\n+SAPBR: 1,3,"0.0.0.0"\r\n\r\nOK\r\n')
+    m.exchange(b"AT+SAPBR=1,1\r", b"AT+SAPBR=1,1\r\r\nERROR\r\n")     # detached: cannot open
+    m.exchange(b"AT+CGATT=1\r", at_ok(b"AT+CGATT=1\r"))
+    bearer_up(m)
+
+
+def test_601_response_cut_short(emulator, web):
+    """The server promises 100 bytes and closes after 5: 601, nothing stored."""
+    cut = "HTTP/1.1 200 OK\\r\\nContent-Length: 100\\r\\n\\r\\nshort"
+    with start_tls_echo(mode="reply-close:" + cut) as srv:
+        m = http_modem(emulator, web, maps=[("cut.test:80", srv)])
+        init_http(m, b"http://cut.test/")
+        assert action(m, 0) == (601, 0)
+        m.exchange(b"AT+HTTPREAD\r", at_ok(b"AT+HTTPREAD\r"))
