@@ -13,6 +13,7 @@
 #include "modem.h"
 #include "net.h"
 #include "profile.h"
+#include "services.h"
 #include "tls.h"
 #include "trace.h"
 #include "util.h"
@@ -292,7 +293,8 @@ int sim800emu_main(int argc, char **argv)
         char link[512];
         if (opt.link)
             link_for(opt.link, i, link, sizeof(link));
-        modems[i] = modem_create((int)i, loop, &profile, opt.link ? link : NULL, err, sizeof(err));
+        modems[i] = modem_create((int)i, loop, &profile, sim800_services, opt.link ? link : NULL, err,
+                                 sizeof(err));
         if (!modems[i]) {
             fprintf(stderr, "sim800emu: modem %ld: %s\n", i, err);
             status = 1;

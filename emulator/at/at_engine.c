@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "modem.h"
 #include "v250.h"
 
 static void pump(struct at_engine *e);
@@ -305,75 +304,23 @@ void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n)
     pump(e);
 }
 
-/* --- handler API --- */
+/* --- for the layer above (modem/reply.c wraps these for handlers) --- */
 
-static struct at_engine *engine_of(struct modem *m) { return &m->engine; }
-
-void at_info_len(struct modem *m, const char *text, size_t len)
+void at_engine_set_final_text(struct at_engine *e, const char *text)
 {
-    at_writer_info(&engine_of(m)->writer, text, len);
+    str_copy(e->final_text, sizeof(e->final_text), text);
 }
 
-void at_info(struct modem *m, const char *fmt, ...)
+void at_engine_complete(struct at_engine *e, int result)
 {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    at_info_len(m, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
-void at_raw(struct modem *m, const void *p, size_t n) { at_writer_raw(&engine_of(m)->writer, p, n); }
-
-void at_urc(struct modem *m, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
-    at_writer_urc(&engine_of(m)->writer, buf, len, NULL, 0);
-}
-
-void at_urc_data(struct modem *m, const char *text, const void *data, size_t len)
-{
-    at_writer_urc(&engine_of(m)->writer, text, strlen(text), data, len);
-}
-
-void at_urc_raw(struct modem *m, const void *p, size_t n)
-{
-    at_writer_urc_raw(&engine_of(m)->writer, p, n);
-}
-
-void at_final_early(struct modem *m, int result)
-{
-    at_writer_final(&engine_of(m)->writer, result, NULL);
-}
-
-int at_final_text(struct modem *m, const char *text)
-{
-    str_copy(engine_of(m)->final_text, sizeof(engine_of(m)->final_text), text);
-    return AT_TEXT;
-}
-
-void at_complete(struct modem *m, int result)
-{
-    struct at_engine *e = engine_of(m);
     if (e->state != AT_ENG_PENDING)
         return; /* nothing is waiting: a late or duplicate completion */
     finish_command(e, result);
     pump(e);
 }
 
-void at_begin_data(struct modem *m, const struct at_data_req *req)
+void at_engine_begin_data(struct at_engine *e, const struct at_data_req *req)
 {
-    struct at_engine *e = engine_of(m);
     e->data = *req;
     if (e->data.max_len == 0)
         e->data.max_len = (size_t)-1;
@@ -387,13 +334,12 @@ void at_begin_data(struct modem *m, const struct at_data_req *req)
     }
 }
 
-void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud)
+void at_engine_set_passthrough(struct at_engine *e, at_passthrough_fn fn, void *ud)
 {
-    struct at_engine *e = engine_of(m);
     e->passthrough = fn;
     e->passthrough_ud = ud;
     if (!fn)
         pump(e);
 }
 
-bool at_is_pending(const struct modem *m) { return m->engine.state == AT_ENG_PENDING; }
+bool at_engine_is_pending(const struct at_engine *e) { return e->state == AT_ENG_PENDING; }

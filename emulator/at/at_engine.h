@@ -22,6 +22,7 @@
 #include "at_writer.h"
 #include "util.h"
 
+/* Opaque to the engine: what it was given, handed back to handlers. */
 struct modem;
 
 /* What a handler is given: the form, the basic command's number, and the
@@ -133,26 +134,17 @@ void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n);
 /* Drops any open line, data entry and buffered input (reset, power off). */
 void at_engine_reset(struct at_engine *e);
 
-/* --- For handlers and services (m->engine) --- */
+/* --- For the layer above, which gives handlers their API (modem/reply.h) --- */
 
-void at_info(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void at_info_len(struct modem *m, const char *text, size_t len);
-void at_raw(struct modem *m, const void *p, size_t n);
-void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);
-void at_urc_raw(struct modem *m, const void *p, size_t n);
-/* Sends the line's final result now, before the handler's information text
- * (AT+CIPSTATUS prints OK first); the handler then returns AT_SILENT. */
-void at_final_early(struct modem *m, int result);
-/* Sets the text for an AT_TEXT verdict; returns AT_TEXT. */
-int at_final_text(struct modem *m, const char *text);
+/* Sets the text of an AT_TEXT verdict. */
+void at_engine_set_final_text(struct at_engine *e, const char *text);
 /* Ends an AT_PENDING command with its verdict and resumes the line. */
-void at_complete(struct modem *m, int result);
-/* Opens a data entry; the handler then returns AT_PENDING. */
-void at_begin_data(struct modem *m, const struct at_data_req *req);
+void at_engine_complete(struct at_engine *e, int result);
+/* Opens a data entry (the handler then returns AT_PENDING). */
+void at_engine_begin_data(struct at_engine *e, const struct at_data_req *req);
 /* Enters or leaves transparent mode (fn NULL leaves). */
-void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud);
-/* True while the command with this name is the one pending. */
-bool at_is_pending(const struct modem *m);
+void at_engine_set_passthrough(struct at_engine *e, at_passthrough_fn fn, void *ud);
+/* True while a command is pending. */
+bool at_engine_is_pending(const struct at_engine *e);
 
 #endif

@@ -90,11 +90,7 @@ static void power_cycle_state(struct modem *m)
     m->v250 = m->stored;
     m->autobaud_locked = false;
     general_init(m);
-    tcpip_reset(m);
-    http_free(m);
-    bearer_stop(m);
-    ssl_free(m);
-    ssl_init(m);
+    modem_reset_services(m, SERVICE_POWER_CYCLE);
     bytebuf_clear(&m->engine.input);
 }
 
@@ -168,9 +164,7 @@ void boot_power_off(struct modem *m)
 {
     ev_timer_stop(m->loop, &m->boot_timer);
     at_engine_reset(&m->engine);
-    tcpip_reset(m);
-    http_free(m);
-    bearer_stop(m);
+    modem_reset_services(m, SERVICE_POWER_OFF);
     m->power = MODEM_OFF;
     trace_note(m->id, "modem", "powered down");
 }

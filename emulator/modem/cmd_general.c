@@ -240,7 +240,7 @@ static int cmd_icf(struct modem *m, struct at_req *r)
 
 /* --- +CMGF: SMS commands answer ERROR until SMS Ready (core.md 3.2) --- */
 
-static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0};
+static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0, NULL};
 
 static int cmd_cmgf(struct modem *m, struct at_req *r)
 {
@@ -332,11 +332,11 @@ static int cmd_clip(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIELD(cmee), 0, 2, 0};
-static const struct setting_desc csclk_desc = {"+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0};
-static const struct setting_desc cbatchk_desc = {"+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0};
-static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0};
-static const struct setting_desc ciurc_desc = {"+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0};
+static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIELD(cmee), 0, 2, 0, NULL};
+static const struct setting_desc csclk_desc = {"+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0, NULL};
+static const struct setting_desc cbatchk_desc = {"+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0, NULL};
+static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0, NULL};
+static const struct setting_desc ciurc_desc = {"+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 

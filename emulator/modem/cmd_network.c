@@ -60,8 +60,7 @@ void general_set_registered(struct modem *m, bool registered)
     if (!registered) {
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
-        tcpip_pdp_deact(m);
-        bearer_deact(m);
+        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
     }
     char buf[48];
     if (m->v250.creg_n > 0) {
@@ -204,8 +203,9 @@ static int cmd_cgatt(struct modem *m, struct at_req *r)
     if (!g->attached) {
         for (int i = 1; i <= CGDCONT_MAX; i++)
             g->ctx[i].active = false;
-        tcpip_pdp_deact(m); /* detach drops the context: +PDP: DEACT (tcpip.md 2) */
-        bearer_deact(m);    /* and the SAPBR bearers: +SAPBR <cid>: DEACT (tcpip.md 5) */
+        /* Detach drops the context: +PDP: DEACT from TCP/IP and
+         * +SAPBR <cid>: DEACT from the bearers (manual 8.1.x, 9.2.1). */
+        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
     }
     return AT_OK;
 }
@@ -276,7 +276,7 @@ static int cmd_cgact(struct modem *m, struct at_req *r)
 }
 
 static const struct setting_desc clts_desc = {"+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"",
-                                              V250_FIELD(clts), 0, 1, 0};
+                                              V250_FIELD(clts), 0, 1, 0, NULL};
 
 /* +CCLK: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours, sign always shown. */
 static int cmd_cclk(struct modem *m, struct at_req *r)

@@ -23,7 +23,7 @@ static void modem_output(void *ud, const uint8_t *p, size_t n)
 
 static void pty_input(void *ud, const uint8_t *p, size_t n) { modem_input(ud, p, n); }
 
-static void pty_drained(void *ud) { tcpip_output_drained(ud); }
+static void pty_drained(void *ud) { modem_publish(ud, MODEM_EV_PORT_DRAINED, 0); }
 
 size_t modem_output_backlog(const struct modem *m) { return m->has_pty ? pty_backlog(&m->pty) : 0; }
 
@@ -54,7 +54,40 @@ void modem_input(struct modem *m, const uint8_t *p, size_t n)
     at_engine_input(&m->engine, p, n);
 }
 
-static struct modem *modem_new(int id, struct ev_loop *loop, const struct profile *profile)
+void *modem_state(const struct modem *m, const struct service *s)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i] == s)
+            return m->states[i];
+    return NULL;
+}
+
+void modem_publish(struct modem *m, enum modem_event ev, int arg)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->event)
+            m->services[i]->event(m, m->states[i], ev, arg);
+}
+
+void modem_reset_services(struct modem *m, enum service_reset why)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->reset)
+            m->services[i]->reset(m, m->states[i], why);
+}
+
+/* The modem's own commands; the services bring theirs. */
+static const struct at_cmd_table *const modem_tables[] = {
+    &cmd_v250_table, &cmd_general_table, &cmd_ident_table, &cmd_network_table, NULL};
+
+static void add_tables(struct at_engine *e, const struct at_cmd_table *const *t)
+{
+    for (; t && *t; t++)
+        at_engine_add_table(e, *t);
+}
+
+static struct modem *modem_new(int id, struct ev_loop *loop, const struct profile *profile,
+                               const struct service *const *services, char *err, size_t errlen)
 {
     struct modem *m = xcalloc(1, sizeof(*m));
     m->id = id;
@@ -66,47 +99,51 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->v250 = m->stored;
     at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
     m->engine.features = profile->features;
-    at_engine_add_table(&m->engine, &cmd_v250_table);
-    at_engine_add_table(&m->engine, &cmd_general_table);
-    at_engine_add_table(&m->engine, &cmd_ident_table);
-    at_engine_add_table(&m->engine, &cmd_network_table);
-    at_engine_add_table(&m->engine, &cmd_tcpip_table);
-    at_engine_add_table(&m->engine, &cmd_tcpip_extra_table);
-    at_engine_add_table(&m->engine, &cmd_ssl_table);
-    at_engine_add_table(&m->engine, &cmd_bearer_table);
-    at_engine_add_table(&m->engine, &cmd_http_table);
-    at_engine_add_table(&m->engine, &cmd_fs_table);
-    m->fs.root_fd = -1;
+    add_tables(&m->engine, modem_tables);
     general_init(m);
-    tcpip_init(m);
-    ssl_init(m);
-    bearer_setup(m);
-    http_setup(m);
+    m->services = services;
+    while (services && services[m->nservices])
+        m->nservices++;
+    m->states = xcalloc(m->nservices + 1, sizeof(*m->states));
+    for (size_t i = 0; i < m->nservices; i++) {
+        const struct service *s = services[i];
+        add_tables(&m->engine, s->tables);
+        m->states[i] = xcalloc(1, s->state_size ? s->state_size : 1);
+        if (s->init && s->init(m, m->states[i], err, errlen) < 0) {
+            m->nservices = i; /* only those initialised get reset and freed */
+            free(m->states[i]);
+            modem_destroy(m);
+            return NULL;
+        }
+    }
     return m;
 }
 
 struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
-                           const char *link, char *err, size_t errlen)
+                           const struct service *const *services, const char *link, char *err,
+                           size_t errlen)
 {
-    struct modem *m = modem_new(id, loop, profile);
+    struct modem *m = modem_new(id, loop, profile, services, err, errlen);
+    if (!m)
+        return NULL;
     if (pty_open(&m->pty, loop, link, pty_input, m, id, err, errlen) < 0) {
         modem_destroy(m);
         return NULL;
     }
     m->has_pty = true;
     m->pty.on_drain = pty_drained;
-    if (fs_setup(m, err, errlen) < 0) {
-        modem_destroy(m);
-        return NULL;
-    }
     boot_start(m);
     return m;
 }
 
 struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
-                                    at_sink_fn sink, void *ud)
+                                    const struct service *const *services, at_sink_fn sink,
+                                    void *ud)
 {
-    struct modem *m = modem_new(id, loop, profile);
+    char err[256];
+    struct modem *m = modem_new(id, loop, profile, services, err, sizeof(err));
+    if (!m)
+        return NULL;
     m->test_sink = sink;
     m->test_sink_ud = ud;
     boot_start(m);
@@ -118,13 +155,10 @@ void modem_destroy(struct modem *m)
     if (!m)
         return;
     boot_stop(m);
-    tcpip_reset(m);
-    for (int i = 0; i < CIP_LINKS; i++)
-        bytebuf_free(&m->tcpip.links[i].rx);
-    ssl_free(m);
-    http_free(m);
-    bearer_stop(m);
-    fs_free(m);
+    modem_reset_services(m, SERVICE_DESTROY);
+    for (size_t i = 0; i < m->nservices; i++)
+        free(m->states[i]);
+    free(m->states);
     at_engine_free(&m->engine);
     if (m->has_pty)
         pty_close(&m->pty);

@@ -1,6 +1,7 @@
-/* One emulated module: its serial port, AT engine, settings and every
- * service's state by value.  Nothing per modem is global, so N modems share
- * one event loop in one process. */
+/* One emulated module: its serial port, AT engine, settings, the general
+ * commands' state, and the state of each of its services (service.h), which
+ * the modem allocates but never looks into.  Nothing per modem is global, so
+ * N modems share one event loop in one process. */
 #ifndef SIM800EMU_MODEM_H
 #define SIM800EMU_MODEM_H
 
@@ -8,14 +9,11 @@
 #include <stdbool.h>
 
 #include "at_engine.h"
-#include "bearer.h"
-#include "fs.h"
 #include "general.h"
-#include "http.h"
 #include "profile.h"
 #include "pty.h"
-#include "ssl.h"
-#include "tcpip.h"
+#include "reply.h"
+#include "service.h"
 #include "v250.h"
 
 enum modem_power {
@@ -36,11 +34,9 @@ struct modem {
     struct v250_settings v250;   /* active settings */
     struct v250_settings stored; /* the AT&W user profile */
     struct general_state general;
-    struct tcpip_state tcpip;
-    struct ssl_state ssl;
-    struct bearer_state bearer;
-    struct fs_state fs;
-    struct http_state http;
+    const struct service *const *services; /* NULL-terminated, from the program */
+    size_t nservices;
+    void **states;            /* states[i] belongs to services[i] */
     enum modem_power power;
     bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
     bool reset_ok_first;      /* autobaud reset: answer OK before going silent */
@@ -49,14 +45,17 @@ struct modem {
     double boot_t0;
 };
 
-/* Creates a modem on a new PTY (link may be NULL).  Returns NULL and a
- * message in err on failure. */
+/* Creates a modem running services (NULL-terminated; they must outlive it)
+ * on a new PTY (link may be NULL).  Returns NULL and a message in err on
+ * failure. */
 struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
-                           const char *link, char *err, size_t errlen);
+                           const struct service *const *services, const char *link, char *err,
+                           size_t errlen);
 
-/* Creates a modem without a PTY whose output goes to sink (unit tests). */
+/* Creates a modem without a PTY whose output goes to sink (fuzzing, tests). */
 struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
-                                    at_sink_fn sink, void *ud);
+                                    const struct service *const *services, at_sink_fn sink,
+                                    void *ud);
 
 void modem_destroy(struct modem *m);
 
@@ -64,7 +63,7 @@ void modem_destroy(struct modem *m);
 void modem_input(struct modem *m, const uint8_t *p, size_t n);
 /* Bytes written to the port that the client has not read yet. */
 size_t modem_output_backlog(const struct modem *m);
-/* Calls tcpip_output_drained() once the client has read them all. */
+/* Publishes MODEM_EV_PORT_DRAINED once the client has read them all. */
 void modem_want_drain(struct modem *m);
 
 const char *modem_port_path(const struct modem *m);

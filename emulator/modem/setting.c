@@ -5,7 +5,8 @@
 int setting_cmd(struct modem *m, struct at_req *r)
 {
     const struct setting_desc *d = r->ctx;
-    int *value = (int *)(void *)((char *)m + d->offset);
+    char *base = d->owner ? modem_state(m, d->owner) : (char *)m;
+    int *value = (int *)(void *)(base + d->offset);
     long v;
     switch (r->form) {
     case AT_FORM_TEST:

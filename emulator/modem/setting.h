@@ -7,13 +7,15 @@
 #include <stddef.h>
 
 #include "at_engine.h"
+#include "service.h"
 
 struct setting_desc {
     const char *name;   /* "+CMEE": the read answer is "+CMEE: <n>" */
     const char *test;   /* the test answer, e.g. "+CMEE: (0-2)"; NULL: just OK */
-    size_t offset;      /* of the int in struct modem: offsetof(struct modem, v250.cmee) */
+    size_t offset;      /* of the int in the owner's state, or in struct modem */
     int min, max;
     int if_empty;       /* value for "AT+X=" with nothing after it */
+    const struct service *owner; /* whose state holds it; NULL: struct modem */
 };
 
 /* at_cmd handler for a row whose ctx is a struct setting_desc. */

@@ -17,6 +17,7 @@
 #include "modem.h"
 #include "net.h"
 #include "profile.h"
+#include "services.h"
 
 static struct ev_loop *loop;
 static struct profile profile;
@@ -54,7 +55,7 @@ static void turn(int times)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     setup_once();
-    struct modem *m = modem_create_detached(0, loop, &profile, discard, NULL);
+    struct modem *m = modem_create_detached(0, loop, &profile, sim800_services, discard, NULL);
     turn(2); /* boot to SMS Ready */
     size_t start = 0;
     for (size_t i = 0; i <= size; i++) {

@@ -32,16 +32,16 @@ struct bearer_state {
     ev_timer open_timer;
 };
 
-struct modem;
+#include "service.h"
 
-void bearer_setup(struct modem *m); /* once, at modem creation */
-void bearer_init(struct modem *m);   /* every profile closed, defaults */
-void bearer_stop(struct modem *m);
+extern const struct service bearer_service;
+
+static inline struct bearer_state *bearer_of(const struct modem *m)
+{
+    return modem_state(m, &bearer_service);
+}
+
 /* True when AT+SAPBR=1,<cid> has brought the profile up. */
 bool bearer_is_open(const struct modem *m, int cid);
-/* The network dropped every context: "+SAPBR <cid>: DEACT" for open ones. */
-void bearer_deact(struct modem *m);
-
-extern const struct at_cmd_table cmd_bearer_table;
 
 #endif

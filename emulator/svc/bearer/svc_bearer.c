@@ -5,9 +5,9 @@
 #include "bearer.h"
 #include "modem.h"
 
-void bearer_init(struct modem *m)
+static void bearer_init(struct modem *m)
 {
-    struct bearer_state *b = &m->bearer;
+    struct bearer_state *b = bearer_of(m);
     for (int cid = 1; cid <= BEARER_CIDS; cid++) {
         struct bearer *p = &b->cids[cid];
         memset(p, 0, sizeof(*p));
@@ -18,20 +18,21 @@ void bearer_init(struct modem *m)
     b->opening = 0;
 }
 
-void bearer_stop(struct modem *m)
+static void bearer_stop(struct modem *m)
 {
-    ev_timer_stop(m->loop, &m->bearer.open_timer);
+    ev_timer_stop(m->loop, &bearer_of(m)->open_timer);
     bearer_init(m);
 }
 
 bool bearer_is_open(const struct modem *m, int cid)
 {
-    return cid >= 1 && cid <= BEARER_CIDS && m->bearer.cids[cid].status == BEARER_CONNECTED;
+    return cid >= 1 && cid <= BEARER_CIDS && bearer_of(m)->cids[cid].status == BEARER_CONNECTED;
 }
 
-void bearer_deact(struct modem *m)
+/* The network dropped every context: "+SAPBR <cid>: DEACT" for open ones. */
+static void bearer_deact(struct modem *m)
 {
-    struct bearer_state *b = &m->bearer;
+    struct bearer_state *b = bearer_of(m);
     for (int cid = 1; cid <= BEARER_CIDS; cid++) {
         if (b->cids[cid].status == BEARER_CONNECTED) {
             b->cids[cid].status = BEARER_CLOSED;
@@ -45,7 +46,7 @@ void bearer_deact(struct modem *m)
         at_complete(m, AT_ERROR);
     }
     /* The services over the bearer see it go (HTTP answers 601). */
-    http_bearer_closed(m, 0);
+    modem_publish(m, MODEM_EV_BEARER_CLOSED, 0);
 }
 
 static void open_done(struct ev_loop *loop, ev_timer *w, int revents)
@@ -53,7 +54,7 @@ static void open_done(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct modem *m = w->data;
-    struct bearer_state *b = &m->bearer;
+    struct bearer_state *b = bearer_of(m);
     int cid = b->opening;
     b->opening = 0;
     if (!cid)
@@ -110,7 +111,7 @@ static int set_param(struct bearer *p, struct at_args *args)
 
 static int cmd_sapbr(struct modem *m, struct at_req *r)
 {
-    struct bearer_state *b = &m->bearer;
+    struct bearer_state *b = bearer_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+SAPBR: (0-4),(1-3),\"ConParamTag\",\"ConParamValue\"");
         return AT_OK;
@@ -129,7 +130,7 @@ static int cmd_sapbr(struct modem *m, struct at_req *r)
         if (p->status != BEARER_CONNECTED)
             return AT_ERROR;
         p->status = BEARER_CLOSED;
-        http_bearer_closed(m, (int)cid);
+        modem_publish(m, MODEM_EV_BEARER_CLOSED, (int)cid);
         return AT_OK;
     case 1:
         /* Opening needs the network (tcpip.md 5); one at a time. */
@@ -152,15 +153,41 @@ static int cmd_sapbr(struct modem *m, struct at_req *r)
     }
 }
 
-void bearer_setup(struct modem *m)
-{
-    ev_timer_init(&m->bearer.open_timer, open_done, 0., 0.);
-    m->bearer.open_timer.data = m;
-    bearer_init(m);
-}
-
 static const struct at_cmd rows[] = {
     {"+SAPBR", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_sapbr, NULL},
 };
 
-const struct at_cmd_table cmd_bearer_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_bearer_table = {rows, ARRAY_SIZE(rows)};
+
+/* --- the service --- */
+
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    struct bearer_state *b = state;
+    ev_timer_init(&b->open_timer, open_done, 0., 0.);
+    b->open_timer.data = m;
+    bearer_init(m);
+    return 0;
+}
+
+static void service_reset(struct modem *m, void *state, enum service_reset why)
+{
+    bearer_stop(m);
+}
+
+static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
+{
+    if (ev == MODEM_EV_PDP_DEACT)
+        bearer_deact(m);
+}
+
+static const struct at_cmd_table *const tables[] = {&cmd_bearer_table, NULL};
+
+const struct service bearer_service = {
+    .name = "bearer",
+    .tables = tables,
+    .state_size = sizeof(struct bearer_state),
+    .init = service_init,
+    .reset = service_reset,
+    .event = service_event,
+};

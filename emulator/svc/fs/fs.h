@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fs_path.h"
+#include "service.h"
 #include "util.h"
 
 #define FS_WRITE_MAX 10240   /* one AT+FSWRITE / AT+FSREAD (fs.md 1) */
@@ -29,8 +30,9 @@ struct modem;
 int fs_set_base(const char *dir, char *err, size_t errlen);
 void fs_cleanup_base(void);
 
-int fs_setup(struct modem *m, char *err, size_t errlen);
-void fs_free(struct modem *m);
+extern const struct service fs_service;
+
+static inline struct fs_state *fs_of(const struct modem *m) { return modem_state(m, &fs_service); }
 
 /* Reads a whole file of m's file system by its module path, as a host
  * names it to AT+SSLSETCERT/AT+SSLSETROOT ("C:\USER\CA.CRT", with or
@@ -41,7 +43,5 @@ void fs_free(struct modem *m);
  * missing or a directory, or the modem has no storage.  Synchronous: a file
  * is at most the profile's [fs] capacity (256 KB by default). */
 int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out);
-
-extern const struct at_cmd_table cmd_fs_table;
 
 #endif

@@ -55,13 +55,13 @@ void fs_cleanup_base(void)
     base_dir[0] = '\0';
 }
 
-int fs_setup(struct modem *m, char *err, size_t errlen)
+static int fs_setup(struct modem *m, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
     /* The directory is made on first use: a thousand modems that never
      * touch their flash start without a thousand mkdirs. */
-    m->fs.root_fd = -1;
+    fs_of(m)->root_fd = -1;
     return 0;
 }
 
@@ -69,7 +69,7 @@ int fs_setup(struct modem *m, char *err, size_t errlen)
  * -1 without storage: every FS command then answers ERROR. */
 static int root_of(struct modem *m)
 {
-    struct fs_state *f = &m->fs;
+    struct fs_state *f = fs_of(m);
     if (f->root_fd >= 0 || !base_dir[0])
         return f->root_fd;
     char dir[4200];
@@ -86,11 +86,11 @@ static int root_of(struct modem *m)
     return f->root_fd;
 }
 
-void fs_free(struct modem *m)
+static void fs_free(struct modem *m)
 {
-    if (m->fs.root_fd >= 0)
-        close(m->fs.root_fd);
-    m->fs.root_fd = -1;
+    if (fs_of(m)->root_fd >= 0)
+        close(fs_of(m)->root_fd);
+    fs_of(m)->root_fd = -1;
 }
 
 int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
@@ -148,7 +148,7 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
                       size_t len)
 {
     (void)ud;
-    struct fs_state *f = &m->fs;
+    struct fs_state *f = fs_of(m);
     /* A timeout keeps what arrived and answers TimeOut, no OK (fs.md 3). */
     if (len > 0 &&
         fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m)) < 0)
@@ -160,7 +160,7 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
 
 static int cmd_fswrite(struct modem *m, struct at_req *r)
 {
-    struct fs_state *f = &m->fs;
+    struct fs_state *f = fs_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     long mode, size, timeout;
@@ -294,4 +294,28 @@ static const struct at_cmd rows[] = {
     {"+FSRMDIR", W, PROFILE_FEAT_FS, cmd_fsrmdir, NULL},
 };
 
-const struct at_cmd_table cmd_fs_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_fs_table = {rows, ARRAY_SIZE(rows)};
+
+/* --- the service --- */
+
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    return fs_setup(m, err, errlen);
+}
+
+/* The flash outlives resets; only the modem's end closes its directory. */
+static void service_reset(struct modem *m, void *state, enum service_reset why)
+{
+    if (why == SERVICE_DESTROY)
+        fs_free(m);
+}
+
+static const struct at_cmd_table *const tables[] = {&cmd_fs_table, NULL};
+
+const struct service fs_service = {
+    .name = "fs",
+    .tables = tables,
+    .state_size = sizeof(struct fs_state),
+    .init = service_init,
+    .reset = service_reset,
+};

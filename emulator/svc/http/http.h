@@ -7,6 +7,7 @@
 
 #include "http_client.h"
 #include "http_url.h"
+#include "service.h"
 #include "util.h"
 
 struct http_params {
@@ -37,13 +38,11 @@ struct http_state {
     int active_method;
 };
 
-struct modem;
+extern const struct service http_service;
 
-void http_setup(struct modem *m);
-void http_free(struct modem *m);
-/* A bearer closed (cid 0: all): an action over it ends with 601. */
-void http_bearer_closed(struct modem *m, int cid);
-
-extern const struct at_cmd_table cmd_http_table;
+static inline struct http_state *http_of(const struct modem *m)
+{
+    return modem_state(m, &http_service);
+}
 
 #endif

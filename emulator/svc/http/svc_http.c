@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "http.h"
+#include "bearer.h"
 #include "modem.h"
+#include "ssl.h"
 
 #define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (http.md 0) */
 #define HTTPDATA_MAX HTTP_STORE_MAX
@@ -25,16 +27,16 @@ static void drop_response(struct http_state *h)
     bytebuf_clear(&h->head);
 }
 
-void http_setup(struct modem *m)
+static void http_setup(struct modem *m)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     memset(h, 0, sizeof(*h));
     params_default(&h->params);
 }
 
-void http_free(struct modem *m)
+static void http_free(struct modem *m)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     http_client_cancel(h->active);
     h->active = NULL;
     bytebuf_free(&h->postdata);
@@ -48,7 +50,7 @@ void http_free(struct modem *m)
 static void action_done(void *ud, struct http_result *res)
 {
     struct modem *m = ud;
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     h->active = NULL;
     bytebuf_free(&h->body);
     bytebuf_free(&h->head);
@@ -58,9 +60,10 @@ static void action_done(void *ud, struct http_result *res)
     at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, res->status, bytebuf_pending(&h->body));
 }
 
-void http_bearer_closed(struct modem *m, int cid)
+/* A bearer closed (cid 0: all): an action over it ends with 601. */
+static void http_bearer_closed(struct modem *m, int cid)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (!h->active || (cid && cid != h->params.cid))
         return;
     http_client_cancel(h->active);
@@ -71,7 +74,7 @@ void http_bearer_closed(struct modem *m, int cid)
 
 static int cmd_httpaction(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+HTTPACTION: (0-2)");
         return AT_OK;
@@ -170,7 +173,7 @@ static int read_value(struct at_req *r, char *buf, size_t cap)
 
 static int cmd_httppara(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     struct http_params *p = &h->params;
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+HTTPPARA: \"HTTPParamTag\",\"HTTPParmValue\""); /* sic (http.md 1.3) */
@@ -244,7 +247,7 @@ static int httpdata_cb(struct modem *m, void *ud, enum at_data_end end, const ui
 {
     (void)ud;
     (void)end; /* a timeout keeps what arrived (http.md 1.4, UNCERTAIN) */
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     bytebuf_clear(&h->postdata);
     bytebuf_append(&h->postdata, data, len);
     h->have_postdata = true;
@@ -253,7 +256,7 @@ static int httpdata_cb(struct modem *m, void *ud, enum at_data_end end, const ui
 
 static int cmd_httpdata(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+HTTPDATA: (1-%d),(1000-120000)", HTTPDATA_MAX);
         return AT_OK;
@@ -283,7 +286,7 @@ static int cmd_httpdata(struct modem *m, struct at_req *r)
 
 static int cmd_httpread(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+HTTPREAD: (0-%d),(1-%d)", HTTP_STORE_MAX, HTTP_STORE_MAX);
         return AT_OK;
@@ -306,33 +309,31 @@ static int cmd_httpread(struct modem *m, struct at_req *r)
     size_t n = total - (size_t)start;
     if ((size_t)size < n)
         n = (size_t)size;
-    char line[32];
-    int k = snprintf(line, sizeof(line), "\r\n+HTTPREAD: %zu\r\n", n);
-    at_raw(m, line, (size_t)k);
-    at_raw(m, bytebuf_head(src) + start, n);
+    char header[32];
+    snprintf(header, sizeof(header), "+HTTPREAD: %zu", n);
+    at_info_data(m, header, bytebuf_head(src) + start, n);
     /* No blank line between the data and OK: OK's own \r\n (http.md 1.6). */
     return AT_OK;
 }
 
 static int cmd_httphead(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (!h->inited)
         return NOT_ALLOWED;
     size_t n = h->active ? 0 : bytebuf_pending(&h->head);
-    char line[32];
-    int k = snprintf(line, sizeof(line), "\r\n+HTTPHEAD: %zu\r\n", n);
-    at_raw(m, line, (size_t)k);
-    at_raw(m, bytebuf_head(&h->head), n);
+    char header[32];
+    snprintf(header, sizeof(header), "+HTTPHEAD: %zu", n);
+    at_info_data(m, header, bytebuf_head(&h->head), n);
     return AT_OK;
 }
 
 static int cmd_httpstatus(struct modem *m, struct at_req *r)
 {
     static const char *const names[] = {"GET", "POST", "HEAD"};
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (!h->inited)
@@ -351,7 +352,7 @@ static int cmd_httpstatus(struct modem *m, struct at_req *r)
 
 static int cmd_httpinit(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (h->inited)
@@ -371,7 +372,7 @@ static int cmd_httpinit(struct modem *m, struct at_req *r)
 
 static int cmd_httpterm(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (!h->inited)
@@ -388,7 +389,7 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
 
 static int cmd_httpscont(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (!h->inited)
@@ -410,7 +411,7 @@ static int cmd_httpscont(struct modem *m, struct at_req *r)
 
 static int cmd_httpssl(struct modem *m, struct at_req *r)
 {
-    struct http_state *h = &m->http;
+    struct http_state *h = http_of(m);
     switch (r->form) {
     case AT_FORM_TEST:
         at_info(m, "+HTTPSSL: (0-1)");
@@ -441,4 +442,34 @@ static const struct at_cmd rows[] = {
     {"+HTTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_httpssl, NULL},
 };
 
-const struct at_cmd_table cmd_http_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_http_table = {rows, ARRAY_SIZE(rows)};
+
+/* --- the service --- */
+
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    http_setup(m);
+    return 0;
+}
+
+static void service_reset(struct modem *m, void *state, enum service_reset why)
+{
+    http_free(m);
+}
+
+static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
+{
+    if (ev == MODEM_EV_BEARER_CLOSED)
+        http_bearer_closed(m, arg);
+}
+
+static const struct at_cmd_table *const tables[] = {&cmd_http_table, NULL};
+
+const struct service http_service = {
+    .name = "http",
+    .tables = tables,
+    .state_size = sizeof(struct http_state),
+    .init = service_init,
+    .reset = service_reset,
+    .event = service_event,
+};

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "cert_import.h"
+#include "service.h"
 #include "tls.h"
 
 struct modem;
@@ -26,12 +27,15 @@ struct ssl_state {
     int next_root_id;
 };
 
-void ssl_init(struct modem *m);
-void ssl_free(struct modem *m);
+extern const struct service ssl_service;
+
+static inline struct ssl_state *ssl_of(const struct modem *m)
+{
+    return modem_state(m, &ssl_service);
+}
+
 /* The TLS setup of the modem's next connection.  Its certificates are
  * borrowed from the modem; conn_open() takes its own references. */
 void ssl_choice_for(const struct modem *m, struct tls_choice *out);
-
-extern const struct at_cmd_table cmd_ssl_table;
 
 #endif

@@ -7,31 +7,31 @@
 #include "fs.h"
 #include "modem.h"
 
-void ssl_init(struct modem *m)
+static void ssl_init(struct modem *m)
 {
-    m->ssl.ignore_invalid = m->profile->tls_ignore_invalid;
-    m->ssl.client_auth = false;
-    m->ssl.next_root_id = 1001; /* the numbering the note's AT+SSLDEROOT? shows */
+    ssl_of(m)->ignore_invalid = m->profile->tls_ignore_invalid;
+    ssl_of(m)->client_auth = false;
+    ssl_of(m)->next_root_id = 1001; /* the numbering the note's AT+SSLDEROOT? shows */
 }
 
-void ssl_free(struct modem *m)
+static void ssl_free(struct modem *m)
 {
-    cert_bundle_free(&m->ssl.imported);
-    for (int i = 0; i < m->ssl.nroots; i++)
-        X509_free(m->ssl.roots[i].cert);
-    m->ssl.nroots = 0;
+    cert_bundle_free(&ssl_of(m)->imported);
+    for (int i = 0; i < ssl_of(m)->nroots; i++)
+        X509_free(ssl_of(m)->roots[i].cert);
+    ssl_of(m)->nroots = 0;
 }
 
 void ssl_choice_for(const struct modem *m, struct tls_choice *out)
 {
     const struct profile *p = m->profile;
-    const struct cert_bundle *imp = &m->ssl.imported;
+    const struct cert_bundle *imp = &ssl_of(m)->imported;
     memset(out, 0, sizeof(*out));
     out->policy.min_version = p->tls_min;
     out->policy.max_version = p->tls_max;
     str_copy(out->policy.ciphers, sizeof(out->policy.ciphers), p->tls_ciphers);
     out->policy.send_sni = p->tls_sni;
-    out->verify = !m->ssl.ignore_invalid;
+    out->verify = !ssl_of(m)->ignore_invalid;
     /* ssl.md leaves open what the import is (UNCERTAIN): a certificate alone
      * is trusted as a root (TinyGSM's use); one with its private key is the
      * client certificate (the note V1.05), presented when AT+SSLOPT=1,1 and
@@ -39,7 +39,7 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
     if (imp->key) {
         if (imp->ca)
             out->anchors[out->nanchors++] = imp->ca;
-        if (m->ssl.client_auth && (p->features & PROFILE_FEAT_SSL_CLIENT)) {
+        if (ssl_of(m)->client_auth && (p->features & PROFILE_FEAT_SSL_CLIENT)) {
             out->client_cert = imp->cert;
             out->client_key = imp->key;
         }
@@ -47,8 +47,8 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
         out->anchors[out->nanchors++] = imp->cert;
     }
     /* The roots of AT+SSLSETROOT (later firmware, ssl.md). */
-    for (int i = 0; i < m->ssl.nroots && out->nanchors < TLS_ANCHORS_MAX; i++)
-        out->anchors[out->nanchors++] = m->ssl.roots[i].cert;
+    for (int i = 0; i < ssl_of(m)->nroots && out->nanchors < TLS_ANCHORS_MAX; i++)
+        out->anchors[out->nanchors++] = ssl_of(m)->roots[i].cert;
 }
 
 static int cmd_sslopt(struct modem *m, struct at_req *r)
@@ -59,16 +59,16 @@ static int cmd_sslopt(struct modem *m, struct at_req *r)
         at_info(m, "+SSLOPT: (0-1),(0-1)");
         return AT_OK;
     case AT_FORM_READ:
-        at_info(m, "+SSLOPT: 0,%d\r\n+SSLOPT: 1,%d", m->ssl.ignore_invalid, m->ssl.client_auth);
+        at_info(m, "+SSLOPT: 0,%d\r\n+SSLOPT: 1,%d", ssl_of(m)->ignore_invalid, ssl_of(m)->client_auth);
         return AT_OK;
     default:
         if (at_arg_int(&r->args, 0, 1, &opt) != AT_ARG_OK ||
             at_arg_int(&r->args, 0, 1, &enable) != AT_ARG_OK || !at_args_done(&r->args))
             return AT_ERROR;
         if (opt == 0)
-            m->ssl.ignore_invalid = enable;
+            ssl_of(m)->ignore_invalid = enable;
         else
-            m->ssl.client_auth = enable;
+            ssl_of(m)->client_auth = enable;
         return AT_OK;
     }
 }
@@ -98,8 +98,8 @@ static int cmd_sslsetcert(struct modem *m, struct at_req *r)
         if (cert_import(bytebuf_head(&data), bytebuf_pending(&data), password, &b) ==
             CERT_IMPORT_OK) {
             /* One certificate at a time: the last import wins. */
-            cert_bundle_free(&m->ssl.imported);
-            m->ssl.imported = b;
+            cert_bundle_free(&ssl_of(m)->imported);
+            ssl_of(m)->imported = b;
             result = 0;
         }
     }
@@ -135,20 +135,20 @@ static int cmd_sslsetroot(struct modem *m, struct at_req *r)
     bytebuf_free(&data);
     if (!cert)
         return AT_ERROR;
-    for (int i = 0; i < m->ssl.nroots; i++) {
-        if (X509_cmp(m->ssl.roots[i].cert, cert) == 0) {
+    for (int i = 0; i < ssl_of(m)->nroots; i++) {
+        if (X509_cmp(ssl_of(m)->roots[i].cert, cert) == 0) {
             X509_free(cert);
             at_info(m, "Certificate already exists!");
             return AT_OK;
         }
     }
-    if (m->ssl.nroots >= SSL_ROOTS_MAX) {
+    if (ssl_of(m)->nroots >= SSL_ROOTS_MAX) {
         X509_free(cert);
         return AT_ERROR;
     }
-    m->ssl.roots[m->ssl.nroots].id = m->ssl.next_root_id++;
-    m->ssl.roots[m->ssl.nroots].cert = cert;
-    m->ssl.nroots++;
+    ssl_of(m)->roots[ssl_of(m)->nroots].id = ssl_of(m)->next_root_id++;
+    ssl_of(m)->roots[ssl_of(m)->nroots].cert = cert;
+    ssl_of(m)->nroots++;
     return AT_OK;
 }
 
@@ -156,7 +156,7 @@ static int cmd_sslderoot(struct modem *m, struct at_req *r)
 {
     if (r->form == AT_FORM_TEST)
         return AT_OK;
-    struct ssl_state *s = &m->ssl;
+    struct ssl_state *s = ssl_of(m);
     if (r->form == AT_FORM_READ) {
         char buf[SSL_ROOTS_MAX * 8 + 1] = "";
         size_t n = 0;
@@ -186,7 +186,7 @@ static int cmd_ssldecli(struct modem *m, struct at_req *r)
 {
     if (r->form == AT_FORM_TEST)
         return AT_OK;
-    bool have = m->ssl.imported.key != NULL;
+    bool have = ssl_of(m)->imported.key != NULL;
     if (r->form == AT_FORM_READ) {
         if (have)
             at_info(m, "%d", CLIENT_CERT_ID);
@@ -199,7 +199,7 @@ static int cmd_ssldecli(struct modem *m, struct at_req *r)
         at_info(m, "+SSLDECLI: 13");
         return AT_OK;
     }
-    cert_bundle_free(&m->ssl.imported);
+    cert_bundle_free(&ssl_of(m)->imported);
     at_info(m, "+SSLDECLI: 0");
     return AT_OK;
 }
@@ -216,4 +216,33 @@ static const struct at_cmd rows[] = {
      cmd_sslsetcert, NULL},
 };
 
-const struct at_cmd_table cmd_ssl_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_ssl_table = {rows, ARRAY_SIZE(rows)};
+
+/* --- the service --- */
+
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    ssl_init(m);
+    return 0;
+}
+
+/* The imported certificates and SSLOPT are RAM state: a power cycle loses
+ * them; a power-down needs nothing freed until the modem goes. */
+static void service_reset(struct modem *m, void *state, enum service_reset why)
+{
+    if (why == SERVICE_POWER_OFF)
+        return;
+    ssl_free(m);
+    if (why == SERVICE_POWER_CYCLE)
+        ssl_init(m);
+}
+
+static const struct at_cmd_table *const tables[] = {&cmd_ssl_table, NULL};
+
+const struct service ssl_service = {
+    .name = "ssl",
+    .tables = tables,
+    .state_size = sizeof(struct ssl_state),
+    .init = service_init,
+    .reset = service_reset,
+};

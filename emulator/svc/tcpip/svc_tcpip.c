@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "modem.h"
+#include "tcpip.h"
 #include "setting.h"
 
 static const char *const ip_state_names[] = {
@@ -23,7 +24,7 @@ static void ciicr_done_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 void tcpip_init(struct modem *m)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     for (int i = 0; i < CIP_LINKS; i++)
         bytebuf_free(&t->links[i].rx);
     memset(t, 0, sizeof(*t));
@@ -44,7 +45,7 @@ void tcpip_init(struct modem *m)
 
 void tcpip_reset(struct modem *m)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     ev_timer_stop(m->loop, &t->ciicr_timer);
     ev_timer_stop(m->loop, &t->escape_timer);
     net_cancel(t->dns_query);
@@ -64,7 +65,7 @@ void tcpip_reset(struct modem *m)
 
 static void close_all_links(struct modem *m)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     for (int i = 0; i < CIP_LINKS; i++) {
         link_close(&t->links[i], true);
         bytebuf_clear(&t->links[i].rx);
@@ -79,7 +80,7 @@ static void close_all_links(struct modem *m)
 
 void tcpip_pdp_deact(struct modem *m)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (t->ip == IP_INITIAL || t->ip == IP_START || t->ip == IP_PDP_DEACT)
         return;
     ev_timer_stop(m->loop, &t->ciicr_timer);
@@ -146,15 +147,15 @@ static const char *state_text(const struct tcpip_state *t)
 static struct cip_link *arg_link(struct modem *m, struct at_args *a)
 {
     long n = 0;
-    if (m->tcpip.mux && at_arg_int(a, 0, CIP_LINKS - 1, &n) != AT_ARG_OK)
+    if (tcpip_of(m)->mux && at_arg_int(a, 0, CIP_LINKS - 1, &n) != AT_ARG_OK)
         return NULL;
-    return &m->tcpip.links[n];
+    return &tcpip_of(m)->links[n];
 }
 
 static int text_result(struct modem *m, const struct cip_link *l, const char *what)
 {
     char text[48];
-    if (m->tcpip.mux)
+    if (tcpip_of(m)->mux)
         snprintf(text, sizeof(text), "%d, %s", l->id, what);
     else
         snprintf(text, sizeof(text), "%s", what);
@@ -165,7 +166,7 @@ static int text_result(struct modem *m, const struct cip_link *l, const char *wh
 
 static int cmd_cstt(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CSTT: \"APN\",\"USER\",\"PWD\"");
         return AT_OK;
@@ -195,22 +196,22 @@ static void ciicr_done_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct modem *m = w->data;
-    if (m->tcpip.ip != IP_CONFIG)
+    if (tcpip_of(m)->ip != IP_CONFIG)
         return;
     if (!m->general.attached) {
         /* Activation refused: +PDP: DEACT then ERROR (tcpip.md 2, CIICR). */
-        m->tcpip.ip = IP_PDP_DEACT;
+        tcpip_of(m)->ip = IP_PDP_DEACT;
         at_info(m, "+PDP: DEACT");
         at_complete(m, AT_ERROR);
         return;
     }
-    m->tcpip.ip = IP_GPRSACT;
+    tcpip_of(m)->ip = IP_GPRSACT;
     at_complete(m, AT_OK);
 }
 
 static int cmd_ciicr(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (t->ip != IP_START)
@@ -223,7 +224,7 @@ static int cmd_ciicr(struct modem *m, struct at_req *r)
 
 static int cmd_cifsr(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (!context_active(t))
@@ -238,7 +239,7 @@ static int cmd_cifsr(struct modem *m, struct at_req *r)
 
 static int cmd_cipstart(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         const char *pre = t->mux ? "(0-5)," : "";
         at_info(m,
@@ -286,7 +287,7 @@ static int send_data_cb(struct modem *m, void *ud, enum at_data_end end, const u
                         size_t len)
 {
     struct cip_link *l = ud;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (end == AT_DATA_CANCEL)
         return AT_OK; /* ESC: nothing sent (tcpip.md 2, UNCERTAIN default) */
     if (l->state != LINK_CONNECTED || !l->conn)
@@ -310,7 +311,7 @@ static int send_data_cb(struct modem *m, void *ud, enum at_data_end end, const u
 
 static int cmd_cipsend(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, t->mux ? "+CIPSEND: (0-5),%d" : "+CIPSEND: %d", CIP_SEND_MAX);
         return AT_OK;
@@ -360,7 +361,7 @@ static int cmd_cipack(struct modem *m, struct at_req *r)
 {
     if (r->form == AT_FORM_TEST)
         return AT_OK;
-    if ((r->form == AT_FORM_WRITE) != (m->tcpip.mux != 0))
+    if ((r->form == AT_FORM_WRITE) != (tcpip_of(m)->mux != 0))
         return AT_ERROR;
     struct cip_link *l = arg_link(m, &r->args);
     if (!l || !at_args_done(&r->args))
@@ -373,7 +374,7 @@ static int cmd_cipack(struct modem *m, struct at_req *r)
 
 static int cmd_cipclose(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     struct cip_link *l = &t->links[0];
@@ -394,7 +395,7 @@ static int cmd_cipclose(struct modem *m, struct at_req *r)
 
 static int cmd_cipshut(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     close_all_links(m);
@@ -416,7 +417,7 @@ static void format_link(const struct cip_link *l, char *buf, size_t cap)
 
 static int cmd_cipstatus(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     char line[400];
     if (r->form == AT_FORM_TEST)
         return AT_OK;
@@ -448,7 +449,7 @@ static int cmd_cipstatus(struct modem *m, struct at_req *r)
 
 static int cmd_cipmux(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     long v;
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CIPMUX: (0,1)");
@@ -468,7 +469,7 @@ static int cmd_cipmux(struct modem *m, struct at_req *r)
 
 static int cmd_cipmode(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     long v;
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CIPMODE: (0-NORMAL MODE,1-TRANSPARENT MODE)");
@@ -488,7 +489,7 @@ static int cmd_cipmode(struct modem *m, struct at_req *r)
 
 static int cmd_ato(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     struct cip_link *l = &t->links[0];
     if (!t->mode || t->mux || l->state != LINK_CONNECTED)
         return AT_ERROR;
@@ -499,20 +500,20 @@ static int cmd_ato(struct modem *m, struct at_req *r)
     return at_final_text(m, "CONNECT");
 }
 
-#define TCPIP_FIELD(f) offsetof(struct modem, tcpip.f)
+#define TCPIP_FIELD(f) offsetof(struct tcpip_state, f)
 
-static const struct setting_desc cipssl_desc = {"+CIPSSL", "+CIPSSL: (0-1)", TCPIP_FIELD(ssl), 0, 1, 0};
-static const struct setting_desc cipqsend_desc = {"+CIPQSEND", "+CIPQSEND: (0,1)", TCPIP_FIELD(qsend), 0, 1, 0};
-static const struct setting_desc ciphead_desc = {"+CIPHEAD", "+CIPHEAD: (0,1)", TCPIP_FIELD(head), 0, 1, 0};
-static const struct setting_desc cipsrip_desc = {"+CIPSRIP", "+CIPSRIP: (0,1)", TCPIP_FIELD(srip), 0, 1, 0};
-static const struct setting_desc cipshowtp_desc = {"+CIPSHOWTP", "+CIPSHOWTP: (0,1)", TCPIP_FIELD(showtp), 0, 1, 0};
-static const struct setting_desc cipsprt_desc = {"+CIPSPRT", "+CIPSPRT: (0-2)", TCPIP_FIELD(sprt), 0, 2, 1};
+static const struct setting_desc cipssl_desc = {"+CIPSSL", "+CIPSSL: (0-1)", TCPIP_FIELD(ssl), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipqsend_desc = {"+CIPQSEND", "+CIPQSEND: (0,1)", TCPIP_FIELD(qsend), 0, 1, 0, &tcpip_service};
+static const struct setting_desc ciphead_desc = {"+CIPHEAD", "+CIPHEAD: (0,1)", TCPIP_FIELD(head), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipsrip_desc = {"+CIPSRIP", "+CIPSRIP: (0,1)", TCPIP_FIELD(srip), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipshowtp_desc = {"+CIPSHOWTP", "+CIPSHOWTP: (0,1)", TCPIP_FIELD(showtp), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipsprt_desc = {"+CIPSPRT", "+CIPSPRT: (0-2)", TCPIP_FIELD(sprt), 0, 2, 1, &tcpip_service};
 
 /* --- AT+CIPRXGET --- */
 
 static int cmd_ciprxget(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     long mode, len = CIP_READ_MAX;
     if (r->form == AT_FORM_TEST) {
         at_info(m, t->mux ? "+CIPRXGET: (0-4),(0-5),(1-1460)" : "+CIPRXGET: (0-4),(1-1460)");
@@ -596,3 +597,39 @@ static const struct at_cmd rows[] = {
 };
 
 const struct at_cmd_table cmd_tcpip_table = {rows, ARRAY_SIZE(rows)};
+
+/* --- the service --- */
+
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    tcpip_init(m);
+    return 0;
+}
+
+static void service_reset(struct modem *m, void *state, enum service_reset why)
+{
+    struct tcpip_state *t = state;
+    tcpip_reset(m);
+    if (why == SERVICE_DESTROY)
+        for (int i = 0; i < CIP_LINKS; i++)
+            bytebuf_free(&t->links[i].rx);
+}
+
+static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
+{
+    if (ev == MODEM_EV_PDP_DEACT)
+        tcpip_pdp_deact(m);
+    else if (ev == MODEM_EV_PORT_DRAINED)
+        tcpip_output_drained(m);
+}
+
+static const struct at_cmd_table *const tables[] = {&cmd_tcpip_table, &cmd_tcpip_extra_table, NULL};
+
+const struct service tcpip_service = {
+    .name = "tcpip",
+    .tables = tables,
+    .state_size = sizeof(struct tcpip_state),
+    .init = service_init,
+    .reset = service_reset,
+    .event = service_event,
+};

@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "modem.h"
+#include "tcpip.h"
 
 static bool is_ipv4(const char *s)
 {
@@ -23,7 +24,7 @@ static bool context_up(const struct tcpip_state *t)
 
 static int cmd_cdnscfg(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     char pri[16], sec[16] = "";
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CDNSCFG: (\"Primary DNS\"),(\"Secondary DNS\")");
@@ -51,7 +52,7 @@ static int cmd_cdnscfg(struct modem *m, struct at_req *r)
 static void dnsgip_cb(void *ud, enum net_err err, const struct net_addr *addrs, int count)
 {
     struct modem *m = ud;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     t->dns_query = NULL;
     if (err != NET_OK || count == 0) {
         /* 8: DNS common error (manual 8.2.14). */
@@ -67,7 +68,7 @@ static void dnsgip_cb(void *ud, enum net_err err, const struct net_addr *addrs, 
 
 static int cmd_cdnsgip(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     char name[256];
@@ -85,7 +86,7 @@ static int cmd_cdnsgip(struct modem *m, struct at_req *r)
 static int cmd_ciptka(struct modem *m, struct at_req *r)
 {
     static const long lim[4][2] = {{0, 1}, {30, 7200}, {30, 600}, {1, 9}};
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CIPTKA: (0,1),(30-7200),(30-600),(1-9)");
         return AT_OK;
@@ -114,7 +115,7 @@ static int cmd_ciptka(struct modem *m, struct at_req *r)
 
 static int cmd_clport(struct modem *m, struct at_req *r)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, t->mux ? "+CLPORT: (0-5),(\"TCP\",\"UDP\"),(0-65535)"
                           : "+CLPORT: (\"TCP\",\"UDP\"),(0-65535)");
@@ -168,7 +169,7 @@ static const char *ping_shown(const struct tcpip_state *t)
 
 static void ping_report(struct modem *m, bool answered)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     int rtt = (int)((ev_now(m->loop) - t->ping_t0) * 10.0 + 0.999);
     if (rtt < 1)
         rtt = 1;
@@ -203,7 +204,7 @@ static void ping_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void ping_next(struct modem *m)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (t->ping_left-- <= 0) {
         at_complete(m, AT_OK);
         return;
@@ -221,7 +222,7 @@ static void ping_next(struct modem *m)
 static void ping_resolved(void *ud, enum net_err err, const struct net_addr *addrs, int count)
 {
     struct modem *m = ud;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     t->ping_query = NULL;
     if (err != NET_OK || count == 0) {
         at_complete(m, AT_ERROR);
@@ -236,7 +237,7 @@ static void ping_resolved(void *ud, enum net_err err, const struct net_addr *add
 static int cmd_cipping(struct modem *m, struct at_req *r)
 {
     static const long lim[4][2] = {{1, 100}, {0, 1024}, {1, 600}, {1, 255}};
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (r->form == AT_FORM_TEST) {
         at_info(m, "+CIPPING: (1-100),(0-1024),(1-600),(1-255)");
         return AT_OK;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "service.h"
 #include "util.h"
 
 #define CIP_LINKS 6        /* <n> 0-5 in multi mode (tcpip.md 4) */
@@ -86,6 +87,13 @@ struct tcpip_state {
     int plus_count;      /* '+' seen after a guard silence */
     double last_input;   /* ev_now() of the last host byte in data mode */
 };
+
+extern const struct service tcpip_service;
+
+static inline struct tcpip_state *tcpip_of(const struct modem *m)
+{
+    return modem_state(m, &tcpip_service);
+}
 
 void tcpip_init(struct modem *m);
 void tcpip_reset(struct modem *m);          /* power cycle: everything closed, no URCs */

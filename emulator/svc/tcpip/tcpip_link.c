@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "modem.h"
+#include "tcpip.h"
 #include "ssl.h"
 #include "trace.h"
 
@@ -49,7 +50,7 @@ const char *link_shown_address(const struct cip_link *l)
 static void urc_linked(struct cip_link *l, const char *text)
 {
     struct modem *m = l->modem;
-    if (m->tcpip.mux)
+    if (tcpip_of(m)->mux)
         at_urc(m, "%d, %s", l->id, text);
     else
         at_urc(m, "%s", text);
@@ -64,7 +65,7 @@ static void drop_conn(struct cip_link *l, bool abortive)
 
 int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, int port)
 {
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     drop_conn(l, true);
     bytebuf_clear(&l->rx);
     l->rx_announced = false;
@@ -96,7 +97,7 @@ static void link_connected(struct conn *c, void *ud)
 {
     struct cip_link *l = ud;
     struct modem *m = l->modem;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     l->state = LINK_CONNECTED;
     if (t->tka[0])
         conn_set_keepalive(c, true, t->tka[1], t->tka[2], t->tka[3]);
@@ -117,7 +118,7 @@ static void link_connected(struct conn *c, void *ud)
 static void link_lost(struct cip_link *l)
 {
     struct modem *m = l->modem;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     l->state = LINK_CLOSED;
     drop_conn(l, false);
     if (l->send_waiting) {
@@ -150,7 +151,7 @@ static void link_failed(struct conn *c, void *ud, enum net_err err)
         urc_linked(l, "CLOSE OK");
         return;
     }
-    if (m->tcpip.mux) {
+    if (tcpip_of(m)->mux) {
         urc_linked(l, "CONNECT FAIL");
     } else {
         at_urc(m, "STATE: %s CLOSED", l->udp ? "UDP" : "TCP");
@@ -166,7 +167,7 @@ static void link_sent(struct conn *c, void *ud)
         return;
     l->send_waiting = false;
     char text[32];
-    snprintf(text, sizeof(text), m->tcpip.mux ? "%d, SEND OK" : "SEND OK", l->id);
+    snprintf(text, sizeof(text), tcpip_of(m)->mux ? "%d, SEND OK" : "SEND OK", l->id);
     at_complete(m, at_final_text(m, text));
 }
 
@@ -183,7 +184,7 @@ void link_send(struct cip_link *l, const uint8_t *p, size_t n)
 static void push_to_host(struct cip_link *l, const uint8_t *p, size_t n)
 {
     struct modem *m = l->modem;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     char head[320];
     if (t->data_mode) {
         at_raw(m, p, n);
@@ -217,12 +218,12 @@ static void announce_rx(struct cip_link *l)
         return;
     l->rx_announced = true;
     /* Edge-triggered: once when the buffer stops being empty (tcpip.md 2). */
-    if (m->tcpip.srip) {
-        if (m->tcpip.mux)
+    if (tcpip_of(m)->srip) {
+        if (tcpip_of(m)->mux)
             at_urc(m, "+CIPRXGET: 1,%d,%s:%d", l->id, link_shown_address(l), l->port);
         else
             at_urc(m, "+CIPRXGET: 1,%s:%d", link_shown_address(l), l->port);
-    } else if (m->tcpip.mux) {
+    } else if (tcpip_of(m)->mux) {
         at_urc(m, "+CIPRXGET: 1,%d", l->id);
     } else {
         at_urc(m, "+CIPRXGET: 1");
@@ -236,7 +237,7 @@ static void link_readable(struct conn *c, void *ud)
     uint8_t buf[CIP_READ_MAX];
     for (;;) {
         size_t room = sizeof(buf);
-        bool keep = m->tcpip.rxget && !m->tcpip.data_mode;
+        bool keep = tcpip_of(m)->rxget && !tcpip_of(m)->data_mode;
         if (keep) {
             size_t cap = (size_t)m->profile->rx_buffer;
             size_t used = bytebuf_pending(&l->rx);
@@ -277,7 +278,7 @@ static void link_readable(struct conn *c, void *ud)
 void tcpip_output_drained(struct modem *m)
 {
     for (int i = 0; i < CIP_LINKS; i++) {
-        struct cip_link *l = &m->tcpip.links[i];
+        struct cip_link *l = &tcpip_of(m)->links[i];
         if (!l->push_paused)
             continue;
         l->push_paused = false;
@@ -309,7 +310,7 @@ static void escape_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct modem *m = w->data;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     if (!t->data_mode || t->plus_count != 3)
         return;
     /* Silence after "+++": back to command mode, the link stays up. */
@@ -322,7 +323,7 @@ static void escape_cb(struct ev_loop *loop, ev_timer *w, int revents)
 size_t link_passthrough(struct modem *m, void *ud, const uint8_t *p, size_t n)
 {
     struct cip_link *l = ud;
-    struct tcpip_state *t = &m->tcpip;
+    struct tcpip_state *t = tcpip_of(m);
     double now = ev_now(m->loop);
     double guard = m->profile->escape_guard_ms / 1000.0;
     for (size_t i = 0; i < n; i++) {

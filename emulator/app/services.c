@@ -1,0 +1,16 @@
+/* The services every modem runs, in the order they hear module events: a
+ * new service is one line here (and its folder under svc/).  The order is
+ * the order of URCs when one event concerns several services: TCP/IP's
+ * "+PDP: DEACT" comes before the bearers' "+SAPBR 1: DEACT", which comes
+ * before HTTP's 601 for an action over that bearer. */
+#include "services.h"
+
+#include "bearer.h"
+#include "fs.h"
+#include "http.h"
+#include "ssl.h"
+#include "tcpip.h"
+
+const struct service *const sim800_services[] = {
+    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service, NULL,
+};

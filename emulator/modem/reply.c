@@ -1,0 +1,78 @@
+/* The handler API of reply.h, on the modem's engine and writer. */
+#include "reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "modem.h"
+
+void at_info_len(struct modem *m, const char *text, size_t len)
+{
+    at_writer_info(&m->engine.writer, text, len);
+}
+
+/* Formats into buf; returns the length kept (truncated to fit). */
+static size_t format(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(buf, size, fmt, ap);
+    if (n < 0)
+        return 0;
+    return (size_t)n < size ? (size_t)n : size - 1;
+}
+
+void at_info(struct modem *m, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    at_info_len(m, buf, n);
+}
+
+void at_info_data(struct modem *m, const char *header, const void *data, size_t len)
+{
+    at_writer_raw(&m->engine.writer, "\r\n", 2);
+    at_writer_raw(&m->engine.writer, header, strlen(header));
+    at_writer_raw(&m->engine.writer, "\r\n", 2);
+    at_writer_raw(&m->engine.writer, data, len);
+}
+
+void at_raw(struct modem *m, const void *p, size_t n) { at_writer_raw(&m->engine.writer, p, n); }
+
+void at_urc(struct modem *m, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    at_writer_urc(&m->engine.writer, buf, n, NULL, 0);
+}
+
+void at_urc_data(struct modem *m, const char *text, const void *data, size_t len)
+{
+    at_writer_urc(&m->engine.writer, text, strlen(text), data, len);
+}
+
+void at_urc_raw(struct modem *m, const void *p, size_t n) { at_writer_urc_raw(&m->engine.writer, p, n); }
+
+void at_final_early(struct modem *m, int result) { at_writer_final(&m->engine.writer, result, NULL); }
+
+int at_final_text(struct modem *m, const char *text)
+{
+    at_engine_set_final_text(&m->engine, text);
+    return AT_TEXT;
+}
+
+void at_complete(struct modem *m, int result) { at_engine_complete(&m->engine, result); }
+
+void at_begin_data(struct modem *m, const struct at_data_req *req) { at_engine_begin_data(&m->engine, req); }
+
+void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud)
+{
+    at_engine_set_passthrough(&m->engine, fn, ud);
+}
+
+bool at_is_pending(const struct modem *m) { return at_engine_is_pending(&m->engine); }
