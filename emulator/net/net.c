@@ -73,11 +73,16 @@ static bool parse_port(const char *s, int *port)
     return true;
 }
 
-static bool is_ip_literal(const char *s)
+bool net_is_ipv4_literal(const char *s)
+{
+    struct in_addr a4;
+    return inet_pton(AF_INET, s, &a4) == 1;
+}
+
+bool net_is_ip_literal(const char *s)
 {
     struct in6_addr a6;
-    struct in_addr a4;
-    return inet_pton(AF_INET, s, &a4) == 1 || inet_pton(AF_INET6, s, &a6) == 1;
+    return net_is_ipv4_literal(s) || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
 int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t errlen)
@@ -139,7 +144,7 @@ int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t e
     }
     if (strcmp(addr, "localhost") == 0)
         addr = "127.0.0.1";
-    if (!is_ip_literal(addr) || !parse_port(to_port, &e->to_port))
+    if (!net_is_ip_literal(addr) || !parse_port(to_port, &e->to_port))
         goto bad;
     str_copy(e->addr, sizeof(e->addr), addr);
     return 0;
@@ -413,7 +418,7 @@ static void ask_dns(struct net_query *q, const char *host)
 struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud)
 {
     struct net_query *q = new_query(port, cb, ud);
-    bool literal = is_ip_literal(host);
+    bool literal = net_is_ip_literal(host);
     const struct net_map_entry *e = map_lookup(host, port);
     if (e) {
         /* A mapped name has no real address to show: the target stands in. */
@@ -444,7 +449,7 @@ struct net_query *net_lookup(const char *host, net_resolve_cb cb, void *ud)
     struct net_query *q = new_query(0, cb, ud);
     q->lookup_only = true;
     const struct net_map_entry *e = map_lookup(host, 0);
-    if (is_ip_literal(host)) {
+    if (net_is_ip_literal(host)) {
         add_literal(q, host, 0, host);
         finish_soon(q);
     } else if (e) {

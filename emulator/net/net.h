@@ -26,7 +26,20 @@ enum net_err {
     NET_EIO,            /* any other socket error */
 };
 
+#define NET_ERR_COUNT (NET_EIO + 1)
+
 const char *net_err_name(enum net_err err);
+
+/* A service's table from each fact to its own code, one argument per
+ * enum net_err in order: a table that leaves one out does not compile, and
+ * adding a fact means adding it here and so to every table.  Used as
+ *     static const int codes[NET_ERR_COUNT] = NET_ERR_TABLE(...);       */
+#define NET_ERR_TABLE(ok, dns, refused, timeout, reset, closed, tls_handshake, tls_alert, io)      \
+    {                                                                                              \
+        [NET_OK] = (ok), [NET_EDNS] = (dns), [NET_EREFUSED] = (refused),                           \
+        [NET_ETIMEOUT] = (timeout), [NET_ERESET] = (reset), [NET_ECLOSED] = (closed),              \
+        [NET_ETLS_HANDSHAKE] = (tls_handshake), [NET_ETLS_ALERT] = (tls_alert), [NET_EIO] = (io),  \
+    }
 
 #define NET_MAP_MAX 64
 
@@ -45,6 +58,11 @@ struct net_config {
     char ca_file[512];     /* the module's built-in roots; empty: none */
     char keylog_file[512]; /* NSS key log; empty: off */
 };
+
+/* Whether s is an IP address written out (v4 or v6), not a name. */
+bool net_is_ip_literal(const char *s);
+/* Whether s is a dotted-quad IPv4 address. */
+bool net_is_ipv4_literal(const char *s);
 
 /* Parses "HOST[:PORT]=ADDR:PORT" into e; -1 with a reason in err. */
 int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t errlen);

@@ -112,12 +112,6 @@ fail:
     return NULL;
 }
 
-static bool is_ip(const char *s)
-{
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 void tls_choice_copy(struct tls_choice *dst, const struct tls_choice *src)
 {
     *dst = *src;
@@ -147,7 +141,7 @@ SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host
     if (!ssl)
         return NULL;
     SSL_set_connect_state(ssl);
-    bool ip = is_ip(host);
+    bool ip = net_is_ip_literal(host);
     /* RFC 6066: SNI carries host names only, never addresses. */
     if (policy->send_sni && !ip)
         SSL_set_tlsext_host_name(ssl, host);

@@ -38,14 +38,16 @@ struct http_client {
 
     ev_timer deadline;
     ev_timer kick;             /* delivers results decided before start returns */
-    int pending_status;
+    enum http_fact pending;   /* a failure decided (HTTP_DONE: none), to report from the loop */
+    enum net_err pending_err;
     http_done_fn done;
     void *ud;
 };
 
 static struct ev_loop *L(void) { return EV_DEFAULT; }
 
-static void finish(struct http_client *c, int status);
+static void finish(struct http_client *c, enum http_fact fact, enum net_err err, int status);
+static void fail(struct http_client *c, enum http_fact fact) { finish(c, fact, NET_OK, 0); }
 static void start_hop(struct http_client *c);
 
 /* --- response parsing (http-parser callbacks) --- */
@@ -96,7 +98,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
     struct http_client *c = p->data;
     if (bytebuf_pending(&c->res.body) + len > HTTP_STORE_MAX) {
-        c->pending_status = HTTP_NO_MEMORY;
+        c->pending = HTTP_FAIL_TOO_BIG;
         return -1; /* stops the parser: the store is full (http.md 3.2) */
     }
     bytebuf_append(&c->res.body, at, len);
@@ -157,7 +159,7 @@ static void response_complete(struct http_client *c)
             return;
         }
     }
-    finish(c, status);
+    finish(c, HTTP_DONE, NET_OK, status);
 }
 
 /* --- the connection --- */
@@ -248,17 +250,15 @@ static void on_readable(struct conn *conn, void *ud)
                 response_complete(c);
                 return;
             }
-            if (c->pending_status) {
-                finish(c, c->pending_status);
+            if (c->pending) {
+                fail(c, c->pending);
                 return;
             }
-            if (err == NET_ETLS_ALERT)
-                finish(c, HTTP_TLS_ALERT);
-            else if (!c->headers_done && bytebuf_pending(&c->res.head) > 0 &&
-                     HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
-                finish(c, HTTP_NOT_HTTP);
+            if (err != NET_ETLS_ALERT && !c->headers_done && bytebuf_pending(&c->res.head) > 0 &&
+                HTTP_PARSER_ERRNO(&c->parser) != HPE_OK)
+                fail(c, HTTP_FAIL_NOT_HTTP);
             else
-                finish(c, HTTP_NETWORK_ERROR); /* dropped before a full response */
+                finish(c, HTTP_FAIL_NET, err, 0); /* dropped before a full response */
             return;
         }
         keep_head(c, buf, (size_t)n);
@@ -267,29 +267,15 @@ static void on_readable(struct conn *conn, void *ud)
             response_complete(c);
             return;
         }
-        if (c->pending_status) {
-            finish(c, c->pending_status);
+        if (c->pending) {
+            fail(c, c->pending);
             return;
         }
         if (used != (size_t)n || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
             /* Not an HTTP response at all: 600 (http.md 2). */
-            finish(c, HTTP_NOT_HTTP);
+            fail(c, HTTP_FAIL_NOT_HTTP);
             return;
         }
-    }
-}
-
-static int status_for(enum net_err err)
-{
-    switch (err) {
-    case NET_EDNS:
-        return HTTP_DNS_ERROR;
-    case NET_ETLS_HANDSHAKE:
-        return HTTP_TLS_SETUP;
-    case NET_ETLS_ALERT:
-        return HTTP_TLS_ALERT;
-    default:
-        return HTTP_NETWORK_ERROR;
     }
 }
 
@@ -297,7 +283,7 @@ static void on_failed(struct conn *conn, void *ud, enum net_err err)
 {
     (void)conn;
     struct http_client *c = ud;
-    finish(c, status_for(err));
+    finish(c, HTTP_FAIL_NET, err, 0);
 }
 
 static const struct conn_handlers handlers = {
@@ -348,7 +334,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    finish(w->data, HTTP_NETWORK_ERROR); /* TIMEOUT bounds the whole action (http.md 3.4) */
+    fail(w->data, HTTP_FAIL_TIMEOUT); /* TIMEOUT bounds the whole action (http.md 3.4) */
 }
 
 static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -356,7 +342,7 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct http_client *c = w->data;
-    finish(c, c->pending_status);
+    fail(c, c->pending);
 }
 
 static char *dup_or_empty(const char *s) { return xstrdup(s ? s : ""); }
@@ -379,20 +365,33 @@ static void client_free(struct http_client *c)
     free(c);
 }
 
-static void finish(struct http_client *c, int status)
+static const char *const fact_names[HTTP_FACT_COUNT] = {
+    [HTTP_DONE] = "response",        [HTTP_FAIL_NET] = "connection failed",
+    [HTTP_FAIL_NOT_HTTP] = "not HTTP",   [HTTP_FAIL_TOO_BIG] = "body too large",
+    [HTTP_FAIL_TIMEOUT] = "timeout",     [HTTP_FAIL_NO_HOST] = "no host",
+    [HTTP_FAIL_SCHEME] = "https refused", [HTTP_FAIL_NO_BEARER] = "bearer closed",
+};
+
+static void finish(struct http_client *c, enum http_fact fact, enum net_err err, int status)
 {
+    bool failed = fact != HTTP_DONE;
     if (c->conn) {
-        conn_free(c->conn, status >= 600);
+        conn_free(c->conn, failed);
         c->conn = NULL;
     }
+    c->res.fact = fact;
+    c->res.err = err;
     c->res.status = status;
-    if (status >= 600) {
-        /* Every 60x stores nothing (http.md 2). */
+    if (failed) {
+        /* A failed action stores nothing (http.md 2). */
         bytebuf_clear(&c->res.body);
         bytebuf_clear(&c->res.head);
+        trace_note(c->req.trace_id, "http", "failed: %s%s%s", fact_names[fact],
+                   fact == HTTP_FAIL_NET ? ", " : "", fact == HTTP_FAIL_NET ? net_err_name(err) : "");
+    } else {
+        trace_note(c->req.trace_id, "http", "status %d, %zu body bytes", status,
+                   bytebuf_pending(&c->res.body));
     }
-    trace_note(c->req.trace_id, "http", "status %d, %zu body bytes", status,
-               bytebuf_pending(&c->res.body));
     http_done_fn done = c->done;
     void *ud = c->ud;
     struct http_result res = c->res;
@@ -438,15 +437,15 @@ struct http_client *http_client_start(const struct http_request *req, http_done_
     c->kick.data = c;
     ev_timer_start(L(), &c->deadline);
 
-    if (req->fail_now) {
-        c->pending_status = req->fail_now;
+    if (req->no_bearer) {
+        c->pending = HTTP_FAIL_NO_BEARER;
     } else if (http_url_parse(c->req.url, &c->url) < 0) {
-        c->pending_status = HTTP_DNS_ERROR; /* no host to look up */
+        c->pending = HTTP_FAIL_NO_HOST;
     } else if (!req->tls && c->url.scheme == HTTP_SCHEME_HTTPS) {
-        /* HTTPSSL=0 with an https:// URL: 603 at once, no traffic (http.md 3.6). */
-        c->pending_status = HTTP_DNS_ERROR;
+        /* HTTPSSL=0 with an https:// URL: decided at once, no traffic (http.md 3.6). */
+        c->pending = HTTP_FAIL_SCHEME;
     }
-    if (c->pending_status) {
+    if (c->pending) {
         /* Decided at once, reported a moment after the OK, in its own write
          * (http.md 5: drivers read the OK block and the URC separately). */
         ev_timer_set(&c->kick, 0.02, 0.);

@@ -1,7 +1,9 @@
 /* One HTTP action of the module (http.md 3): a real HTTP/1.1 request over
  * the shared connection type, the response parsed with the Node.js parser
  * (libhttp-parser), redirects, BREAK ranges, the TIMEOUT and the response
- * store limit, every failure mapped to the module's 600-606 codes. */
+ * store limit.  It reports what happened as a fact (enum http_fact plus the
+ * connection's enum net_err); the service's table (http_codes.h) turns that
+ * into the module's 600-606. */
 #ifndef SIM800EMU_HTTP_CLIENT_H
 #define SIM800EMU_HTTP_CLIENT_H
 
@@ -9,19 +11,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net.h"
 #include "tls.h"
 #include "util.h"
 
-/* The module's codes in +HTTPACTION (http.md 2). */
-enum {
-    HTTP_NOT_HTTP = 600,
-    HTTP_NETWORK_ERROR = 601,
-    HTTP_NO_MEMORY = 602,
-    HTTP_DNS_ERROR = 603,
-    HTTP_STACK_BUSY = 604,
-    HTTP_TLS_SETUP = 605,
-    HTTP_TLS_ALERT = 606,
+/* How an action ended. */
+enum http_fact {
+    HTTP_DONE,       /* a whole response: status is the server's */
+    HTTP_FAIL_NET,       /* the connection failed or ended first: err says how */
+    HTTP_FAIL_NOT_HTTP,  /* what came back is not an HTTP response */
+    HTTP_FAIL_TOO_BIG,   /* the body is larger than the response store */
+    HTTP_FAIL_TIMEOUT,   /* the action's TIMEOUT passed */
+    HTTP_FAIL_NO_HOST,   /* the URL names no host to look up */
+    HTTP_FAIL_SCHEME,    /* an https:// URL while the caller asked for no TLS */
+    HTTP_FAIL_NO_BEARER, /* the caller's verdict (its bearer is not open): no traffic */
 };
+#define HTTP_FACT_COUNT (HTTP_FAIL_NO_BEARER + 1)
 
 enum http_verb { HTTP_VERB_GET = 0, HTTP_VERB_POST = 1, HTTP_VERB_HEAD = 2 };
 
@@ -44,12 +49,14 @@ struct http_request {
     int proxy_port;
     double timeout_s;         /* the whole action */
     int trace_id;
-    int fail_now;             /* non-zero: report this status without any traffic */
+    bool no_bearer;           /* report HTTP_FAIL_NO_BEARER without any traffic */
 };
 
 struct http_result {
-    int status;               /* the server's, or 600-606 */
-    struct bytebuf body;      /* de-chunked; empty for 60x */
+    enum http_fact fact;
+    enum net_err err;         /* with HTTP_FAIL_NET */
+    int status;               /* with HTTP_DONE: the server's */
+    struct bytebuf body;      /* de-chunked; empty unless HTTP_DONE */
     struct bytebuf head;      /* status line and headers as received, blank line included */
 };
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "http.h"
+
 #include "bearer.h"
+#include "http_codes.h"
 #include "modem.h"
 #include "ssl.h"
 
@@ -57,7 +59,8 @@ static void action_done(void *ud, struct http_result *res)
     h->body = res->body;
     h->head = res->head;
     /* HEAD and every 60x report 0 bytes (http.md 1.5). */
-    at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, res->status, bytebuf_pending(&h->body));
+    int status = res->fact == HTTP_DONE ? res->status : http_code_for(res->fact, res->err);
+    at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, status, bytebuf_pending(&h->body));
 }
 
 /* A bearer closed (cid 0: all): an action over it ends with 601. */
@@ -69,7 +72,7 @@ static void http_bearer_closed(struct modem *m, int cid)
     http_client_cancel(h->active);
     h->active = NULL;
     drop_response(h);
-    at_urc(m, "+HTTPACTION: %d,%d,0", h->active_method, HTTP_NETWORK_ERROR);
+    at_urc(m, "+HTTPACTION: %d,%d,0", h->active_method, http_code_for(HTTP_FAIL_NO_BEARER, NET_OK));
 }
 
 static int cmd_httpaction(struct modem *m, struct at_req *r)
@@ -111,7 +114,7 @@ static int cmd_httpaction(struct modem *m, struct at_req *r)
     };
     /* OK, then 601 when the bearer was never opened (http.md 4). */
     if (!bearer_is_open(m, h->params.cid))
-        req.fail_now = HTTP_NETWORK_ERROR;
+        req.no_bearer = true;
     h->active = http_client_start(&req, action_done, m);
     /* OK now, the URC later and never in the same write (http.md 5). */
     return AT_OK;

@@ -56,25 +56,18 @@ void tcpip_reset(struct modem *m)
         conn_free(t->ping_conn, true);
     t->ping_conn = NULL;
     ev_timer_stop(m->loop, &t->ping_timer);
-    for (int i = 0; i < CIP_LINKS; i++)
-        link_close(&t->links[i], true);
-    if (t->data_mode)
-        at_set_passthrough(m, NULL, NULL);
+    tcpip_close_all_links(m, false);
     tcpip_init(m);
 }
 
 static void close_all_links(struct modem *m)
 {
     struct tcpip_state *t = tcpip_of(m);
+    tcpip_close_all_links(m, false);
     for (int i = 0; i < CIP_LINKS; i++) {
-        link_close(&t->links[i], true);
         bytebuf_clear(&t->links[i].rx);
         t->links[i].state = LINK_INITIAL;
         t->links[i].rx_announced = false;
-    }
-    if (t->data_mode) {
-        t->data_mode = false;
-        at_set_passthrough(m, NULL, NULL);
     }
 }
 
@@ -86,21 +79,7 @@ void tcpip_pdp_deact(struct modem *m)
     ev_timer_stop(m->loop, &t->ciicr_timer);
     bool had_ciicr = t->ip == IP_CONFIG;
     t->ip = IP_PDP_DEACT;
-    for (int i = 0; i < CIP_LINKS; i++) {
-        struct cip_link *l = &t->links[i];
-        bool was = link_in_use(l);
-        link_close(l, true);
-        if (was) {
-            if (t->mux)
-                at_urc(m, "%d, CLOSED", i);
-            else
-                at_urc(m, "CLOSED");
-        }
-    }
-    if (t->data_mode) {
-        t->data_mode = false;
-        at_set_passthrough(m, NULL, NULL);
-    }
+    tcpip_close_all_links(m, true);
     at_urc(m, "+PDP: DEACT");
     if (had_ciicr)
         at_complete(m, AT_ERROR);

@@ -6,14 +6,9 @@
 #include <string.h>
 
 #include "conn.h"
+#include "tcpip_codes.h"
 #include "modem.h"
 #include "tcpip.h"
-
-static bool is_ipv4(const char *s)
-{
-    struct in_addr a;
-    return inet_pton(AF_INET, s, &a) == 1;
-}
 
 static bool context_up(const struct tcpip_state *t)
 {
@@ -35,10 +30,10 @@ static int cmd_cdnscfg(struct modem *m, struct at_req *r)
         at_info(m, "PrimaryDns: %s\r\nSecondaryDns: %s", t->dns1, t->dns2);
         return AT_OK;
     }
-    if (at_arg_str(&r->args, pri, sizeof(pri), NULL) != AT_ARG_OK || !is_ipv4(pri))
+    if (at_arg_str(&r->args, pri, sizeof(pri), NULL) != AT_ARG_OK || !net_is_ipv4_literal(pri))
         return AT_ERROR;
     enum at_arg_status st = at_arg_str(&r->args, sec, sizeof(sec), NULL);
-    if (st == AT_ARG_BAD || (st == AT_ARG_OK && !is_ipv4(sec)) || !at_args_done(&r->args))
+    if (st == AT_ARG_BAD || (st == AT_ARG_OK && !net_is_ipv4_literal(sec)) || !at_args_done(&r->args))
         return AT_ERROR;
     /* Stored and shown; lookups go through the emulator's host map and
      * resolver, never to these servers. */
@@ -164,7 +159,7 @@ static void ping_next(struct modem *m);
 /* An address the host gave is shown as given; a name as resolved. */
 static const char *ping_shown(const struct tcpip_state *t)
 {
-    return is_ipv4(t->ping_host) ? t->ping_host : t->ping_addr;
+    return net_is_ipv4_literal(t->ping_host) ? t->ping_host : t->ping_addr;
 }
 
 static void ping_report(struct modem *m, bool answered)
@@ -188,8 +183,7 @@ static void ping_connected(struct conn *c, void *ud) { ping_report(ud, true); }
 static void ping_readable(struct conn *c, void *ud) {}
 static void ping_failed(struct conn *c, void *ud, enum net_err err)
 {
-    /* A refused connect got an answer too: the host is there. */
-    ping_report(ud, err == NET_EREFUSED);
+    ping_report(ud, tcpip_ping_answered(err));
 }
 
 static const struct conn_handlers ping_handlers = {

@@ -101,6 +101,11 @@ void tcpip_pdp_deact(struct modem *m);      /* the network dropped the context *
 void tcpip_output_drained(struct modem *m); /* the host read all pushed data */
 
 /* tcpip_link.c */
+/* Leaves transparent mode, if in it: the port takes commands again. */
+void tcpip_leave_data_mode(struct modem *m);
+/* Closes every link at once (TCP reset) and leaves transparent mode;
+ * announce prints "CLOSED" ("<n>, CLOSED") for each link that was in use. */
+void tcpip_close_all_links(struct modem *m, bool announce);
 int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, int port);
 void link_close(struct cip_link *l, bool quick);
 void link_send(struct cip_link *l, const uint8_t *p, size_t n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "tcpip_codes.h"
 #include "modem.h"
 #include "tcpip.h"
 #include "ssl.h"
@@ -31,17 +32,11 @@ bool link_in_use(const struct cip_link *l)
     return l->state == LINK_CONNECTING || l->state == LINK_CONNECTED || l->state == LINK_CLOSING;
 }
 
-static bool is_ip_literal(const char *s)
-{
-    unsigned char buf[16];
-    return inet_pton(AF_INET, s, buf) == 1;
-}
-
 /* CIPSTATUS and RECV FROM show the address the host asked for when it gave
  * one (so the seed's 116.228.221.51 stays), else the one resolved. */
 const char *link_shown_address(const struct cip_link *l)
 {
-    if (is_ip_literal(l->host) || !l->conn || !conn_peer_address(l->conn)[0])
+    if (net_is_ipv4_literal(l->host) || !l->conn || !conn_peer_address(l->conn)[0])
         return l->host;
     return conn_peer_address(l->conn);
 }
@@ -127,11 +122,8 @@ static void link_lost(struct cip_link *l)
         snprintf(text, sizeof(text), t->mux ? "%d, SEND FAIL" : "SEND FAIL", l->id);
         at_complete(m, at_final_text(m, text));
     }
-    if (t->data_mode && l->id == 0) {
-        t->data_mode = false;
-        ev_timer_stop(m->loop, &t->escape_timer);
-        at_set_passthrough(m, NULL, NULL);
-    }
+    if (l->id == 0)
+        tcpip_leave_data_mode(m);
     urc_linked(l, "CLOSED");
 }
 
@@ -145,9 +137,7 @@ static void link_failed(struct conn *c, void *ud, enum net_err err)
     }
     l->state = LINK_CLOSED;
     drop_conn(l, false);
-    if (err == NET_ETLS_HANDSHAKE || err == NET_ETLS_ALERT) {
-        /* What a real module prints when the handshake fails (ssl.md 2,
-         * TinyGSM issue 425): the link just closes. */
+    if (tcpip_open_failure_for(err) == TCPIP_CLOSE_OK) {
         urc_linked(l, "CLOSE OK");
         return;
     }
@@ -305,6 +295,29 @@ void link_close(struct cip_link *l, bool quick)
 
 /* --- transparent mode: "+++" with guard times (tcpip.md 2, CIPMODE) --- */
 
+void tcpip_leave_data_mode(struct modem *m)
+{
+    struct tcpip_state *t = tcpip_of(m);
+    if (!t->data_mode)
+        return;
+    t->data_mode = false;
+    ev_timer_stop(m->loop, &t->escape_timer);
+    at_set_passthrough(m, NULL, NULL);
+}
+
+void tcpip_close_all_links(struct modem *m, bool announce)
+{
+    struct tcpip_state *t = tcpip_of(m);
+    for (int i = 0; i < CIP_LINKS; i++) {
+        struct cip_link *l = &t->links[i];
+        bool was_in_use = link_in_use(l);
+        link_close(l, true);
+        if (announce && was_in_use)
+            urc_linked(l, "CLOSED");
+    }
+    tcpip_leave_data_mode(m);
+}
+
 static void escape_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -314,9 +327,8 @@ static void escape_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (!t->data_mode || t->plus_count != 3)
         return;
     /* Silence after "+++": back to command mode, the link stays up. */
-    t->data_mode = false;
     t->plus_count = 0;
-    at_set_passthrough(m, NULL, NULL);
+    tcpip_leave_data_mode(m);
     at_urc(m, "OK");
 }
 
