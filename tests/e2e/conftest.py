@@ -15,8 +15,14 @@ import subprocess
 import time
 from pathlib import Path
 
+import sys
+
 import pytest
 import serial
+
+# Tests live in one folder per service (tests/README.md); the helpers next to
+# this file (net.py, and this conftest's constants) are importable from all.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO / "build" / "emulator" / "sim800emu"

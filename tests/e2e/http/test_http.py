@@ -12,7 +12,7 @@ import pytest
 
 from net import at_ok, legacy_tls_echo, sandbox_args, start_tls_echo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "servers"))
 from nginx import start_nginx as start_web  # noqa: E402
 
 ERROR = b"\r\nERROR\r\n"

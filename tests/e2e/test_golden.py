@@ -1,0 +1,76 @@
+"""Golden wire transcripts: every tests/golden/*.txt runs against the emulator
+with real loopback servers behind it, and each module byte must match.
+
+File format (tests/README.md):
+    # comment
+    @server NAME KIND key=value... map=HOST:PORT   start a server (KIND:
+                                                   tls_echo or legacy_tls_echo)
+    > bytes     what the host writes
+    < bytes     what the module answers; consecutive lines form one expectation
+    @log NAME regex                                wait for a server log line
+Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
+"""
+import codecs
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from net import legacy_tls_echo, sandbox_args, start_tls_echo
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+STARTERS = {"tls_echo": start_tls_echo, "legacy_tls_echo": legacy_tls_echo}
+NUMERIC = ("reply_delay", "close_delay")
+TIMEOUT = 10.0
+
+
+def unescape(text):
+    return codecs.decode(text.encode("latin-1"), "unicode_escape").encode("latin-1")
+
+
+def parse(path):
+    """(servers, steps): servers is [(name, kind, kwargs, map)], steps is a
+    list of ("send", bytes) / ("expect", bytes) / ("log", name, regex)."""
+    servers, steps = [], []
+    for number, raw in enumerate(path.read_text().splitlines(), 1):
+        if not raw or raw.startswith("#"):
+            continue
+        kind, _, rest = raw.partition(" ")
+        if kind == "@server":
+            name, starter, *pairs = rest.split(" ")
+            kwargs = dict(p.split("=", 1) for p in pairs)
+            target = kwargs.pop("map")
+            kwargs = {k: float(v) if k in NUMERIC else unescape(v).decode("latin-1")
+                      for k, v in kwargs.items()}
+            servers.append((name, STARTERS[starter], kwargs, target))
+        elif kind == "@log":
+            name, _, regex = rest.partition(" ")
+            steps.append(("log", name, unescape(regex).decode("latin-1")))
+        elif kind == ">":
+            steps.append(("send", unescape(rest)))
+        elif kind == "<":
+            if steps and steps[-1][0] == "expect":
+                steps[-1] = ("expect", steps[-1][1] + unescape(rest))
+            else:
+                steps.append(("expect", unescape(rest)))
+        else:
+            raise ValueError(f"{path.name}:{number}: unknown line {raw!r}")
+    return servers, steps
+
+
+@pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.txt")), ids=lambda p: p.stem)
+def test_golden_transcript(emulator, path):
+    servers, steps = parse(path)
+    with contextlib.ExitStack() as stack:
+        running = {name: stack.enter_context(start(**kwargs))
+                   for name, start, kwargs, _ in servers}
+        maps = [(target, running[name]) for name, _, _, target in servers]
+        _, m = emulator.modem(*sandbox_args(maps))
+        for step in steps:
+            if step[0] == "send":
+                assert not m.buf, f"unread bytes before {step[1]!r}: {bytes(m.buf)!r}"
+                m.write(step[1])
+            elif step[0] == "expect":
+                m.expect_exact(step[1], timeout=TIMEOUT)
+            else:
+                running[step[1]].wait_log(step[2])
