@@ -3,7 +3,8 @@
 # and client certificates) with the openssl command line only (README.md, "Files and
 # certificates", lists what it makes).
 #
-# OUTDIR defaults to certs/out (gitignored).  Idempotent: does nothing when
+# OUTDIR defaults to certs/out (gitignored) in the source tree; an installed
+# copy needs it.  Idempotent: does nothing when
 # OUTDIR/.done exists and is newer than this script.  Safe to run from any cwd
 # and from several processes at once (flock on OUTDIR/.lock).
 #
@@ -14,6 +15,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
+# Installed (/usr/share/sim800emu/certs/gen.sh, no source tree around it), the
+# script has no place of its own to write to: OUTDIR is required.
+if [ $# -eq 0 ] && [ ! -f "$here/../meson.build" ]; then
+  echo "usage: $0 OUTDIR   (writes the test PKI into OUTDIR)" >&2
+  exit 2
+fi
 out=${1:-"$here/out"}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)

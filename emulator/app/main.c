@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fs.h"
@@ -24,6 +27,8 @@
 struct options {
     const char *profile;
     const char *profiles_dir;
+    const char *profiles_why; /* where profiles_dir came from, for --version */
+    bool version;
     const char *link;
     const char *trace;
     const char *storage;
@@ -54,9 +59,61 @@ static void usage(FILE *f)
           "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
           "      --storage DIR           keep each modem's flash file system in DIR/modem<i>\n"
           "                              (default: a temporary directory, removed at exit)\n"
-          "  -V, --version               print the version\n"
+          "  -V, --version               print the version and the profiles directory\n"
           "  -h, --help                  this text\n",
           f);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The shipped profiles, the first of these that is a directory (the man
+ * page's FILES section and the README say the same):
+ *  1. a binary inside the build tree it was built in: the source tree's
+ *     profiles/, so ./scripts/run uses the profiles next to the code;
+ *  2. <prefix>/<datadir>/sim800emu/profiles with <prefix> taken from where
+ *     the binary is now (<prefix>/<bindir>/sim800emu): a tree unpacked by
+ *     `meson install --destdir` or `dpkg -x`, or moved whole, finds its own;
+ *  3. the configured <prefix>/<datadir>/sim800emu/profiles (also the answer
+ *     when none exists, so the error names it).
+ * An installed binary never looks at the source tree. */
+static const char *shipped_profiles_dir(const char **why)
+{
+    static char found[PATH_MAX];
+    char exe[PATH_MAX], root[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    char *slash = NULL;
+    if (n > 0) {
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+    }
+    if (slash) {
+        *slash = '\0'; /* the binary's directory */
+        size_t len = 0;
+        if (realpath(SIM800EMU_BUILD_ROOT, root))
+            len = strlen(root);
+        if (len && strncmp(exe, root, len) == 0 && (exe[len] == '/' || !exe[len]) &&
+            is_dir(SIM800EMU_PROFILES_DIR)) {
+            *why = "source tree";
+            return SIM800EMU_PROFILES_DIR;
+        }
+        const char *bindir = SIM800EMU_BINDIR;
+        size_t blen = strlen(bindir), elen = strlen(exe);
+        if (bindir[0] != '/' && SIM800EMU_DATADIR[0] != '/' && elen > blen &&
+            exe[elen - blen - 1] == '/' && strcmp(exe + elen - blen, bindir) == 0) {
+            int w = snprintf(found, sizeof(found), "%.*s/%s/sim800emu/profiles",
+                             (int)(elen - blen - 1), exe, SIM800EMU_DATADIR);
+            if (w > 0 && (size_t)w < sizeof(found) && is_dir(found)) {
+                *why = "installed, found from the binary's location";
+                return found;
+            }
+        }
+    }
+    *why = "installed";
+    return SIM800EMU_INSTALL_PROFILES_DIR;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -80,9 +137,16 @@ static int parse_options(int argc, char **argv, struct options *o)
     };
     memset(o, 0, sizeof(*o));
     o->profile = "sim800l-r14.18";
+    /* --profiles-dir, else $SIM800EMU_PROFILES, else the shipped ones. */
+    const char *shipped_why;
+    const char *shipped = shipped_profiles_dir(&shipped_why);
+    profile_set_shipped_dir(shipped);
     o->profiles_dir = getenv("SIM800EMU_PROFILES");
-    if (!o->profiles_dir)
-        o->profiles_dir = SIM800EMU_PROFILES_DIR;
+    o->profiles_why = "$SIM800EMU_PROFILES";
+    if (!o->profiles_dir || !o->profiles_dir[0]) {
+        o->profiles_dir = shipped;
+        o->profiles_why = shipped_why;
+    }
     o->modems = 1;
     int c;
     while ((c = getopt_long(argc, argv, "p:n:l:t:s:m:Vh", longopts, NULL)) != -1) {
@@ -93,6 +157,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'D':
             o->profiles_dir = optarg;
+            o->profiles_why = "--profiles-dir";
             break;
         case 'n':
             errno = 0;
@@ -146,8 +211,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         }
         case 'V':
-            printf("sim800emu %s\n", SIM800EMU_VERSION);
-            exit(0);
+            o->version = true;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -155,6 +220,11 @@ static int parse_options(int argc, char **argv, struct options *o)
             usage(stderr);
             return -1;
         }
+    }
+    if (o->version) {
+        printf("sim800emu %s\nprofiles: %s (%s)\nconfigured profiles: %s\n", SIM800EMU_VERSION,
+               o->profiles_dir, o->profiles_why, SIM800EMU_INSTALL_PROFILES_DIR);
+        exit(0);
     }
     if (optind < argc) {
         fprintf(stderr, "sim800emu: unexpected argument '%s'\n", argv[optind]);

@@ -271,6 +271,12 @@ int profile_set(struct profile *p, const char *section, const char *key, const c
 
 #define INHERIT_DEPTH_MAX 4
 
+/* The shipped profiles, where "inherit = NAME" falls back to; main.c sets it
+ * to the directory the program found (source tree or installed datadir). */
+static const char *shipped_dir = SIM800EMU_PROFILES_DIR;
+
+void profile_set_shipped_dir(const char *dir) { shipped_dir = dir; }
+
 struct load_ctx {
     struct profile *p;
     const char *dir;
@@ -316,7 +322,7 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
             /* A user's own profile directory may build on a shipped profile
              * by name ("inherit = sim800l-r14.18"). */
             if (access(path, R_OK) != 0 &&
-                resolve_path(value, SIM800EMU_PROFILES_DIR, path, sizeof(path)) < 0) {
+                resolve_path(value, shipped_dir, path, sizeof(path)) < 0) {
                 snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: name too long");
                 return 0;
             }

@@ -77,6 +77,11 @@ struct profile {
 int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
                  size_t errlen);
 
+/* Where "[profile] inherit = NAME" looks when NAME is not in the loading
+ * profile's own directory: the shipped profiles (default: the source tree's
+ * profiles/).  The string must outlive every profile_load. */
+void profile_set_shipped_dir(const char *dir);
+
 /* Sets one key ("section.key=value" split by the caller) as a --set
  * override; -1 and a message on error. */
 int profile_set(struct profile *p, const char *section, const char *key, const char *value,

@@ -1,0 +1,44 @@
+"""The man page (emulator/app/sim800emu.1): renders without a warning and
+documents every option the program's --help prints."""
+import os
+import re
+import shutil
+
+import pytest
+
+from pkglib import REPO, build_binary, run
+
+PAGE = REPO / "emulator" / "app" / "sim800emu.1"
+
+
+def test_groff_renders_without_warnings():
+    if not shutil.which("groff"):
+        pytest.skip("groff is not installed (scripts/deps installs groff-base)")
+    r = run(["groff", "-ww", "-man", "-Tutf8", PAGE])
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    assert "SIM800EMU(1)" in r.stdout
+
+
+def test_man_renders_without_warnings():
+    if not shutil.which("man"):
+        pytest.skip("man is not installed (scripts/deps installs man-db)")
+    r = run(["man", "--warnings", "-l", PAGE], env=dict(os.environ, MANWIDTH="80"))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "", r.stderr
+    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "PROFILES",
+                    "NETWORK MAP AND SANDBOX", "TRUST MODEL", "SIGNALS", "EXIT STATUS",
+                    "ENVIRONMENT", "FILES", "EXAMPLES"):
+        assert re.search(rf"^{section}$", r.stdout, re.M), f"no {section} section"
+
+
+def test_every_option_of_help_is_documented():
+    r = run([build_binary(), "--help"])
+    assert r.returncode == 0, r
+    longs = set(re.findall(r"--([a-z][a-z0-9-]*)", r.stdout))
+    shorts = set(re.findall(r"^\s+-([a-zA-Z]),", r.stdout, re.M))
+    assert "profile" in longs and "p" in shorts, r.stdout
+    src = PAGE.read_text().replace("\\-", "-")
+    missing = [f"--{o}" for o in sorted(longs) if f"--{o}" not in src]
+    missing += [f"-{o}" for o in sorted(shorts) if not re.search(rf"\B-{o}\b", src)]
+    assert not missing, f"options in --help but not in {PAGE.name}: {missing}"
