@@ -90,7 +90,7 @@ struct at_engine {
     struct modem *modem;
     struct ev_loop *loop;
     struct at_parser parser;
-    bool line_ended_by_cr;  /* the last line ended with '\r': echo a '\n' after it */
+    bool line_ended_by_cr;  /* the last line ended with '\r': swallow a '\n' after it */
     struct at_writer writer;
     const struct v250_settings *v250;
     const struct at_cmd_table *tables[AT_TABLES_MAX];
