@@ -54,6 +54,7 @@ struct profile {
     char tls_ca_file[512]; /* the built-in roots; relative to the profile's directory */
     bool tls_sni;          /* send the server_name extension */
     bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
+    int tls_verify;        /* enum tls_verify_mode: [tls] verify, --tls-verify */
     /* [tcpip] */
     int ciicr_ms;          /* how long AT+CIICR takes to activate the context */
     int sapbr_ms;          /* how long AT+SAPBR=1 takes to open a bearer */
