@@ -353,6 +353,18 @@ void at_urc_raw(struct modem *m, const void *p, size_t n)
     at_writer_urc_raw(&engine_of(m)->writer, p, n);
 }
 
+void at_data_header(struct modem *m, const char *text)
+{
+    struct at_engine *e = engine_of(m);
+    bool v1 = e->v250->verbose || !e->v0_data_framing;
+    if (v1)
+        at_writer_raw(&e->writer, "\r\n", 2);
+    if (text) {
+        at_writer_raw(&e->writer, text, strlen(text));
+        at_writer_raw(&e->writer, "\r\n", 2);
+    }
+}
+
 void at_final_early(struct modem *m, int result)
 {
     at_writer_final(&engine_of(m)->writer, result, NULL);

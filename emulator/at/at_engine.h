@@ -119,6 +119,7 @@ struct at_engine {
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
+    bool v0_data_framing;     /* [at] v0_data_framing: data headers follow ATV0 */
 };
 
 void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
@@ -141,6 +142,12 @@ void at_raw(struct modem *m, const void *p, size_t n);
 void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);
 void at_urc_raw(struct modem *m, const void *p, size_t n);
+/* The header line of a raw-data reply (+HTTPREAD: <n>, +CIPRXGET: 2,...),
+ * framed as information text: "\r\n<text>\r\n", or "<text>\r\n" under ATV0
+ * unless [at] v0_data_framing is off.  text NULL: only the leading CRLF
+ * that opens a reply without a header (AT+FSREAD, AT+FSLS), which ATV0
+ * drops. */
+void at_data_header(struct modem *m, const char *text);
 /* Sends the line's final result now, before the handler's information text
  * (AT+CIPSTATUS prints OK first); the handler then returns AT_SILENT. */
 void at_final_early(struct modem *m, int result);

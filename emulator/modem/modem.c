@@ -66,6 +66,8 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->v250 = m->stored;
     at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
     m->engine.features = profile->features;
+    m->engine.writer.quiet_urcs = profile->quiet_urcs;
+    m->engine.v0_data_framing = profile->v0_data_framing;
     at_engine_add_table(&m->engine, &cmd_v250_table);
     at_engine_add_table(&m->engine, &cmd_general_table);
     at_engine_add_table(&m->engine, &cmd_ident_table);

@@ -68,6 +68,8 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
+    BOOL("at", "quiet_urcs", quiet_urcs),
+    BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
     INT("boot", "rdy_ms", rdy_ms, 0, 600000),
     INT("boot", "cpin_ms", cpin_ms, 0, 600000),
@@ -129,6 +131,8 @@ static void profile_defaults(struct profile *p)
     p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
+    p->quiet_urcs = true;
+    p->v0_data_framing = true;
     p->ipr = 115200;
     p->rdy_ms = 300;
     p->cpin_ms = 500;

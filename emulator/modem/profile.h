@@ -63,6 +63,9 @@ struct profile {
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
+    /* [at] where V.250 and the manual leave the module's framing open */
+    bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
+    bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */
     /* [boot] */
     long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

@@ -307,8 +307,8 @@ static int cmd_httpread(struct modem *m, struct at_req *r)
     if ((size_t)size < n)
         n = (size_t)size;
     char line[32];
-    int k = snprintf(line, sizeof(line), "\r\n+HTTPREAD: %zu\r\n", n);
-    at_raw(m, line, (size_t)k);
+    snprintf(line, sizeof(line), "+HTTPREAD: %zu", n);
+    at_data_header(m, line);
     at_raw(m, bytebuf_head(src) + start, n);
     /* No blank line between the data and OK: OK's own \r\n (http.md 1.6). */
     return AT_OK;
@@ -323,8 +323,8 @@ static int cmd_httphead(struct modem *m, struct at_req *r)
         return NOT_ALLOWED;
     size_t n = h->active ? 0 : bytebuf_pending(&h->head);
     char line[32];
-    int k = snprintf(line, sizeof(line), "\r\n+HTTPHEAD: %zu\r\n", n);
-    at_raw(m, line, (size_t)k);
+    snprintf(line, sizeof(line), "+HTTPHEAD: %zu", n);
+    at_data_header(m, line);
     at_raw(m, bytebuf_head(&h->head), n);
     return AT_OK;
 }
