@@ -32,6 +32,7 @@ struct options {
     const char *link;
     const char *trace;
     const char *storage;
+    const char *tls_verify; /* --tls-verify: wins over [tls] verify and --set */
     long modems;
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
@@ -55,6 +56,9 @@ static void usage(FILE *f)
           "                              optionally only on PORT) to ADDR:PORT (repeatable)\n"
           "      --only-mapped           refuse every destination --map does not name\n"
           "      --ca-file FILE          the module's trusted roots (PEM); default: none\n"
+          "      --tls-verify MODE       check server certificates: module (the module's\n"
+          "                              rule: AT+SSLOPT=0,0 and a trust anchor), always\n"
+          "                              (every connection), never\n"
           "      --keylog FILE           write TLS secrets in NSS key log format\n"
           "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
           "      --storage DIR           keep each modem's flash file system in DIR/modem<i>\n"
@@ -129,6 +133,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"only-mapped", no_argument, NULL, 'O'},
         {"ca-file", required_argument, NULL, 'C'},
         {"keylog", required_argument, NULL, 'K'},
+        {"tls-verify", required_argument, NULL, 'T'},
         {"dns", required_argument, NULL, 'N'},
         {"storage", required_argument, NULL, 'S'},
         {"version", no_argument, NULL, 'V'},
@@ -198,6 +203,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'S':
             o->storage = optarg;
+            break;
+        case 'T':
+            o->tls_verify = optarg;
             break;
         case 'C':
         case 'K':
@@ -291,6 +299,10 @@ int sim800emu_main(int argc, char **argv)
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             return 2;
+    if (opt.tls_verify && profile_set(&profile, "tls", "verify", opt.tls_verify, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: --tls-verify %s: %s\n", opt.tls_verify, err);
+        return 2;
+    }
     if (profile_validate(&profile, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
         return 2;

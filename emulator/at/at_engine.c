@@ -209,15 +209,18 @@ static size_t feed_data(struct at_engine *e, const uint8_t *p, size_t n)
     return n;
 }
 
-/* Which bytes the module echoes (core.md 1.1, 1.2): those of a command line,
- * from its 'A' to its terminator and a '\n' right after a '\r'.  Stray bytes
- * before an 'A' are discarded without echo.  Echo is decided per character
- * as it arrives, so the line that turns echo off is still echoed. */
-static bool echoes(const struct at_engine *e, enum at_parser_state before, uint8_t c)
+/* Which bytes the module echoes: those of a command line, from its 'A' to
+ * its terminator.  Stray bytes before an 'A' are discarded without echo --
+ * among them the '\n' of a "\r\n" ending, which a real module swallows
+ * (an Arduino driver that reads "AT\r\r\nOK\r\n" up to its second CRLF
+ * works on real SIM800L modules; an echoed '\n' would hide the OK from it).
+ * Echo is decided per character as it arrives, so the line that turns echo
+ * off is still echoed. */
+static bool echoes(enum at_parser_state before, uint8_t c)
 {
     if (before != AT_PS_IDLE)
         return true;
-    return c == 'A' || c == 'a' || (c == '\n' && e->line_ended_by_cr);
+    return c == 'A' || c == 'a';
 }
 
 static void feed_command_mode(struct at_engine *e)
@@ -233,15 +236,14 @@ static void feed_command_mode(struct at_engine *e)
         enum at_parser_state before = e->parser.state;
         uint8_t c = p[used];
         at_parser_feed(&e->parser, &c, 1, &ev);
-        if (e->v250->echo && echoes(e, before, c))
+        if (e->v250->echo && echoes(before, c))
             at_writer_raw(&e->writer, &c, 1);
         e->line_ended_by_cr = ev != AT_EV_NONE && c == '\r';
         used++;
     }
-    /* "AT\r\n" in one write: the '\n' is echoed before the response. */
+    /* "AT\r\n" in one write: the '\n' belongs to the line just ended and is
+     * swallowed now, before a data prompt the line may open could take it. */
     if (e->line_ended_by_cr && used < n && p[used] == '\n') {
-        if (e->v250->echo)
-            at_writer_raw(&e->writer, &p[used], 1);
         e->line_ended_by_cr = false;
         used++;
     }

@@ -91,7 +91,7 @@ struct at_engine {
     struct modem *modem;
     struct ev_loop *loop;
     struct at_parser parser;
-    bool line_ended_by_cr;  /* the last line ended with '\r': echo a '\n' after it */
+    bool line_ended_by_cr;  /* the last line ended with '\r': swallow a '\n' after it */
     struct at_writer writer;
     const struct v250_settings *v250;
     const struct at_cmd_table *tables[AT_TABLES_MAX];
@@ -120,6 +120,7 @@ struct at_engine {
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
+    bool v0_data_framing;     /* [at] v0_data_framing: data headers follow ATV0 */
 };
 
 void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,

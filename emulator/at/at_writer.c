@@ -12,6 +12,7 @@ void at_writer_init(struct at_writer *w, const struct v250_settings *v250, at_si
     w->v250 = v250;
     w->sink = sink;
     w->sink_ud = ud;
+    w->quiet_urcs = true;
 }
 
 void at_writer_free(struct at_writer *w) { bytebuf_free(&w->held); }
@@ -113,6 +114,11 @@ void at_writer_final(struct at_writer *w, int result, const char *text)
 void at_writer_urc(struct at_writer *w, const char *text, size_t len, const void *data,
                    size_t dlen)
 {
+    /* V.250 6.2.5: under Q1 no part of an unsolicited result code is sent
+     * (the manual's ATQ: "any result code").  A URC that carries bytes the
+     * peer sent (+RECEIVE) is data, not a result code, and still goes out. */
+    if (w->v250->quiet && w->quiet_urcs && dlen == 0)
+        return;
     struct bytebuf b = {0};
     frame_info(w, &b, text, len);
     bytebuf_append(&b, data, dlen);

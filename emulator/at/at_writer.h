@@ -38,6 +38,7 @@ struct at_writer {
     void *sink_ud;
     const struct v250_settings *v250;
     bool hold;           /* a command line is open: queue URCs */
+    bool quiet_urcs;     /* ATQ1 suppresses text URCs too ([at] quiet_urcs) */
     struct bytebuf held; /* framed URCs waiting for the final result */
 };
 

@@ -55,7 +55,7 @@ static void run_step(struct modem *m)
             break;
         if (!m->profile->sim_present) {
             g->sim = SIM_ABSENT;
-            at_urc(m, "+CPIN: NOT INSERTED");
+            general_sim_absent(m);
         } else if (m->profile->sim_pin[0]) {
             g->sim = SIM_PIN;
             at_urc(m, "+CPIN: SIM PIN");

@@ -70,6 +70,55 @@ static int cmd_cpin(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
+/* The SIM is found missing (at power-on or AT+CFUN=1): +CPIN says so, and
+ * +CSMINS too when its report is on (manual 6.2.54).  The emulated card
+ * never comes or goes later, so this is the only time the report fires. */
+void general_sim_absent(struct modem *m)
+{
+    at_urc(m, "+CPIN: NOT INSERTED");
+    if (m->v250.csmins)
+        at_urc(m, "+CSMINS: %d,0", m->v250.csmins);
+}
+
+/* --- +CSMINS (manual 6.2.54) --- */
+
+static int cmd_csmins(struct modem *m, struct at_req *r)
+{
+    long n;
+    switch (r->form) {
+    case AT_FORM_TEST:
+        at_info(m, "+CSMINS: (0,1)");
+        return AT_OK;
+    case AT_FORM_READ:
+        at_info(m, "+CSMINS: %d,%d", m->v250.csmins, m->profile->sim_present ? 1 : 0);
+        return AT_OK;
+    default:
+        if (at_arg_int(&r->args, 0, 1, &n) != AT_ARG_OK || !at_args_done(&r->args))
+            return AT_ERROR;
+        m->v250.csmins = (int)n;
+        return AT_OK;
+    }
+}
+
+/* --- +CNUM (27.007): the SIM stores no own number here, as on most cards --- */
+
+static int cmd_cnum(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        return AT_OK;
+    if (m->general.sim != SIM_READY)
+        return m->general.sim == SIM_PIN ? AT_CME(11) : AT_CME(10);
+    return AT_OK;
+}
+
+/* --- +CPAS (manual 3.2.23): no call ever rings or runs here, so "ready" --- */
+
+static int cmd_cpas(struct modem *m, struct at_req *r)
+{
+    at_info(m, r->form == AT_FORM_TEST ? "+CPAS: (0,2,3,4)" : "+CPAS: 0");
+    return AT_OK;
+}
+
 /* --- +CFUN --- */
 
 static void set_cfun(struct modem *m, int fun)
@@ -90,7 +139,7 @@ static void set_cfun(struct modem *m, int fun)
         general_set_registered(m, false);
     } else if (fun == 1 && old == 0) {
         if (!m->profile->sim_present) {
-            at_urc(m, "+CPIN: NOT INSERTED");
+            general_sim_absent(m);
             return;
         }
         g->sim = SIM_READY;
@@ -337,6 +386,8 @@ static const struct setting_desc csclk_desc = {"+CSCLK", "+CSCLK: (0-2)", V250_F
 static const struct setting_desc cbatchk_desc = {"+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0, NULL};
 static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0, NULL};
 static const struct setting_desc ciurc_desc = {"+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
+static const struct setting_desc cnetlight_desc = {"+CNETLIGHT", "+CNETLIGHT: (0,1)", V250_FIELD(cnetlight),
+                                                   0, 1, 0, NULL};
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 
@@ -359,6 +410,10 @@ static const struct at_cmd rows[] = {
     {"+CIURC", RW, 0, setting_cmd, &ciurc_desc},
     {"+CCALR", AT_FORM_TEST | AT_FORM_READ, 0, cmd_ccalr, NULL},
     {"+CSPN", AT_FORM_READ, 0, cmd_cspn, NULL},
+    {"+CSMINS", RW, 0, cmd_csmins, NULL},
+    {"+CNETLIGHT", RW, 0, setting_cmd, &cnetlight_desc},
+    {"+CNUM", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cnum, NULL},
+    {"+CPAS", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cpas, NULL},
 };
 
 const struct at_cmd_table cmd_general_table = {rows, ARRAY_SIZE(rows)};

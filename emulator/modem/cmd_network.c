@@ -96,6 +96,78 @@ static int cmd_csq(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
+/* --- +CENG (manual 6.2.21): engineering mode, serving cell only --- */
+
+/* The serving cell from the profile; no neighbour is ever seen.  RXLEV is
+ * dBm + 110 with the dBm that +CSQ's rssi stands for (-113 + 2 * rssi).
+ * <lac> and <cellid> are hexadecimal, the rest decimal (manual 6.2.21); the
+ * BCCH channel, BSIC and the idle TA/TXP values are made up (UNCERTAIN). */
+static void ceng_serving_cell(struct modem *m)
+{
+    const struct profile *p = m->profile;
+    int rxl = p->rssi == 99 ? 0 : 2 * p->rssi - 3;
+    const char *mcc_mnc = p->operator_numeric;
+    if (m->general.ceng_mode == 3)
+        at_info(m, "+CENG: 0,%.3s,%s,%s,%s,40,%d", mcc_mnc, mcc_mnc + 3, p->lac, p->ci, rxl);
+    else
+        at_info(m, "+CENG: 0,\"0024,%d,0,%.3s,%s,40,%s,%d,0,%s,0\"", rxl, mcc_mnc, mcc_mnc + 3,
+                p->ci, rxl, p->lac);
+}
+
+static int cmd_ceng(struct modem *m, struct at_req *r)
+{
+    struct general_state *g = &m->general;
+    long mode, ncell = g->ceng_ncell;
+    switch (r->form) {
+    case AT_FORM_TEST:
+        at_info(m, "+CENG: (0-4),(0-1)");
+        return AT_OK;
+    case AT_FORM_READ:
+        at_info(m, "+CENG: %d,%d", g->ceng_mode, g->ceng_ncell);
+        if (g->ceng_mode != 0 && g->registered)
+            ceng_serving_cell(m);
+        return AT_OK;
+    default:
+        if (at_arg_int(&r->args, 0, 4, &mode) != AT_ARG_OK ||
+            at_arg_int(&r->args, 0, 1, &ncell) == AT_ARG_BAD || !at_args_done(&r->args))
+            return AT_ERROR;
+        g->ceng_mode = (int)mode;
+        g->ceng_ncell = (int)ncell;
+        return AT_OK;
+    }
+}
+
+/* --- +CUSD (27.007): the setting works; a USSD request is refused --- */
+
+static int cmd_cusd(struct modem *m, struct at_req *r)
+{
+    long n;
+    char str[200];
+    switch (r->form) {
+    case AT_FORM_TEST:
+        at_info(m, "+CUSD: (0-2)");
+        return AT_OK;
+    case AT_FORM_READ:
+        at_info(m, "+CUSD: %d", m->general.cusd_n);
+        return AT_OK;
+    default:
+        if (at_arg_int(&r->args, 0, 2, &n) != AT_ARG_OK)
+            return AT_ERROR;
+        enum at_arg_status st = at_arg_str(&r->args, str, sizeof(str), NULL);
+        if (st == AT_ARG_BAD)
+            return AT_ERROR;
+        if (st == AT_ARG_OK) {
+            /* No operator answers USSD here: "operation not supported"
+             * rather than a made-up balance (UNCERTAIN, README). */
+            return AT_CME(4);
+        }
+        if (!at_args_done(&r->args))
+            return AT_ERROR;
+        m->general.cusd_n = (int)n;
+        return AT_OK;
+    }
+}
+
 /* +CREG and +CGREG share everything but the name and the setting. */
 struct reg_desc {
     const char *name;
@@ -325,6 +397,8 @@ static const struct at_cmd rows[] = {
     {"+CGACT", RW, 0, cmd_cgact, NULL},
     {"+CLTS", RW, 0, setting_cmd, &clts_desc},
     {"+CCLK", RW, 0, cmd_cclk, NULL},
+    {"+CENG", RW, 0, cmd_ceng, NULL},
+    {"+CUSD", RW, 0, cmd_cusd, NULL},
 };
 
 const struct at_cmd_table cmd_network_table = {rows, ARRAY_SIZE(rows)};

@@ -34,6 +34,9 @@ struct general_state {
     int cops_format;      /* 0 long, 1 short, 2 numeric */
     struct pdp_context ctx[CGDCONT_MAX + 1];
     int clip;
+    int ceng_mode;        /* +CENG engineering mode 0-4 */
+    int ceng_ncell;       /* +CENG: list neighbour cells */
+    int cusd_n;           /* +CUSD result presentation */
     int tz_quarters;      /* +CCLK zone; auto-saved, so kept across resets */
     time_t clock_base;    /* what +CCLK showed at clock_set_mono */
     double clock_set_mono;

@@ -99,6 +99,8 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->v250 = m->stored;
     at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
     m->engine.features = profile->features;
+    m->engine.writer.quiet_urcs = profile->quiet_urcs;
+    m->engine.v0_data_framing = profile->v0_data_framing;
     add_tables(&m->engine, modem_tables);
     general_init(m);
     m->services = services;

@@ -82,6 +82,8 @@ void boot_stop(struct modem *m);
 void general_init(struct modem *m);
 /* The SIM became ready (boot, CFUN=1, correct PIN): camp on the network. */
 void general_sim_ready(struct modem *m);
+/* Reports a missing SIM (+CPIN: NOT INSERTED, and +CSMINS when enabled). */
+void general_sim_absent(struct modem *m);
 /* Registration changed; prints +CREG/+CGREG URCs as enabled. */
 void general_set_registered(struct modem *m, bool registered);
 

@@ -12,7 +12,8 @@
 #include "tls.h"
 #include "util.h"
 
-enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES, KEY_TLSVER };
+enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES, KEY_TLSVER,
+                KEY_VERIFY };
 
 struct key_row {
     const char *section;
@@ -59,6 +60,7 @@ static const struct key_row key_rows[] = {
     BOOL("tls", "sni", tls_sni),
     BOOL("tls", "ignore_invalid_cert", tls_ignore_invalid),
     STR("tls", "ca_file", tls_ca_file),
+    {"tls", "verify", KEY_VERIFY, offsetof(struct profile, tls_verify), 0, 0, 0},
     INT("tcpip", "ciicr_ms", ciicr_ms, 0, 85000),
     INT("tcpip", "sapbr_ms", sapbr_ms, 0, 85000),
     STR("fs", "storage", fs_storage),
@@ -66,6 +68,8 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
+    BOOL("at", "quiet_urcs", quiet_urcs),
+    BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
     INT("boot", "rdy_ms", rdy_ms, 0, 600000),
     INT("boot", "cpin_ms", cpin_ms, 0, 600000),
@@ -120,12 +124,15 @@ static void profile_defaults(struct profile *p)
     strcpy(p->tls_ciphers, "AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0");
     p->tls_sni = true;
     p->tls_ignore_invalid = false;
+    p->tls_verify = TLS_VERIFY_MODULE;
     p->ciicr_ms = 200;
     p->sapbr_ms = 300;
     p->rx_buffer = 8192;
     p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
+    p->quiet_urcs = true;
+    p->v0_data_framing = true;
     p->ipr = 115200;
     p->rdy_ms = 300;
     p->cpin_ms = 500;
@@ -230,6 +237,15 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
         int v = tls_parse_version(value);
         if (v < 0) {
             snprintf(err, errlen, "must be tls1, tls1.1, tls1.2 or tls1.3");
+            return -1;
+        }
+        *(int *)(void *)field = v;
+        return 0;
+    }
+    case KEY_VERIFY: {
+        int v = tls_parse_verify_mode(value);
+        if (v < 0) {
+            snprintf(err, errlen, "must be module, always or never");
             return -1;
         }
         *(int *)(void *)field = v;

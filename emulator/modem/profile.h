@@ -54,6 +54,7 @@ struct profile {
     char tls_ca_file[512]; /* the built-in roots; relative to the profile's directory */
     bool tls_sni;          /* send the server_name extension */
     bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
+    int tls_verify;        /* enum tls_verify_mode: [tls] verify, --tls-verify */
     /* [tcpip] */
     int ciicr_ms;          /* how long AT+CIICR takes to activate the context */
     int sapbr_ms;          /* how long AT+SAPBR=1 takes to open a bearer */
@@ -62,6 +63,9 @@ struct profile {
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
+    /* [at] where V.250 and the manual leave the module's framing open */
+    bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
+    bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */
     /* [boot] */
     long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

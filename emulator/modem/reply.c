@@ -31,11 +31,20 @@ void at_info(struct modem *m, const char *fmt, ...)
     at_info_len(m, buf, n);
 }
 
+void at_data_header(struct modem *m, const char *text)
+{
+    struct at_engine *e = &m->engine;
+    if (e->v250->verbose || !e->v0_data_framing)
+        at_writer_raw(&e->writer, "\r\n", 2);
+    if (text) {
+        at_writer_raw(&e->writer, text, strlen(text));
+        at_writer_raw(&e->writer, "\r\n", 2);
+    }
+}
+
 void at_info_data(struct modem *m, const char *header, const void *data, size_t len)
 {
-    at_writer_raw(&m->engine.writer, "\r\n", 2);
-    at_writer_raw(&m->engine.writer, header, strlen(header));
-    at_writer_raw(&m->engine.writer, "\r\n", 2);
+    at_data_header(m, header);
     at_writer_raw(&m->engine.writer, data, len);
 }
 

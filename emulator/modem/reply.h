@@ -17,9 +17,15 @@ void at_info(struct modem *m, const char *fmt, ...) __attribute__((format(printf
 void at_info_len(struct modem *m, const char *text, size_t len);
 /* A length-prefixed data reply ("+HTTPREAD: <n>" then exactly n bytes, the
  * module's shape for HTTPREAD, HTTPHEAD, FTPGET=2, POP3READ…): the header
- * line framed as information text, the bytes as they are, and no line end
+ * line as at_data_header frames it, the bytes as they are, and no line end
  * after them (the final result brings its own). */
 void at_info_data(struct modem *m, const char *header, const void *data, size_t len);
+/* The header line of a raw-data reply (+HTTPREAD: <n>, +CIPRXGET: 2,...),
+ * framed as information text: "\r\n<text>\r\n", or "<text>\r\n" under ATV0
+ * unless [at] v0_data_framing is off.  text NULL: only the leading CRLF
+ * that opens a reply without a header (AT+FSREAD, AT+FSLS), which ATV0
+ * drops. */
+void at_data_header(struct modem *m, const char *text);
 void at_raw(struct modem *m, const void *p, size_t n);
 void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);

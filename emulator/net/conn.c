@@ -164,6 +164,9 @@ static void established(struct conn *c)
     ev_timer_stop(L(), &c->timeout);
     trace_note(c->trace_id, "net", "%s:%d connected%s%s", c->host, c->port,
                c->ssl ? " with " : "", c->ssl ? SSL_get_version(c->ssl) : "");
+    if (c->ssl)
+        trace_note(c->trace_id, "tls", "%s:%d certificate %s %s", c->host, c->port,
+                   c->tls.verify ? "verified against" : "not verified:", c->tls.trust);
     update_events(c);
     c->h->connected(c, c->ud);
     if (!c->freed && c->state == CONN_CONNECTED && c->ssl && SSL_pending(c->ssl) > 0 &&
@@ -214,7 +217,11 @@ static void drive_handshake(struct conn *c)
         return;
     }
     bool had_alert = c->tls_alert && !unexpected_eof();
-    if (!had_alert)
+    long verdict = c->tls.verify ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+    if (verdict != X509_V_OK)
+        snprintf(c->detail, sizeof(c->detail), "certificate rejected: %s",
+                 X509_verify_cert_error_string(verdict));
+    else if (!had_alert)
         set_detail(c, "TLS handshake failed");
     /* An alert (a version the server refuses, a certificate we reject) is
      * 606 for HTTP; a handshake that just died is 605 (http.md 2). */
@@ -235,6 +242,8 @@ static void start_handshake(struct conn *c)
     SSL_set_app_data(c->ssl, c);
     SSL_set_info_callback(c->ssl, info_cb);
     SSL_set_fd(c->ssl, c->fd);
+    trace_note(c->trace_id, "tls", "%s:%d handshake; certificate %s %s", c->host, c->port,
+               c->tls.verify ? "checked against" : "not checked:", c->tls.trust);
     c->state = CONN_HANDSHAKING;
     c->tls_alert = false;
     if (!ev_is_active(&c->timeout)) {

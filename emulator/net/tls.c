@@ -30,6 +30,15 @@ static const struct {
     {"tls1.3", TLS1_3_VERSION},
 };
 
+int tls_parse_verify_mode(const char *s)
+{
+    static const char *const names[] = {"module", "always", "never"};
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (ascii_ieq(s, names[i]))
+            return (int)i; /* the order of enum tls_verify_mode */
+    return -1;
+}
+
 int tls_parse_version(const char *s)
 {
     for (size_t i = 0; i < ARRAY_SIZE(versions); i++)

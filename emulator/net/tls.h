@@ -18,6 +18,18 @@ struct tls_policy {
     bool send_sni;
 };
 
+/* Who decides whether a server certificate is checked ([tls] verify,
+ * --tls-verify): the module's own rule, or the operator for every
+ * connection (a CI that wants strict checks, or none at all). */
+enum tls_verify_mode {
+    TLS_VERIFY_MODULE, /* AT+SSLOPT=0,0 and a trust anchor exists */
+    TLS_VERIFY_ALWAYS, /* every connection, whatever AT+SSLOPT says */
+    TLS_VERIFY_NEVER,  /* no connection */
+};
+
+/* Parses "module", "always", "never"; -1 when unknown. */
+int tls_parse_verify_mode(const char *s);
+
 /* AT+SSLSETCERT's certificate (or its CA) plus the AT+SSLSETROOT roots. */
 #define TLS_ANCHORS_MAX 17
 
@@ -26,6 +38,7 @@ struct tls_policy {
 struct tls_choice {
     struct tls_policy policy;
     bool verify;          /* check the chain and the name */
+    char trust[600];      /* for the trace: verified against what, or why not */
     X509 *anchors[TLS_ANCHORS_MAX]; /* imported certificates to trust too */
     int nanchors;
     X509 *client_cert;    /* presented when the server asks; may be NULL */

@@ -145,6 +145,21 @@ static void url_redirects(void **state)
     assert_int_equal(http_url_resolve(&base, "http://plain.test/y", &u), 0);
     assert_int_equal(u.scheme, HTTP_SCHEME_HTTP);
     assert_string_equal(u.path, "/y");
+    /* Dot segments go (RFC 3986 5.2.4); the query is left alone. */
+    assert_int_equal(http_url_resolve(&base, "../up.txt?a=../b", &u), 0);
+    assert_string_equal(u.path, "/up.txt?a=../b");
+    assert_int_equal(http_url_resolve(&base, "../../../x", &u), 0);
+    assert_string_equal(u.path, "/x");
+    assert_int_equal(http_url_resolve(&base, "./a/./b/../c/", &u), 0);
+    assert_string_equal(u.path, "/dir/a/c/");
+    assert_int_equal(http_url_resolve(&base, "..", &u), 0);
+    assert_string_equal(u.path, "/");
+    assert_int_equal(http_url_resolve(&base, "/a/b/..", &u), 0);
+    assert_string_equal(u.path, "/a/");
+    assert_int_equal(http_url_resolve(&base, "http://h.test/a/./b/../../c", &u), 0);
+    assert_string_equal(u.path, "/c");
+    assert_int_equal(http_url_resolve(&base, "x//y", &u), 0);
+    assert_string_equal(u.path, "/dir/x//y");
 }
 
 int main(void)

@@ -199,7 +199,7 @@ static int cmd_fsread(struct modem *m, struct at_req *r)
         return AT_ERROR;
     }
     /* No header: CR LF, the bytes raw, then OK (fs.md 3). */
-    at_raw(m, "\r\n", 2);
+    at_data_header(m, NULL);
     at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));
     bytebuf_free(&out);
     return AT_OK;
@@ -271,7 +271,7 @@ static int cmd_fsls(struct modem *m, struct at_req *r)
     }
     /* One block: "\r\nA\\\r\nB.TXT\r\n" then OK (fs.md 3, UNCERTAIN layout). */
     if (bytebuf_pending(&out) > 0) {
-        at_raw(m, "\r\n", 2);
+        at_data_header(m, NULL);
         at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));
     }
     bytebuf_free(&out);

@@ -138,6 +138,36 @@ static bool is_redirect(int status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+/* The URL the current hop really fetched: a URL without a scheme under
+ * HTTPSSL=1 ("www.gmail.com", the SSL note's example) was https on 443, so
+ * a relative Location must stay https on 443, not fall back to http:80. */
+static struct http_url effective_url(const struct http_client *c)
+{
+    struct http_url u = c->url;
+    u.scheme = c->use_tls ? HTTP_SCHEME_HTTPS : HTTP_SCHEME_HTTP;
+    if (!u.port)
+        u.port = c->use_tls ? 443 : 80;
+    return u;
+}
+
+/* The next hop of a redirect.  AT+HTTPSSL, not the scheme, decides TLS on
+ * every hop, as it does for the first request (an http:// URL under
+ * HTTPSSL=1 still goes over TLS; an https:// one under HTTPSSL=0 is 603):
+ * an absolute http:// Location under HTTPSSL=1 is fetched over TLS, on its
+ * own port or 443.  A relative Location keeps the host, port and TLS the
+ * current hop used; "//host/path" keeps TLS and takes the host's default
+ * port for it.  Returns 0, -1 for a Location that names no URL (the 30x is
+ * reported as is), or 1 when the redirect ends the action (HTTP_FAIL_SCHEME). */
+static int next_hop(const struct http_client *c, struct http_url *next)
+{
+    struct http_url base = effective_url(c);
+    if (http_url_resolve(&base, c->location, next) < 0)
+        return -1;
+    if (next->scheme == HTTP_SCHEME_HTTPS && !c->req.tls)
+        return 1;
+    return 0;
+}
+
 static void response_complete(struct http_client *c)
 {
     int status = (int)c->parser.status_code;
@@ -145,13 +175,16 @@ static void response_complete(struct http_client *c)
     if (c->req.follow_redirects && is_redirect(status) && c->location[0] &&
         c->hops < HTTP_REDIRECTS_MAX) {
         struct http_url next;
-        if (http_url_resolve(&c->url, c->location, &next) == 0) {
+        int failed = next_hop(c, &next);
+        if (failed > 0) {
+            trace_note(c->req.trace_id, "http", "redirect to an https URL under HTTPSSL=0");
+            fail(c, HTTP_FAIL_SCHEME);
+            return;
+        }
+        if (failed == 0) {
             conn_free(c->conn, false);
             c->conn = NULL;
             c->url = next;
-            /* The scheme of Location decides TLS for the next hop (http.md 3.3). */
-            if (next.scheme != HTTP_SCHEME_NONE)
-                c->use_tls = next.scheme == HTTP_SCHEME_HTTPS;
             if (status == 303 || ((status == 301 || status == 302) && c->method == HTTP_VERB_POST))
                 c->method = HTTP_VERB_GET;
             c->hops++;

@@ -66,10 +66,50 @@ int http_url_parse(const char *url, struct http_url *out)
     return 0;
 }
 
+/* RFC 3986 5.2.4 on the path (not the query), in place: "/a/b/../c" is
+ * "/a/c".  A server would refuse "/../x" outright, and a browser never
+ * sends one, so neither do we. */
+static void remove_dot_segments(char *path)
+{
+    size_t end = strcspn(path, "?");
+    char out[sizeof(((struct http_url *)0)->path)];
+    size_t o = 0;
+    for (size_t i = 0; i < end;) {
+        size_t seg = i + 1; /* path[i] is a '/' */
+        size_t next = seg;
+        while (next < end && path[next] != '/')
+            next++;
+        size_t len = next - seg;
+        bool dot = len == 1 && path[seg] == '.';
+        bool dotdot = len == 2 && path[seg] == '.' && path[seg + 1] == '.';
+        if (dotdot)
+            while (o > 0 && out[--o] != '/')
+                ;
+        if (dot || dotdot) {
+            if (next == end) /* "/a/.." names the directory "/a/" */
+                out[o++] = '/';
+        } else {
+            out[o++] = '/';
+            memcpy(out + o, path + seg, len);
+            o += len;
+        }
+        i = next;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    size_t qlen = strlen(path + end);
+    memmove(path + o, path + end, qlen + 1); /* never longer than before */
+    memcpy(path, out, o);
+}
+
 int http_url_resolve(const struct http_url *base, const char *location, struct http_url *out)
 {
-    if (has_prefix_ci(location, "http://") || has_prefix_ci(location, "https://"))
-        return http_url_parse(location, out);
+    if (has_prefix_ci(location, "http://") || has_prefix_ci(location, "https://")) {
+        int rc = http_url_parse(location, out);
+        if (rc == 0)
+            remove_dot_segments(out->path);
+        return rc;
+    }
     char buf[HTTP_URL_MAX + 300];
     const char *scheme = base->scheme == HTTP_SCHEME_HTTPS ? "https://" : "http://";
     char hostport[300];
@@ -95,5 +135,7 @@ int http_url_resolve(const struct http_url *base, const char *location, struct h
     int rc = http_url_parse(buf, out);
     if (rc == 0 && out->scheme == HTTP_SCHEME_NONE)
         out->scheme = base->scheme;
+    if (rc == 0)
+        remove_dot_segments(out->path);
     return rc;
 }

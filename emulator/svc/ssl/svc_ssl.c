@@ -2,10 +2,12 @@
  * AT+SSLSETCERT and the file system come with their own issue. */
 #include "ssl.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "fs.h"
 #include "modem.h"
+#include "net.h"
 
 static void ssl_init(struct modem *m)
 {
@@ -22,6 +24,57 @@ static void ssl_free(struct modem *m)
     ssl_of(m)->nroots = 0;
 }
 
+/* Names the trust anchors a check would use, for the trace. */
+static void describe_anchors(const char *ca_file, int nimported, char *out, size_t cap)
+{
+    if (ca_file[0] && nimported)
+        snprintf(out, cap, "the built-in store %s and %d imported certificate(s)", ca_file, nimported);
+    else if (ca_file[0])
+        snprintf(out, cap, "the built-in store %s", ca_file);
+    else if (nimported)
+        snprintf(out, cap, "%d imported certificate(s)", nimported);
+    else
+        snprintf(out, cap, "no trust anchor at all");
+}
+
+/* Whether this connection checks the server's certificate (ssl.md 2,
+ * AT+SSLOPT).  The module checks only when AT+SSLOPT option 0 is 0 and it
+ * has something to check against: a certificate imported with AT+SSLSETCERT
+ * or AT+SSLSETROOT, or its firmware's built-in store (--ca-file / [tls]
+ * ca_file).  SIMCom's modules hold no built-in CA, and HTTPS to public
+ * servers works on them with nothing imported and no AT+SSLOPT sent, so a
+ * fresh module accepts any certificate.  [tls] verify = always / never lets
+ * the operator override that for every connection. */
+static void decide_verify(const struct modem *m, struct tls_choice *out)
+{
+    const struct net_config *cfg = net_config();
+    const char *ca_file = cfg ? cfg->ca_file : "";
+    char anchors[sizeof(out->trust) - 32];
+    describe_anchors(ca_file, out->nanchors, anchors, sizeof(anchors));
+    switch (m->profile->tls_verify) {
+    case TLS_VERIFY_NEVER:
+        out->verify = false;
+        snprintf(out->trust, sizeof(out->trust), "[tls] verify = never");
+        return;
+    case TLS_VERIFY_ALWAYS:
+        out->verify = true;
+        snprintf(out->trust, sizeof(out->trust), "%s ([tls] verify = always)", anchors);
+        return;
+    default:
+        break;
+    }
+    if (ssl_of(m)->ignore_invalid) {
+        out->verify = false;
+        snprintf(out->trust, sizeof(out->trust), "AT+SSLOPT=0,1 accepts any certificate");
+    } else if (!ca_file[0] && out->nanchors == 0) {
+        out->verify = false;
+        snprintf(out->trust, sizeof(out->trust), "no trust anchor (nothing imported, no --ca-file)");
+    } else {
+        out->verify = true;
+        snprintf(out->trust, sizeof(out->trust), "%s", anchors);
+    }
+}
+
 void ssl_choice_for(const struct modem *m, struct tls_choice *out)
 {
     const struct profile *p = m->profile;
@@ -31,7 +84,6 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
     out->policy.max_version = p->tls_max;
     str_copy(out->policy.ciphers, sizeof(out->policy.ciphers), p->tls_ciphers);
     out->policy.send_sni = p->tls_sni;
-    out->verify = !ssl_of(m)->ignore_invalid;
     /* ssl.md leaves open what the import is (UNCERTAIN): a certificate alone
      * is trusted as a root (TinyGSM's use); one with its private key is the
      * client certificate (the note V1.05), presented when AT+SSLOPT=1,1 and
@@ -49,6 +101,7 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
     /* The roots of AT+SSLSETROOT (later firmware, ssl.md). */
     for (int i = 0; i < ssl_of(m)->nroots && out->nanchors < TLS_ANCHORS_MAX; i++)
         out->anchors[out->nanchors++] = ssl_of(m)->roots[i].cert;
+    decide_verify(m, out);
 }
 
 static int cmd_sslopt(struct modem *m, struct at_req *r)

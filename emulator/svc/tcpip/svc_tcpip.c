@@ -533,7 +533,9 @@ static int cmd_ciprxget(struct modem *m, struct at_req *r)
     size_t take = have < (size_t)len ? have : (size_t)len;
     /* Field 3 is what follows, field 4 what is left: the captures, not
      * the manual (tcpip.md 2). */
-    at_info(m, "+CIPRXGET: %ld,%s%zu,%zu", mode, prefix, take, have - take);
+    char head[64];
+    snprintf(head, sizeof(head), "+CIPRXGET: %ld,%s%zu,%zu", mode, prefix, take, have - take);
+    at_data_header(m, head);
     const uint8_t *p = bytebuf_head(&l->rx);
     if (mode == 2) {
         at_raw(m, p, take);

@@ -276,6 +276,20 @@ def test_606_untrusted_then_200_after_sslopt(emulator):
         assert action(m, 0) == (200, 1024)
 
 
+def test_https_without_trust_anchor_succeeds_unless_strict(emulator):
+    # A fresh module (nothing imported, no built-in store, no AT+SSLOPT) gets
+    # the page from a server it cannot verify, as real modules do; the
+    # operator's --tls-verify always makes that a 606.
+    with start_web(cert_name="selfsigned") as ws:
+        maps = [("www.gmail.com:443", ws.https_port)]
+        for strict, want in ((False, (200, 1024)), (True, (606, 0))):
+            _, m = emulator.modem(*sandbox_args(maps, ca=None),
+                                  *(("--tls-verify", "always") if strict else ()))
+            bearer_up(m)
+            init_http(m, b"https://www.gmail.com/1k.txt", ssl=1)
+            assert action(m, 0) == want
+
+
 def test_602_body_over_the_store(emulator, web):
     m = http_modem(emulator, web)
     init_http(m, b"http://web.test/1500k.bin")

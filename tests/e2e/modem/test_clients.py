@@ -7,8 +7,8 @@ OK = b"\r\nOK\r\n"
 def test_tinygsm_init_sequence(modem):
     # TinyGSM ends every command with "\r\n" (AT_NL).
     m = modem
-    m.exchange(b"AT\r\n", b"AT\r\n" + OK)
-    m.exchange(b"ATE0\r\n", b"ATE0\r\n" + OK)
+    m.exchange(b"AT\r\n", b"AT\r" + OK)
+    m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
     m.exchange(b"AT+CMEE=0\r\n", OK)
     m.exchange(b"AT+CGMI\r\n", b"\r\nSIMCOM_Ltd\r\n" + OK)
     m.exchange(b"AT+CGMM\r\n", b"\r\nSIMCOM_SIM800L\r\n" + OK)
@@ -20,7 +20,7 @@ def test_tinygsm_init_sequence(modem):
 
 def test_tinygsm_getters(modem):
     m = modem
-    m.exchange(b"ATE0\r\n", b"ATE0\r\n" + OK)
+    m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
     m.exchange(b"AT+CGMR\r\n", b"\r\nRevision:1418B04SIM800L24\r\n" + OK)
     m.exchange(b"AT+CSQ\r\n", b"\r\n+CSQ: 18,0\r\n" + OK)
     m.exchange(b"AT+CREG?\r\n", b"\r\n+CREG: 0,1\r\n" + OK)
@@ -31,7 +31,7 @@ def test_tinygsm_getters(modem):
 
 def test_tinygsm_factory_default(modem):
     m = modem
-    m.exchange(b"AT&FZE0&W\r\n", b"AT&FZE0&W\r\n" + OK)
+    m.exchange(b"AT&FZE0&W\r\n", b"AT&FZE0&W\r" + OK)
     for line in (b"AT+IPR=0\r\n", b"AT+IFC=0,0\r\n", b"AT+ICF=3,3\r\n", b"AT+CSCLK=0\r\n",
                  b"AT&W\r\n"):
         m.exchange(line, OK)
@@ -40,7 +40,7 @@ def test_tinygsm_factory_default(modem):
 def test_tinygsm_restart(emulator):
     e = emulator.start("-s", "boot.reset_ms=300")
     m = e.boot()
-    m.exchange(b"ATE0\r\n", b"ATE0\r\n" + OK)
+    m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
     m.exchange(b"AT&W\r\n", OK)
     m.exchange(b"AT+CFUN=0\r\n", OK + b"\r\n+CPIN: NOT READY\r\n")
     m.write(b"AT+CFUN=1,1\r\n")
@@ -52,8 +52,8 @@ def test_tinygsm_restart(emulator):
 
 def test_fona_style_begin(modem):
     m = modem
-    m.exchange(b"AT\r\n", b"AT\r\n" + OK)
-    m.exchange(b"ATE0\r\n", b"ATE0\r\n" + OK)
+    m.exchange(b"AT\r\n", b"AT\r" + OK)
+    m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
     m.exchange(b"ATE0\r\n", OK)
     m.exchange(b"AT+CVHU=0\r\n", OK)
     m.exchange(b"ATI\r\n", b"\r\nSIM800 R14.18\r\n" + OK)

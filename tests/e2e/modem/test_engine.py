@@ -14,14 +14,60 @@ def test_at_cr_echo_and_ok(modem):
     modem.exchange(b"AT\r", b"AT\r\r\nOK\r\n")
 
 
-def test_at_crlf_echoes_the_lf(modem):
-    modem.exchange(b"AT\r\n", b"AT\r\n\r\nOK\r\n")
-    # The LF after CR is not a second (empty) line: nothing more follows.
+def test_at_crlf_swallows_the_lf(modem):
+    # core.md 1.2: the LF of a "\r\n" ending is neither echoed nor a line.
+    modem.exchange(b"AT\r\n", b"AT\r\r\nOK\r\n")
     modem.assert_quiet(0.2)
-    modem.exchange(b"AT\r\n", b"AT\r\n\r\nOK\r\n")
+    modem.exchange(b"AT+CSQ\r\n", b"AT+CSQ\r\r\n+CSQ: 18,0\r\n\r\nOK\r\n")
+
+
+def test_crlf_client_reading_to_the_second_crlf_sees_ok(modem):
+    # The Arduino driver of core.md 1.2: send "AT\r\n", read until the
+    # second CRLF, look for OK in what it read.
+    modem.write(b"AT\r\n")
+    got = b""
+    while got.count(b"\r\n") < 2:
+        got += modem.expect(b"\r\n")
+    assert b"OK" in got, got
+    modem.assert_quiet(0.2)
+
+
+def test_lf_of_crlf_arriving_late_is_swallowed(modem):
+    # The LF in a later write than its CR (a slow UART): still not echoed.
+    modem.exchange(b"AT\r", b"AT\r\r\nOK\r\n")
+    modem.write(b"\n")
+    modem.assert_quiet(0.2)
+    modem.exchange(b"AT\r", b"AT\r\r\nOK\r\n")
+
+
+def test_crlf_in_chains_and_a_slash(modem):
+    modem.exchange(b"AT+CGMI;+CSQ\r\n",
+                   b"AT+CGMI;+CSQ\r\r\nSIMCOM_Ltd\r\n\r\n+CSQ: 18,0\r\n\r\nOK\r\n")
+    # A/ needs no terminator; a "\r\n" a client adds after it is stray.
+    modem.exchange(b"A/\r\n", b"A/\r\nSIMCOM_Ltd\r\n\r\n+CSQ: 18,0\r\n\r\nOK\r\n")
+    modem.assert_quiet(0.2)
+
+
+def test_crlf_ate0_line_is_echoed_without_its_lf(modem):
+    modem.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
+    modem.exchange(b"AT\r\n", OK)
+    modem.exchange(b"ATE1\r\n", OK)
+    modem.exchange(b"AT\r\n", b"AT\r" + OK)
+
+
+def test_crlf_before_a_data_prompt_is_not_data(modem):
+    # The LF is swallowed with its line, so it never becomes the first data byte.
+    path = b"C:\\User\\crlf.txt"
+    modem.exchange(b"AT+FSCREATE=%s\r\n" % path, b"AT+FSCREATE=%s\r" % path + OK)
+    cmd = b"AT+FSWRITE=%s,0,3,10" % path
+    modem.exchange(cmd + b"\r\n", cmd + b"\r\r\n> ")
+    modem.exchange(b"abc", OK)   # FSWRITE data is not echoed
+    cmd = b"AT+FSREAD=%s,0,3,0" % path
+    modem.exchange(cmd + b"\r\n", cmd + b"\r\r\nabc\r\nOK\r\n")
 
 
 def test_lf_only_line_end(modem):
+    # A lone LF ends the line and is echoed as received (core.md 1.1, UNCERTAIN).
     modem.exchange(b"AT\n", b"AT\n\r\nOK\r\n")
     modem.exchange(b"ATI\n", b"ATI\n\r\nSIM800 R14.18\r\n\r\nOK\r\n")
 

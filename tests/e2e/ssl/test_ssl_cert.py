@@ -59,8 +59,10 @@ def test_sslsetcert_forms_and_failures(emulator):
 @pytest.mark.parametrize("name", ["root.crt", "root.der"], ids=["pem", "der"])
 def test_imported_ca_makes_the_server_trusted(emulator, name):
     with legacy_tls_echo(cert_name="tls.example.test") as srv:
-        # No built-in roots at all: only the import can make the chain trusted.
-        _, m = emulator.modem(*sandbox_args([("tls.example.test:443", srv)], ca=None))
+        # No built-in roots and strict checking: only the import can make the
+        # chain trusted (without --tls-verify always, no anchor means no check).
+        _, m = emulator.modem(*sandbox_args([("tls.example.test:443", srv)], ca=None),
+                              "--tls-verify", "always")
         bring_up_gprs(m)
         m.exchange(b"AT+CIPSSL=1\r", at_ok(b"AT+CIPSSL=1\r"))
         m.write(START)
@@ -139,7 +141,7 @@ def test_root_store_commands_of_later_firmware(emulator):
     der = (pki() / "root.der").read_bytes()
     with start_tls_echo(tls=True, cert_name="tls.example.test", min_version="TLSv1_2") as srv:
         _, m = emulator.modem(*sandbox_args([("tls.example.test:443", srv)], ca=None),
-                              "-p", "sim800c-tls12")
+                              "-p", "sim800c-tls12", "--tls-verify", "always")
         bring_up_gprs(m)
         m.exchange(b"AT+CIPSSL=1\r", at_ok(b"AT+CIPSSL=1\r"))
         write_file(m, b"C:\\USER\\ROOT.DER", der)

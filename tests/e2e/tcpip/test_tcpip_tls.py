@@ -52,9 +52,15 @@ def test_untrusted_certificate_fails_then_sslopt_ignores(emulator):
         echo_once(m)
 
 
-def test_no_trust_store_rejects_even_a_good_chain(emulator):
-    with legacy_tls_echo(cert_name="tls.example.test") as srv:
+def test_no_trust_anchor_accepts_any_server_unless_strict(emulator):
+    # A fresh module has nothing to verify against and connects (ssl.md 2);
+    # strict checking (--tls-verify always) with no store trusts nothing.
+    with legacy_tls_echo(cert_name="selfsigned") as srv:
         m = ssl_modem(emulator, srv, ca=None)
+        start(m, START_OK)
+        echo_once(m)
+    with legacy_tls_echo(cert_name="tls.example.test") as srv:
+        m = ssl_modem(emulator, srv, "--tls-verify", "always", ca=None)
         start(m, START_TLS_FAIL)
 
 
