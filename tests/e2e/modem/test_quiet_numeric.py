@@ -15,7 +15,7 @@ from pathlib import Path
 
 from net import at_ok, bring_up_gprs, sandbox_args, start_tls_echo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "servers"))
 from nginx import start_nginx  # noqa: E402
 
 OK = b"\r\nOK\r\n"
