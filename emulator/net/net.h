@@ -24,6 +24,7 @@ enum net_err {
     NET_ETLS_HANDSHAKE, /* TLS could not be set up and no alert was exchanged */
     NET_ETLS_ALERT,     /* a fatal TLS alert (sent or received), in or after the handshake */
     NET_EIO,            /* any other socket error */
+    NET_EPROTO,         /* the peer does not speak the protocol (a reply unparsable or too long) */
 };
 
 const char *net_err_name(enum net_err err);
