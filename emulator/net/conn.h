@@ -18,7 +18,10 @@
  *   conn_params.resume offers one; the server decides, conn_tls_resumed()
  *   tells.  With TLS 1.3 the resumable session (the ticket) arrives after
  *   the handshake, with the first bytes read: ask after the peer has said
- *   something (FTPS: after the reply to PROT), not in handlers.connected. */
+ *   something (FTPS: after the reply to PROT), not in handlers.connected.
+ *   A resumed handshake does not check the certificate again: offer a
+ *   session only to the server it came from, with the same tls_choice and
+ *   verify_name. */
 #ifndef SIM800EMU_CONN_H
 #define SIM800EMU_CONN_H
 

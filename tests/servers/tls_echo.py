@@ -4,7 +4,7 @@
     tls_echo.py [--host 127.0.0.1] [--port 0] [--tls --cert F [--key F]]
                 [--min-version V] [--max-version V] [--ciphers S] [--client-ca F]
                 [--mode MODE] [--greeting TEXT] [--handshake-timeout S]
-                [--linger S] [--verbose]
+                [--linger S] [--no-tickets] [--verbose]
 
 Binds a loopback address only (127.0.0.1 by default, or ::1), prints exactly one
 line "PORT <n>" on stdout (flushed) once listening, then serves any number of
@@ -78,6 +78,9 @@ Modes (--mode, default echo):
                     server and echoes from then on, like echo.  TEXT may carry
                     extra bytes after the reply (an injection a client must
                     refuse to take for TLS).
+
+--no-tickets makes the TLS server resume by session ID only (TLS 1.2 and
+below; SSL_OP_NO_TICKET), the way of servers that keep a session cache.
 
 --client-ca F makes the TLS server require a client certificate that verifies
 against F (e.g. certs/out/ca-chain.crt or root.crt).
@@ -440,6 +443,8 @@ def make_context(args):
         ciphers = "DEFAULT:@SECLEVEL=0"
     if ciphers:
         ctx.set_ciphers(ciphers)
+    if args.no_tickets:
+        ctx.options |= ssl.OP_NO_TICKET
     if args.client_ca:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(cafile=args.client_ca)
@@ -644,6 +649,7 @@ def main(argv=None):
     p.add_argument("--linger", type=float, default=5.0)
     p.add_argument("--reply-delay", type=float, default=0.0)
     p.add_argument("--close-delay", type=float, default=0.0)
+    p.add_argument("--no-tickets", action="store_true")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     VERBOSE = args.verbose

@@ -140,11 +140,18 @@ static void start_server(struct rig *srv, const char *mode, int version, const c
 
 /* Resumes A's session on B, then checks C without one for contrast; the
  * server's log is the judge. */
-static void resume_at(int version, const char *vname)
+static void resume_at(int version, const char *vname, bool tickets)
 {
     rig_net_init();
     struct rig srv;
-    start_server(&srv, "echo", version, NULL);
+    if (tickets) {
+        start_server(&srv, "echo", version, NULL);
+    } else {
+        const char *args[] = {"--mode", "echo", "--tls", "--cert", rig_pki_file("tls.example.test.crt"),
+                              "--key", rig_pki_file("tls.example.test.key"), "--min-version", "TLSv1",
+                              "--max-version", "TLSv1", "--no-tickets", "--verbose", NULL};
+        assert_true(rig_start(&srv, "tls_echo.py", args) > 0);
+    }
     struct tls_choice ch = choice(version, true);
     struct rec ra, rb, rc;
 
@@ -188,13 +195,20 @@ static void resume_at(int version, const char *vname)
 static void resume_tls10(void **state)
 {
     (void)state;
-    resume_at(TLS1_VERSION, "TLSv1");
+    resume_at(TLS1_VERSION, "TLSv1", true);
+}
+
+/* A server with a session cache and no tickets (vsftpd's way). */
+static void resume_tls10_session_id(void **state)
+{
+    (void)state;
+    resume_at(TLS1_VERSION, "TLSv1", false);
 }
 
 static void resume_tls13(void **state)
 {
     (void)state;
-    resume_at(TLS1_3_VERSION, "TLSv1.3");
+    resume_at(TLS1_3_VERSION, "TLSv1.3", true);
 }
 
 /* Connect to an address, verify a name: right name passes, wrong one fails
@@ -287,6 +301,11 @@ static void close_after_flush_delivers(bool tls)
         const char *args[] = {"--mode", "sink-sha256", "--verbose", NULL};
         assert_true(rig_start(&srv, "tls_echo.py", args) > 0);
     }
+    char path[] = "/tmp/test_conn_close_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(trace_open(path), 0);
     struct rec r;
     struct conn *c = open_to(srv.port, tls ? &ch : NULL, NULL, "tls.example.test", &r);
     size_t n = 1 << 20;
@@ -314,6 +333,20 @@ static void close_after_flush_delivers(bool tls)
     assert_non_null(strstr(srv.log, want));
     rig_run_for(0.2);
     assert_int_equal(r.events, before); /* no handler ran after the call */
+    /* It freed itself after the peer's close (the trace says so), and did
+     * not abort. */
+    trace_close();
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char text[8192];
+    size_t len = fread(text, 1, sizeof(text) - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    unlink(path);
+    assert_non_null(strstr(text, "close after 1048576 bytes"));
+    assert_non_null(strstr(text, "closing: all sent"));
+    assert_non_null(strstr(text, "ended: closed"));
+    assert_null(strstr(text, "aborted"));
     rig_stop(&srv);
 }
 
@@ -372,6 +405,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resume_tls10),
+        cmocka_unit_test(resume_tls10_session_id),
         cmocka_unit_test(resume_tls13),
         cmocka_unit_test(verify_name_apart_from_address),
         cmocka_unit_test(start_tls_in_place),
