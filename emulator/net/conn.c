@@ -52,12 +52,14 @@ struct conn {
     bool freed;          /* conn_free() ran: only the memory is left */
     bool closing;        /* conn_close_after_flush(): h is closing_handlers */
     bool shut_wr;        /* closing: close_notify and FIN are out */
+    bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
     double timeout_s;
 };
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void start_handshake(struct conn *c);
+static void closing_shut(struct conn *c);
 
 static struct ev_loop *L(void) { return net_loop(); }
 
@@ -124,7 +126,7 @@ static void update_events(struct conn *c)
     case CONN_CONNECTED:
         if (!c->paused)
             ev |= EV_READ;
-        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write)
+        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write || c->shut_retry)
             ev |= EV_WRITE;
         break;
     default:
@@ -480,6 +482,8 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     if ((revents & EV_WRITE) && bytebuf_pending(&c->out) > 0)
         flush_out(c);
+    if ((revents & EV_WRITE) && c->shut_retry && !c->freed)
+        closing_shut(c);
     if (c->freed || c->state != CONN_CONNECTED)
         return;
     if ((revents & (EV_READ | EV_WRITE)) && !c->paused &&
@@ -628,15 +632,22 @@ static void closing_shut(struct conn *c)
 {
     if (c->shut_wr)
         return;
-    c->shut_wr = true;
     if (c->ssl) {
         /* close_notify: without it a TLS peer cannot tell the end of an
-         * upload from a truncation.  One try: the queue just drained, so the
-         * alert fits the socket buffer. */
+         * upload from a truncation.  A full socket takes part of the record;
+         * OpenSSL keeps the rest for the next call, and the FIN must wait. */
         ERR_clear_error();
-        SSL_shutdown(c->ssl);
+        int rc = SSL_shutdown(c->ssl);
+        bool again = rc < 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_WRITE;
         ERR_clear_error();
+        if (again) {
+            c->shut_retry = true;
+            update_events(c);
+            return;
+        }
     }
+    c->shut_retry = false;
+    c->shut_wr = true;
     shutdown(c->fd, SHUT_WR);
     trace_note(c->trace_id, "net", "%s %s:%d closing: all sent", c->tag, c->host, c->port);
     /* Then read until the peer closes too: closing with its bytes unread
