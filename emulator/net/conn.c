@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +31,9 @@ struct conn {
     bool want_tls;
     struct tls_choice tls; /* a copy: the caller's may not outlive the connect */
     char host[256];
+    char verify_name[256]; /* the certificate's name and SNI; "": host */
+    SSL_SESSION *resume;   /* offered in the next handshake; a reference */
+    char tag[CONN_TAG_MAX];
     int port;
     int local_port;
     char peer[64];
@@ -46,12 +50,16 @@ struct conn {
     bool ssl_read_wants_write;
     struct bytebuf out;
     bool freed;          /* conn_free() ran: only the memory is left */
+    bool closing;        /* conn_close_after_flush(): h is closing_handlers */
+    bool shut_wr;        /* closing: close_notify and FIN are out */
+    bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
     double timeout_s;
 };
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void start_handshake(struct conn *c);
+static void closing_shut(struct conn *c);
 
 static struct ev_loop *L(void) { return net_loop(); }
 
@@ -70,6 +78,8 @@ static void release(struct conn *c)
     c->fd = -1;
     tls_choice_clear(&c->tls);
     bytebuf_free(&c->out);
+    SSL_SESSION_free(c->resume);
+    c->resume = NULL;
 }
 
 /* Freed conns wait here until the loop is about to block again, so a
@@ -116,7 +126,7 @@ static void update_events(struct conn *c)
     case CONN_CONNECTED:
         if (!c->paused)
             ev |= EV_READ;
-        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write)
+        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write || c->shut_retry)
             ev |= EV_WRITE;
         break;
     default:
@@ -150,8 +160,8 @@ static void fail(struct conn *c, enum net_err err)
         return;
     c->state = CONN_FAILED;
     c->err = err;
-    trace_note(c->trace_id, "net", "%s:%d failed: %s (%s)", c->host, c->port, net_err_name(err),
-               c->detail);
+    trace_note(c->trace_id, "net", "%s %s:%d failed: %s (%s)", c->tag, c->host, c->port,
+               net_err_name(err), c->detail);
     ev_io_stop(L(), &c->io);
     ev_timer_stop(L(), &c->timeout);
     ev_timer_stop(L(), &c->kick);
@@ -161,9 +171,11 @@ static void fail(struct conn *c, enum net_err err)
 static void established(struct conn *c)
 {
     c->state = CONN_CONNECTED;
-    ev_timer_stop(L(), &c->timeout);
-    trace_note(c->trace_id, "net", "%s:%d connected%s%s", c->host, c->port,
-               c->ssl ? " with " : "", c->ssl ? SSL_get_version(c->ssl) : "");
+    if (!c->closing) /* closing: the close bound keeps running */
+        ev_timer_stop(L(), &c->timeout);
+    trace_note(c->trace_id, "net", "%s %s:%d connected%s%s%s", c->tag, c->host, c->port,
+               c->ssl ? " with " : "", c->ssl ? SSL_get_version(c->ssl) : "",
+               c->ssl && SSL_session_reused(c->ssl) ? " (resumed)" : "");
     if (c->ssl)
         trace_note(c->trace_id, "tls", "%s:%d certificate %s %s", c->host, c->port,
                    c->tls.verify ? "verified against" : "not verified:", c->tls.trust);
@@ -233,12 +245,18 @@ static void start_handshake(struct conn *c)
     char err[200];
     SSL_CTX *ctx = tls_ctx_for(&c->tls.policy, err, sizeof(err));
     if (ctx)
-        c->ssl = tls_new_ssl(ctx, &c->tls, c->host);
+        c->ssl = tls_new_ssl(ctx, &c->tls, c->verify_name[0] ? c->verify_name : c->host);
     if (!ctx || !c->ssl) {
         snprintf(c->detail, sizeof(c->detail), "%.150s", ctx ? "SSL_new failed" : err);
         fail(c, NET_ETLS_HANDSHAKE);
         return;
     }
+    /* A session offered for resumption (an FTPS data channel offers its
+     * control channel's).  The server may decline: the handshake then
+     * simply runs in full, and conn_tls_resumed() says which happened. */
+    ERR_clear_error();
+    if (c->resume && SSL_set_session(c->ssl, c->resume) != 1)
+        ERR_clear_error();
     SSL_set_app_data(c->ssl, c);
     SSL_set_info_callback(c->ssl, info_cb);
     SSL_set_fd(c->ssl, c->fd);
@@ -330,6 +348,12 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
     struct conn *c = t->data;
+    if (c->closing) {
+        trace_note(c->trace_id, "net", "%s %s:%d close: no progress within %.0f s, aborted", c->tag,
+                   c->host, c->port, CONN_CLOSE_BOUND_S);
+        conn_free(c, true);
+        return;
+    }
     snprintf(c->detail, sizeof(c->detail), "no answer within %.0f s", c->timeout_s);
     fail(c, NET_ETIMEOUT);
 }
@@ -366,6 +390,10 @@ static void flush_out(struct conn *c)
             }
         }
         bytebuf_consume(&c->out, (size_t)w);
+        if (c->closing) { /* progress: the bound counts from here */
+            ev_timer_set(&c->timeout, CONN_CLOSE_BOUND_S, 0.);
+            ev_timer_start(L(), &c->timeout);
+        }
     }
     if (c->h->sent) {
         update_events(c);
@@ -417,7 +445,8 @@ ssize_t conn_read(struct conn *c, void *buf, size_t n)
             set_detail(c, "recv");
     }
     c->state = CONN_CLOSED;
-    trace_note(c->trace_id, "net", "%s:%d ended: %s", c->host, c->port, net_err_name(c->err));
+    trace_note(c->trace_id, "net", "%s %s:%d ended: %s", c->tag, c->host, c->port,
+               net_err_name(c->err));
     ev_io_stop(L(), &c->io);
     return -1;
 }
@@ -462,6 +491,8 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     if ((revents & EV_WRITE) && bytebuf_pending(&c->out) > 0)
         flush_out(c);
+    if ((revents & EV_WRITE) && c->shut_retry && !c->freed)
+        closing_shut(c);
     if (c->freed || c->state != CONN_CONNECTED)
         return;
     if ((revents & (EV_READ | EV_WRITE)) && !c->paused &&
@@ -510,6 +541,11 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     if (c->want_tls)
         tls_choice_copy(&c->tls, p->tls_choice);
     str_copy(c->host, sizeof(c->host), p->host);
+    if (p->verify_name)
+        str_copy(c->verify_name, sizeof(c->verify_name), p->verify_name);
+    str_copy(c->tag, sizeof(c->tag), p->tag && p->tag[0] ? p->tag : "conn");
+    if (p->resume && p->kind == CONN_TCP && SSL_SESSION_up_ref(p->resume) == 1)
+        c->resume = p->resume;
     c->port = p->port;
     c->local_port = p->local_port;
     c->trace_id = p->trace_id;
@@ -520,21 +556,30 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     ev_timer_init(&c->kick, kick_cb, 0., 0.);
     c->kick.data = c;
     ev_timer_start(L(), &c->timeout);
-    trace_note(c->trace_id, "net", "open %s %s:%d%s", p->kind == CONN_UDP ? "udp" : "tcp", c->host,
-               c->port, c->want_tls ? " tls" : "");
+    trace_note(c->trace_id, "net", "%s open %s %s:%d%s%s%s", c->tag,
+               p->kind == CONN_UDP ? "udp" : "tcp", c->host, c->port, c->want_tls ? " tls" : "",
+               c->verify_name[0] ? " as " : "", c->verify_name);
     c->query = p->direct ? net_resolve_direct(c->host, c->port, resolved_cb, c)
                          : net_resolve(c->host, c->port, resolved_cb, c);
     return c;
 }
 
-void conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *host)
+int conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *verify_name)
 {
-    if (c->state != CONN_CONNECTED || c->ssl)
-        return;
+    if (c->state != CONN_CONNECTED || c->ssl || c->kind != CONN_TCP || c->closing)
+        return -1;
+    /* Bytes still queued would go out after the ClientHello is due, and
+     * bytes the peer sent before its go-ahead was read would be taken for
+     * handshake records: either is the STARTTLS injection of CVE-2011-0411. */
+    int unread = 0;
+    if (bytebuf_pending(&c->out) > 0 || ioctl(c->fd, FIONREAD, &unread) < 0 || unread > 0)
+        return -1;
     tls_choice_clear(&c->tls);
     tls_choice_copy(&c->tls, choice);
-    if (host)
-        str_copy(c->host, sizeof(c->host), host);
+    if (verify_name)
+        str_copy(c->verify_name, sizeof(c->verify_name), verify_name);
+    trace_note(c->trace_id, "net", "%s %s:%d start tls%s%s", c->tag, c->host, c->port,
+               c->verify_name[0] ? " as " : "", c->verify_name);
     /* From the loop, so that no handler runs inside this call. */
     ev_io_stop(L(), &c->io);
     c->state = CONN_HANDSHAKING;
@@ -542,6 +587,7 @@ void conn_start_tls(struct conn *c, const struct tls_choice *choice, const char 
     ev_timer_start(L(), &c->timeout);
     ev_io_set(&c->io, c->fd, EV_WRITE);
     ev_io_start(L(), &c->io);
+    return 0;
 }
 
 void conn_pause_reading(struct conn *c, bool pause)
@@ -578,7 +624,7 @@ void conn_free(struct conn *c, bool abortive)
     if (c->fd >= 0 && abortive && c->kind == CONN_TCP) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    } else if (c->ssl && c->state == CONN_CONNECTED) {
+    } else if (c->ssl && c->state == CONN_CONNECTED && !c->shut_wr) {
         SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
     }
     release(c);
@@ -586,6 +632,127 @@ void conn_free(struct conn *c, bool abortive)
     c->state = CONN_FAILED;
     bury(c);
 }
+
+/* --- closing after the queue drains --- */
+
+/* The handlers a closing conn runs instead of its owner's, which must never
+ * hear from it again. */
+static void closing_shut(struct conn *c)
+{
+    if (c->shut_wr)
+        return;
+    if (c->ssl) {
+        /* close_notify: without it a TLS peer cannot tell the end of an
+         * upload from a truncation.  A full socket takes part of the record;
+         * OpenSSL keeps the rest for the next call, and the FIN must wait. */
+        ERR_clear_error();
+        int rc = SSL_shutdown(c->ssl);
+        bool again = rc < 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_WRITE;
+        ERR_clear_error();
+        if (again) {
+            c->shut_retry = true;
+            update_events(c);
+            return;
+        }
+    }
+    c->shut_retry = false;
+    c->shut_wr = true;
+    shutdown(c->fd, SHUT_WR);
+    trace_note(c->trace_id, "net", "%s %s:%d closing: all sent", c->tag, c->host, c->port);
+    /* Then read until the peer closes too: closing with its bytes unread
+     * would turn the FIN into an RST, which may destroy data it has not yet
+     * read.  The bound still holds. */
+    ev_timer_set(&c->timeout, CONN_CLOSE_BOUND_S, 0.);
+    ev_timer_start(L(), &c->timeout);
+}
+
+static void closing_connected(struct conn *c, void *ud)
+{
+    (void)ud;
+    if (bytebuf_pending(&c->out) == 0)
+        closing_shut(c);
+}
+
+static void closing_readable(struct conn *c, void *ud)
+{
+    (void)ud;
+    char sink[16384];
+    ssize_t r;
+    while ((r = conn_read(c, sink, sizeof(sink))) > 0)
+        ;
+    if (r < 0)
+        conn_free(c, false);
+}
+
+static void closing_sent(struct conn *c, void *ud)
+{
+    (void)ud;
+    if (bytebuf_pending(&c->out) == 0)
+        closing_shut(c);
+}
+
+static void closing_failed(struct conn *c, void *ud, enum net_err err)
+{
+    (void)ud;
+    (void)err;
+    conn_free(c, false);
+}
+
+static const struct conn_handlers closing_handlers = {
+    .connected = closing_connected,
+    .readable = closing_readable,
+    .sent = closing_sent,
+    .failed = closing_failed,
+};
+
+void conn_close_after_flush(struct conn *c)
+{
+    if (!c || c->freed || c->closing)
+        return;
+    if (c->kind != CONN_TCP || (c->state != CONN_CONNECTED && c->state != CONN_HANDSHAKING &&
+                                c->state != CONN_CONNECTING && c->state != CONN_RESOLVING)) {
+        conn_free(c, false); /* nothing can be delivered any more */
+        return;
+    }
+    c->closing = true;
+    c->h = &closing_handlers;
+    c->ud = NULL;
+    c->paused = false;
+    ev_timer_stop(L(), &c->timeout);
+    ev_timer_set(&c->timeout, CONN_CLOSE_BOUND_S, 0.);
+    ev_timer_start(L(), &c->timeout);
+    trace_note(c->trace_id, "net", "%s %s:%d close after %zu bytes", c->tag, c->host, c->port,
+               bytebuf_pending(&c->out));
+    if (c->state == CONN_CONNECTED) {
+        if (bytebuf_pending(&c->out) == 0) {
+            /* From the loop, like everything else this conn does now. */
+            c->kick_sent = true;
+            ev_timer_start(L(), &c->kick);
+        }
+        update_events(c);
+    }
+}
+
+SSL_SESSION *conn_tls_session(const struct conn *c)
+{
+    if (!c->ssl || c->state == CONN_HANDSHAKING)
+        return NULL;
+    SSL_SESSION *s = SSL_get1_session(c->ssl);
+    /* TLS 1.3: until a NewSessionTicket has been read, the session is the
+     * handshake's, which cannot be resumed. */
+    if (s && !SSL_SESSION_is_resumable(s)) {
+        SSL_SESSION_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+bool conn_tls_resumed(const struct conn *c)
+{
+    return c->ssl && c->state != CONN_HANDSHAKING && SSL_session_reused(c->ssl);
+}
+
+const char *conn_tag(const struct conn *c) { return c->tag; }
 
 enum conn_state conn_state(const struct conn *c) { return c->state; }
 enum net_err conn_error(const struct conn *c) { return c->err; }

@@ -13,7 +13,15 @@
  *   not yet read are served without waiting for the socket.
  * - conn_write() queues every byte (nothing is dropped); handlers.sent runs
  *   when the queue has drained into the kernel.  UDP sends one datagram per
- *   call. */
+ *   call.
+ * - TLS sessions: conn_tls_session() hands out the session to resume, and
+ *   conn_params.resume offers one; the server decides, conn_tls_resumed()
+ *   tells.  With TLS 1.3 the resumable session (the ticket) arrives after
+ *   the handshake, with the first bytes read: ask after the peer has said
+ *   something (FTPS: after the reply to PROT), not in handlers.connected.
+ *   A resumed handshake does not check the certificate again: offer a
+ *   session only to the server it came from, with the same tls_choice and
+ *   verify_name. */
 #ifndef SIM800EMU_CONN_H
 #define SIM800EMU_CONN_H
 
@@ -45,6 +53,10 @@ enum conn_state {
     CONN_FAILED,
 };
 
+#define CONN_TAG_MAX 24
+/* conn_close_after_flush(): seconds without progress before it aborts. */
+#define CONN_CLOSE_BOUND_S 5.0
+
 struct conn_params {
     enum conn_kind kind;
     const char *host;       /* as the client wrote it: a name or an address */
@@ -55,13 +67,26 @@ struct conn_params {
     int local_port;         /* 0: any */
     int trace_id;           /* modem id for the trace */
     bool direct;            /* host is an address net_resolve() gave: skip map and sandbox */
+    const char *verify_name; /* the name the certificate must carry and SNI sends; NULL:
+                              * host (a passive FTP data channel goes to an address but
+                              * checks the control connection's name) */
+    SSL_SESSION *resume;    /* a session to offer (conn_tls_session() of another conn);
+                             * NULL: none.  conn_open() takes its own reference */
+    const char *tag;        /* what the conn is for ("ftp-data", "smtp"), in the trace and
+                             * for conn_tag(); NULL: "conn"; copied, at most 23 bytes */
 };
 
 struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *h, void *ud);
 
-/* Upgrades a connected plain TCP conn to TLS (STARTTLS, STLS, AUTH TLS);
- * handlers.connected runs again when done, handlers.failed if not. */
-void conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *host);
+/* Upgrades a connected plain TCP conn to TLS (STARTTLS, STLS, AUTH TLS),
+ * verifying verify_name (NULL: the one conn_open() had, else its host) and
+ * offering conn_params.resume if there was one; handlers.connected runs
+ * again when done, handlers.failed if not.  Returns -1, changing nothing,
+ * when the conn is not a connected plain TCP conn or when bytes would mix
+ * with the handshake: the write queue is not empty, or the peer's bytes wait
+ * unread in the socket (read the go-ahead reply, and nothing after it,
+ * first). */
+int conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *verify_name);
 
 ssize_t conn_read(struct conn *c, void *buf, size_t n);
 void conn_write(struct conn *c, const void *p, size_t n);
@@ -76,6 +101,14 @@ void conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int cou
 /* Closes and frees; abortive sends a TCP RST.  No handler runs afterwards. */
 void conn_free(struct conn *c, bool abortive);
 
+/* Closes once everything queued is written (QUIT, the end of an upload):
+ * then TLS close_notify, then FIN; what the peer still sends is read and
+ * dropped until it closes too, and the conn frees itself.  Without progress
+ * for CONN_CLOSE_BOUND_S seconds it aborts (RST).  No handler runs
+ * afterwards and the caller must not use c again, as after conn_free().
+ * Also fine while the conn is still connecting: the queue goes out first. */
+void conn_close_after_flush(struct conn *c);
+
 enum conn_state conn_state(const struct conn *c);
 enum net_err conn_error(const struct conn *c);
 bool conn_is_tls(const struct conn *c);
@@ -83,5 +116,15 @@ bool conn_is_tls(const struct conn *c);
 const char *conn_peer_address(const struct conn *c);
 /* A one-line reason for the trace. */
 const char *conn_error_detail(const struct conn *c);
+/* conn_params.tag, or "conn". */
+const char *conn_tag(const struct conn *c);
+
+/* The TLS session to resume on another conn, a new reference the caller
+ * SSL_SESSION_free()s; NULL when there is none (not TLS, still shaking
+ * hands, or TLS 1.3 before the server's ticket was read).  The latest one:
+ * TLS 1.3 servers send several tickets and each replaces the last. */
+SSL_SESSION *conn_tls_session(const struct conn *c);
+/* Whether the server accepted conn_params.resume (false before TLS is up). */
+bool conn_tls_resumed(const struct conn *c);
 
 #endif

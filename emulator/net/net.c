@@ -56,6 +56,7 @@ const char *net_err_name(enum net_err err)
         [NET_ETLS_HANDSHAKE] = "tls-handshake",
         [NET_ETLS_ALERT] = "tls-alert",
         [NET_EIO] = "io",
+        [NET_EPROTO] = "protocol",
     };
     return (unsigned)err < ARRAY_SIZE(names) && names[err] ? names[err] : "?";
 }

@@ -24,9 +24,10 @@ enum net_err {
     NET_ETLS_HANDSHAKE, /* TLS could not be set up and no alert was exchanged */
     NET_ETLS_ALERT,     /* a fatal TLS alert (sent or received), in or after the handshake */
     NET_EIO,            /* any other socket error */
+    NET_EPROTO,         /* the peer does not speak the protocol (a reply unparsable or too long) */
 };
 
-#define NET_ERR_COUNT (NET_EIO + 1)
+#define NET_ERR_COUNT (NET_EPROTO + 1)
 
 const char *net_err_name(enum net_err err);
 
@@ -34,11 +35,12 @@ const char *net_err_name(enum net_err err);
  * enum net_err in order: a table that leaves one out does not compile, and
  * adding a fact means adding it here and so to every table.  Used as
  *     static const int codes[NET_ERR_COUNT] = NET_ERR_TABLE(...);       */
-#define NET_ERR_TABLE(ok, dns, refused, timeout, reset, closed, tls_handshake, tls_alert, io)      \
+#define NET_ERR_TABLE(ok, dns, refused, timeout, reset, closed, tls_handshake, tls_alert, io, proto) \
     {                                                                                              \
         [NET_OK] = (ok), [NET_EDNS] = (dns), [NET_EREFUSED] = (refused),                           \
         [NET_ETIMEOUT] = (timeout), [NET_ERESET] = (reset), [NET_ECLOSED] = (closed),              \
         [NET_ETLS_HANDSHAKE] = (tls_handshake), [NET_ETLS_ALERT] = (tls_alert), [NET_EIO] = (io),  \
+        [NET_EPROTO] = (proto),                                                                    \
     }
 
 #define NET_MAP_MAX 64

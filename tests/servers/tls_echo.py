@@ -4,7 +4,7 @@
     tls_echo.py [--host 127.0.0.1] [--port 0] [--tls --cert F [--key F]]
                 [--min-version V] [--max-version V] [--ciphers S] [--client-ca F]
                 [--mode MODE] [--greeting TEXT] [--handshake-timeout S]
-                [--linger S] [--verbose]
+                [--linger S] [--no-tickets] [--verbose]
 
 Binds a loopback address only (127.0.0.1 by default, or ::1), prints exactly one
 line "PORT <n>" on stdout (flushed) once listening, then serves any number of
@@ -71,13 +71,25 @@ Modes (--mode, default echo):
                     gracefully (FIN) without answering.
   hang              accept, never answer (no TLS handshake either); input is read
                     and discarded; the socket is closed only when the peer closes.
+  starttls[:TEXT]   (needs --tls) starts in plain text: sends the greeting, then
+                    echoes every line until one is STARTTLS, STLS or AUTH TLS
+                    (any case), answers it with TEXT (default
+                    "220 Ready to start TLS\r\n"), shakes hands as the TLS
+                    server and echoes from then on, like echo.  TEXT may carry
+                    extra bytes after the reply (an injection a client must
+                    refuse to take for TLS).
+
+--no-tickets makes the TLS server resume by session ID only (TLS 1.2 and
+below; SSL_OP_NO_TICKET), the way of servers that keep a session cache.
 
 --client-ca F makes the TLS server require a client certificate that verifies
 against F (e.g. certs/out/ca-chain.crt or root.crt).
 
 Verbose stderr lines (stable, for tests to grep):
   conn <id> accept <peer>
-  conn <id> tls <version> <cipher> sni=<name|-> client=<subject CN|->
+  conn <id> tls <version> <cipher> sni=<name|-> client=<subject CN|-> reused=<yes|no>
+  conn <id> starttls
+  conn <id> sha256 <hex> <count>   (sink-sha256, once the peer's EOF came)
   conn <id> error <text>
   conn <id> close rx=<n> tx=<n>
 """
@@ -219,6 +231,18 @@ class Conn:
             if self.raw_eof:
                 raise ConnectionAbortedError("peer closed during handshake")
             self._io(True, self._remaining(deadline))
+
+    def start_tls(self, ctx):
+        """Switch a plain connection to TLS (starttls mode); plain bytes already
+        received after the command are the client's first TLS bytes."""
+        self.inc = ssl.MemoryBIO()
+        self.out = ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_side=True)
+        if self.plain_in:
+            self.inc.write(bytes(self.plain_in))
+            self.plain_in.clear()
+        if self.raw_eof:
+            self.inc.write_eof()
 
     def record_version(self):
         return {"TLSv1": 0x0301, "TLSv1.1": 0x0302}.get(self.tls.version(), 0x0303)
@@ -377,6 +401,8 @@ def parse_mode(spec):
             return (name, int(n), seed if seed else "0")
         if name in ("reply", "reply-close"):
             return (name, unescape(rest))
+        if name == "starttls":
+            return (name, unescape(rest) if rest else b"220 Ready to start TLS\r\n")
     except ValueError:
         pass
     raise argparse.ArgumentTypeError("bad --mode %r" % spec)
@@ -417,6 +443,8 @@ def make_context(args):
         ciphers = "DEFAULT:@SECLEVEL=0"
     if ciphers:
         ctx.set_ciphers(ciphers)
+    if args.no_tickets:
+        ctx.options |= ssl.OP_NO_TICKET
     if args.client_ca:
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(cafile=args.client_ca)
@@ -443,9 +471,38 @@ def client_cn(tls):
     return None
 
 
+def plain_until_starttls(conn, args):
+    """starttls mode's plain part; False when the peer left first."""
+    if args.greeting:
+        conn.send(args.greeting)
+    buf = bytearray()
+    while True:
+        nl = buf.find(b"\n")
+        if nl < 0:
+            data = conn.recv_some()
+            if not data:
+                return False
+            buf += data
+            continue
+        line, buf = bytes(buf[: nl + 1]), buf[nl + 1 :]
+        word = line.strip().upper()
+        if word in (b"STARTTLS", b"STLS", b"AUTH TLS"):
+            conn.send(args.mode[1])
+            conn.flush(timeout=10)
+            conn.plain_in[:0] = buf  # (nothing, from a well-behaved client)
+            vlog("conn %d starttls" % conn.cid)
+            return True
+        conn.send(line)
+
+
 def serve(conn, args):
     mode = args.mode
     name = mode[0]
+    if name == "starttls":
+        if not plain_until_starttls(conn, args):
+            conn.close_graceful(args.linger)
+            return
+        conn.start_tls(args.starttls_ctx)
     if name == "hang":
         while not conn.raw_eof:
             conn._io(True, None)
@@ -476,23 +533,24 @@ def serve(conn, args):
             conn.close_graceful(1)
             return
         vlog(
-            "conn %d tls %s %s sni=%s client=%s"
+            "conn %d tls %s %s sni=%s client=%s reused=%s"
             % (
                 conn.cid,
                 conn.tls.version(),
                 conn.tls.cipher()[0],
                 conn.sni or "-",
                 (client_cn(conn.tls) or "-").replace(" ", "_"),
+                "yes" if conn.tls.session_reused else "no",
             )
         )
 
-    greeting = args.greeting
+    greeting = args.greeting if name != "starttls" else None
     if greeting is None and name == "greet-close":
         greeting = b"hello SIM800"
     if greeting:
         conn.send(greeting)
 
-    if name == "echo":
+    if name in ("echo", "starttls"):
         while True:
             data = conn.recv_some()
             if not data:
@@ -506,6 +564,7 @@ def serve(conn, args):
                 break
             h.update(data)
             count += len(data)
+        vlog("conn %d sha256 %s %d" % (conn.cid, h.hexdigest(), count))
         conn.send(("%s %d\n" % (h.hexdigest(), count)).encode())
     elif name == "sink-n":
         h = hashlib.sha256()
@@ -547,7 +606,7 @@ def handle(sock, peer, ctx, args, cid):
     vlog("conn %d accept %s" % (cid, peer))
     conn = None
     try:
-        conn = Conn(sock, ctx, cid)
+        conn = Conn(sock, None if args.mode[0] == "starttls" else ctx, cid)
         serve(conn, args)
     except (OSError, ssl.SSLError, TimeoutError) as e:
         vlog("conn %d error %s: %s" % (cid, type(e).__name__, e))
@@ -590,6 +649,7 @@ def main(argv=None):
     p.add_argument("--linger", type=float, default=5.0)
     p.add_argument("--reply-delay", type=float, default=0.0)
     p.add_argument("--close-delay", type=float, default=0.0)
+    p.add_argument("--no-tickets", action="store_true")
     p.add_argument("--verbose", action="store_true")
     args = p.parse_args(argv)
     VERBOSE = args.verbose
@@ -603,8 +663,9 @@ def main(argv=None):
             ctx = make_context(args)
         except (OSError, ssl.SSLError, ValueError) as e:
             p.error("TLS setup failed: %s" % e)
-    if args.mode[0] == "alert-after" and not args.tls:
-        p.error("alert-after needs --tls")
+    if args.mode[0] in ("alert-after", "starttls") and not args.tls:
+        p.error("%s needs --tls" % args.mode[0])
+    args.starttls_ctx = ctx
 
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     lsock = socket.socket(family, socket.SOCK_STREAM)

@@ -22,6 +22,7 @@ static void http_connection_failures(void **state)
     assert_int_equal(http_code_for(HTTP_FAIL_NET, NET_ETLS_HANDSHAKE), 605);
     assert_int_equal(http_code_for(HTTP_FAIL_NET, NET_ETLS_ALERT), 606);
     assert_int_equal(http_code_for(HTTP_FAIL_NET, NET_EIO), 601);
+    assert_int_equal(http_code_for(HTTP_FAIL_NET, NET_EPROTO), 600);
 }
 
 static void http_other_failures(void **state)

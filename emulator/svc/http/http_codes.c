@@ -9,7 +9,7 @@ static const int net_codes[NET_ERR_COUNT] = NET_ERR_TABLE(
     /* ok */ HTTP_NETWORK_ERROR, /* dns */ HTTP_DNS_ERROR, /* refused */ HTTP_NETWORK_ERROR,
     /* timeout */ HTTP_NETWORK_ERROR, /* reset */ HTTP_NETWORK_ERROR,
     /* closed */ HTTP_NETWORK_ERROR, /* tls_handshake */ HTTP_TLS_SETUP,
-    /* tls_alert */ HTTP_TLS_ALERT, /* io */ HTTP_NETWORK_ERROR);
+    /* tls_alert */ HTTP_TLS_ALERT, /* io */ HTTP_NETWORK_ERROR, /* proto */ HTTP_NOT_HTTP);
 
 static const int fact_codes[HTTP_FACT_COUNT] = {
     [HTTP_DONE] = 0, /* the server's own status */
