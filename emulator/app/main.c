@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
+#include "fault_glue.h"
 #include "fs.h"
 #include "modem.h"
 #include "net.h"
@@ -23,6 +25,7 @@
 
 #define MODEMS_MAX 4096
 #define OVERRIDES_MAX 64
+#define FAULTS_MAX 64
 
 struct options {
     const char *profile;
@@ -37,6 +40,9 @@ struct options {
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
     struct net_config net;
+    const char *control;    /* --control PATH */
+    const char *faults[FAULTS_MAX]; /* --fault SPEC */
+    int nfaults;
 };
 
 static void usage(FILE *f)
@@ -63,6 +69,9 @@ static void usage(FILE *f)
           "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
           "      --storage DIR           keep each modem's flash file system in DIR/modem<i>\n"
           "                              (default: a temporary directory, removed at exit)\n"
+          "      --control PATH          a control socket (mode 0600) for faults and status\n"
+          "      --fault SPEC            a fault rule, as 'fault add SPEC' on the control\n"
+          "                              socket (repeatable; see FAULTS in the man page)\n"
           "  -V, --version               print the version and the profiles directory\n"
           "  -h, --help                  this text\n",
           f);
@@ -136,6 +145,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tls-verify", required_argument, NULL, 'T'},
         {"dns", required_argument, NULL, 'N'},
         {"storage", required_argument, NULL, 'S'},
+        {"control", required_argument, NULL, 'X'},
+        {"fault", required_argument, NULL, 'F'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -204,6 +215,22 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'S':
             o->storage = optarg;
             break;
+        case 'X':
+            o->control = optarg;
+            break;
+        case 'F': {
+            char err[400];
+            if (o->nfaults >= FAULTS_MAX) {
+                fprintf(stderr, "sim800emu: at most %d --fault options\n", FAULTS_MAX);
+                return -1;
+            }
+            if (fault_glue_check(optarg, err, sizeof(err)) < 0) {
+                fprintf(stderr, "sim800emu: --fault %s: %s\n", optarg, err);
+                return -1;
+            }
+            o->faults[o->nfaults++] = optarg;
+            break;
+        }
         case 'T':
             o->tls_verify = optarg;
             break;
@@ -383,12 +410,34 @@ int sim800emu_main(int argc, char **argv)
             goto out;
         }
     }
+    /* Faults: the profile's [faults], then --fault, then the control
+     * socket, all before any path is printed. */
+    fault_glue_init(loop, modems, opt.modems);
+    for (int i = 0; i < profile.nfaults; i++)
+        if (fault_glue_add(profile.faults[i], strlen(profile.faults[i]), err, sizeof(err)) < 0) {
+            fprintf(stderr, "sim800emu: %s: [faults] %s: %s\n", profile.path, profile.faults[i], err);
+            status = 2;
+            goto out;
+        }
+    for (int i = 0; i < opt.nfaults; i++)
+        if (fault_glue_add(opt.faults[i], strlen(opt.faults[i]), err, sizeof(err)) < 0) {
+            fprintf(stderr, "sim800emu: --fault %s: %s\n", opt.faults[i], err);
+            status = 2;
+            goto out;
+        }
+    if (opt.control && control_open(loop, opt.control, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        status = 2;
+        goto out;
+    }
     for (long i = 0; i < opt.modems; i++)
         printf("%s\n", modem_port_path(modems[i]));
     fflush(stdout);
 
     ev_run(loop, 0);
 out:
+    control_close();
+    fault_glue_shutdown();
     ev_signal_stop(loop, &sigint);
     ev_signal_stop(loop, &sigterm);
     for (long i = 0; i < opt.modems; i++)

@@ -98,6 +98,10 @@ static void finish_command(struct at_engine *e, int result)
     end_line(e, result);
 }
 
+static at_cmd_hook_fn cmd_hook;
+
+void at_engine_set_cmd_hook(at_cmd_hook_fn fn) { cmd_hook = fn; }
+
 static int dispatch(struct at_engine *e, const struct at_command *c)
 {
     const struct at_cmd *row = lookup(e, c->name);
@@ -105,6 +109,10 @@ static int dispatch(struct at_engine *e, const struct at_command *c)
         return AT_ERROR; /* unknown command: plain ERROR whatever CMEE (core.md 1.4) */
     if (!(row->forms & c->form))
         return AT_ERROR;
+    int verdict;
+    e->final_text[0] = '\0';
+    if (cmd_hook && cmd_hook(e->modem, c->name, c->form, &verdict))
+        return verdict;
     struct at_req r;
     memset(&r, 0, sizeof(r));
     r.form = c->form;

@@ -148,4 +148,10 @@ void at_engine_set_passthrough(struct at_engine *e, at_passthrough_fn fn, void *
 /* True while a command is pending. */
 bool at_engine_is_pending(const struct at_engine *e);
 
+/* Fault injection (README "Fault injection"): asked before every command
+ * runs; returning true skips the handler, and *verdict (with the final text
+ * set for AT_TEXT) answers it instead.  One hook per process; NULL: none. */
+typedef bool (*at_cmd_hook_fn)(struct modem *m, const char *name, enum at_form form, int *verdict);
+void at_engine_set_cmd_hook(at_cmd_hook_fn fn);
+
 #endif

@@ -168,3 +168,15 @@ void boot_power_off(struct modem *m)
     m->power = MODEM_OFF;
     trace_note(m->id, "modem", "powered down");
 }
+
+void boot_reboot(struct modem *m)
+{
+    ev_timer_stop(m->loop, &m->boot_timer);
+    trace_note(m->id, "modem", "reboot (fault)");
+    at_engine_reset(&m->engine);
+    power_cycle_state(m);
+    m->power = MODEM_RESETTING;
+    m->reset_ok_first = false;
+    ev_timer_set(&m->boot_timer, m->profile->reset_ms / 1000.0, 0.);
+    ev_timer_start(m->loop, &m->boot_timer);
+}

@@ -91,6 +91,8 @@ static int cmd_csq(struct modem *m, struct at_req *r)
     /* Works without a SIM; no RF in CFUN 0 or 4 reads as unknown. */
     if (m->general.cfun != 1)
         at_info(m, "+CSQ: 99,99");
+    else if (m->general.signal_fault)
+        at_info(m, "+CSQ: %d,%d", m->general.fault_rssi, m->general.fault_ber);
     else
         at_info(m, "+CSQ: %d,%d", m->profile->rssi, m->profile->ber);
     return AT_OK;

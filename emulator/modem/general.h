@@ -40,6 +40,8 @@ struct general_state {
     int tz_quarters;      /* +CCLK zone; auto-saved, so kept across resets */
     time_t clock_base;    /* what +CCLK showed at clock_set_mono */
     double clock_set_mono;
+    bool signal_fault;    /* a fault set the signal: +CSQ reads fault_rssi,fault_ber */
+    int fault_rssi, fault_ber;
 };
 
 #endif

@@ -43,6 +43,7 @@ struct modem {
     ev_timer boot_timer;
     int boot_step;
     double boot_t0;
+    unsigned fault_drop;      /* bytes of output a line-noise fault drops */
 };
 
 /* Creates a modem running services (NULL-terminated; they must outlive it)
@@ -76,6 +77,11 @@ void boot_start(struct modem *m);
 void boot_reset(struct modem *m);
 /* AT+CPOWD: off for good. */
 void boot_power_off(struct modem *m);
+/* A reboot nobody asked for (brown-out, watchdog; a fault): state lost as at
+ * power-on, silence for reset_ms, then the boot URCs again. */
+void boot_reboot(struct modem *m);
+/* Line noise: bytes that reach the port at once, past the writer. */
+void modem_noise(struct modem *m, const uint8_t *p, size_t n);
 void boot_stop(struct modem *m);
 
 /* --- cmd_general.c --- */

@@ -358,6 +358,21 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
         return 0;
     }
     ctx->any_key = true;
+    if (strcmp(section, "faults") == 0) {
+        /* Checked when the program adds them (app/fault_glue.c). */
+        struct profile *p = ctx->p;
+        if (strcmp(key, "rule") != 0) {
+            snprintf(ctx->err, sizeof(ctx->err), "[faults] %s: unknown key (rule = SPEC)", key);
+            return 0;
+        }
+        if (p->nfaults >= PROFILE_FAULTS_MAX || !str_copy(p->faults[p->nfaults], sizeof(p->faults[0]), value)) {
+            snprintf(ctx->err, sizeof(ctx->err), "[faults] rule: at most %d rules of 511 bytes",
+                     PROFILE_FAULTS_MAX);
+            return 0;
+        }
+        p->nfaults++;
+        return 1;
+    }
     if (profile_set(ctx->p, section, key, value, ctx->err, sizeof(ctx->err)) < 0)
         return 0;
     return 1;

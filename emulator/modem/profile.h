@@ -17,6 +17,8 @@ enum {
 
 #define PROFILE_STR 64
 
+#define PROFILE_FAULTS_MAX 16
+
 struct profile {
     char name[PROFILE_STR];
     char path[512];
@@ -73,6 +75,10 @@ struct profile {
     int call_ready_ms;
     int sms_ready_ms;
     int reset_ms;
+    /* [faults] rule = SPEC (repeatable): fault rules for every run of this
+     * profile, in the grammar of --fault (README "Fault injection"). */
+    char faults[PROFILE_FAULTS_MAX][512];
+    int nfaults;
 };
 
 /* Loads a profile by name (looked up as <dir>/<name>.ini) or by a path that

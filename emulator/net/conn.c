@@ -4,6 +4,7 @@
  * OpenSSL (SSL_pending) are served by a kick, since they never wake the
  * poller. */
 #include "conn.h"
+#include "conn_fault.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ struct conn {
     bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
     double timeout_s;
+    struct conn_faults fx; /* injected faults (conn_fault.h), at the end of this file */
 };
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -63,8 +65,13 @@ static void closing_shut(struct conn *c);
 
 static struct ev_loop *L(void) { return net_loop(); }
 
+static void fail(struct conn *c, enum net_err err);
+static void update_events(struct conn *c);
+#include "conn_fault_impl.h"
+
 static void release(struct conn *c)
 {
+    fx_release(c);
     ev_io_stop(L(), &c->io);
     ev_timer_stop(L(), &c->timeout);
     ev_timer_stop(L(), &c->kick);
@@ -126,7 +133,8 @@ static void update_events(struct conn *c)
     case CONN_CONNECTED:
         if (!c->paused)
             ev |= EV_READ;
-        if (bytebuf_pending(&c->out) > 0 || c->ssl_read_wants_write || c->shut_retry)
+        if ((bytebuf_pending(&c->out) > 0 && !c->fx.tx_hold) || c->ssl_read_wants_write ||
+            c->shut_retry)
             ev |= EV_WRITE;
         break;
     default:
@@ -180,6 +188,7 @@ static void established(struct conn *c)
         trace_note(c->trace_id, "tls", "%s:%d certificate %s %s", c->host, c->port,
                    c->tls.verify ? "verified against" : "not verified:", c->tls.trust);
     update_events(c);
+    fx_established(c);
     c->h->connected(c, c->ud);
     if (!c->freed && c->state == CONN_CONNECTED && c->ssl && SSL_pending(c->ssl) > 0 &&
         !c->paused) {
@@ -242,6 +251,8 @@ static void drive_handshake(struct conn *c)
 
 static void start_handshake(struct conn *c)
 {
+    if (fx_handshake(c))
+        return;
     char err[200];
     SSL_CTX *ctx = tls_ctx_for(&c->tls.policy, err, sizeof(err));
     if (ctx)
@@ -364,7 +375,9 @@ static void flush_out(struct conn *c)
 {
     while (bytebuf_pending(&c->out) > 0) {
         const uint8_t *p = bytebuf_head(&c->out);
-        size_t n = bytebuf_pending(&c->out);
+        size_t n = fx_tx_limit(c, bytebuf_pending(&c->out));
+        if (n == 0)
+            return;
         ssize_t w;
         if (c->ssl) {
             ERR_clear_error();
@@ -390,6 +403,8 @@ static void flush_out(struct conn *c)
             }
         }
         bytebuf_consume(&c->out, (size_t)w);
+        if (fx_sent(c, (size_t)w))
+            return;
         if (c->closing) { /* progress: the bound counts from here */
             ev_timer_set(&c->timeout, CONN_CLOSE_BOUND_S, 0.);
             ev_timer_start(L(), &c->timeout);
@@ -407,13 +422,16 @@ ssize_t conn_read(struct conn *c, void *buf, size_t n)
         return -1;
     if (c->state != CONN_CONNECTED || n == 0)
         return 0;
+    ssize_t fr;
+    if (fx_before_read(c, &n, &fr))
+        return fr;
     if (c->ssl) {
         ERR_clear_error();
         errno = 0;
         c->ssl_read_wants_write = false;
         int rc = SSL_read(c->ssl, buf, n > INT32_MAX ? INT32_MAX : (int)n);
         if (rc > 0)
-            return rc;
+            return fx_received(c, rc);
         int e = SSL_get_error(c->ssl, rc);
         if (e == SSL_ERROR_WANT_READ)
             return 0;
@@ -435,7 +453,7 @@ ssize_t conn_read(struct conn *c, void *buf, size_t n)
     } else {
         ssize_t r = recv(c->fd, buf, n, 0);
         if (r > 0)
-            return r;
+            return fx_received(c, r);
         if (r < 0 && (errno == EAGAIN || errno == EINTR))
             return 0;
         if (r == 0 && c->kind == CONN_UDP)
@@ -559,6 +577,8 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     trace_note(c->trace_id, "net", "%s open %s %s:%d%s%s%s", c->tag,
                p->kind == CONN_UDP ? "udp" : "tcp", c->host, c->port, c->want_tls ? " tls" : "",
                c->verify_name[0] ? " as " : "", c->verify_name);
+    if (fx_open(c))
+        return c; /* a fault decided the connect: no lookup */
     c->query = p->direct ? net_resolve_direct(c->host, c->port, resolved_cb, c)
                          : net_resolve(c->host, c->port, resolved_cb, c);
     return c;
@@ -592,6 +612,8 @@ int conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *
 
 void conn_pause_reading(struct conn *c, bool pause)
 {
+    c->fx.owner_paused = pause;
+    pause = pause || c->fx.hold;
     if (c->paused == pause)
         return;
     c->paused = pause;

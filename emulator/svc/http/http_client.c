@@ -355,6 +355,7 @@ static void start_hop(struct http_client *c)
         .tls_choice = &tls,
         .timeout_s = c->req.timeout_s,
         .trace_id = c->req.trace_id,
+        .tag = "http",
     };
     trace_note(c->req.trace_id, "http", "%s %s%s:%d%s", c->method == HTTP_VERB_POST ? "POST"
                                                          : c->method == HTTP_VERB_HEAD ? "HEAD" : "GET",

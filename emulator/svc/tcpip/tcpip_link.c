@@ -83,6 +83,7 @@ int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, 
         .timeout_s = m->profile->connect_timeout_s,
         .local_port = udp ? t->clport_udp[l->id] : t->clport_tcp[l->id],
         .trace_id = m->id,
+        .tag = "tcpip",
     };
     l->conn = conn_open(&p, &link_handlers, l);
     return 0;

@@ -1,0 +1,336 @@
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fault_glue.h"
+#include "trace.h"
+#include "util.h"
+
+struct client {
+    int fd;
+    ev_io rio, wio;
+    char line[CONTROL_LINE_MAX];
+    size_t len;
+    bool overflow;        /* skipping the rest of an over-long line */
+    struct bytebuf out;
+    bool used;
+};
+
+static struct ev_loop *loop_;
+static int listen_fd = -1;
+static ev_io accept_io;
+static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct client clients[CONTROL_CLIENTS_MAX];
+
+static void client_close(struct client *c)
+{
+    if (!c->used)
+        return;
+    ev_io_stop(loop_, &c->rio);
+    ev_io_stop(loop_, &c->wio);
+    close(c->fd);
+    bytebuf_free(&c->out);
+    c->used = false;
+}
+
+static void flush(struct client *c)
+{
+    while (bytebuf_pending(&c->out) > 0) {
+        ssize_t w = send(c->fd, bytebuf_head(&c->out), bytebuf_pending(&c->out), MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            client_close(c);
+            return;
+        }
+        bytebuf_consume(&c->out, (size_t)w);
+    }
+    if (bytebuf_pending(&c->out) > 0)
+        ev_io_start(loop_, &c->wio);
+    else
+        ev_io_stop(loop_, &c->wio);
+}
+
+static void reply(struct client *c, const char *text)
+{
+    if (bytebuf_pending(&c->out) + strlen(text) + 1 > CONTROL_OUT_MAX) {
+        client_close(c); /* it does not read its replies: bounded, so drop it */
+        return;
+    }
+    bytebuf_append_str(&c->out, text);
+    bytebuf_append_str(&c->out, "\n");
+}
+
+static void reply_buf(struct client *c, struct bytebuf *b)
+{
+    bytebuf_append(b, "", 1);
+    reply(c, (const char *)bytebuf_head(b));
+    bytebuf_free(b);
+}
+
+static const char help_text[] =
+    "ok requests: fault add SPEC | fault list | fault clear [ID] | status | help; "
+    "SPEC: [modem=N] [service=NAME] [tag=T] [host=H] [port=N] [cmd=+NAME] [count=N|always] "
+    "[skip=N] [prob=P] [seed=N] and one action: dns | refuse | timeout[=S] | "
+    "tls-alert=NAME|none | alert-after=N | reset-after=N | close-after=N | stall=S [after=N] | "
+    "rate=B/S [latency=MS] [dir=rx|tx|both] | result=TEXT | urc=TEXT | pdp-deact | closed=LINK | "
+    "under-voltage | cpin-not-ready | csq=R,B | unregister[=S] | register | reboot | noise=N | "
+    "drop=N [delay=S]";
+
+static bool word_is(const char **p, const char *w)
+{
+    size_t n = strlen(w);
+    if (strncmp(*p, w, n) != 0 || ((*p)[n] != ' ' && (*p)[n] != '\0'))
+        return false;
+    *p += n;
+    while (**p == ' ')
+        (*p)++;
+    return true;
+}
+
+static void handle(struct client *c, const char *line, size_t len)
+{
+    /* Printable ASCII only: a binary request gets a clear answer. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)line[i];
+        if (ch < 0x20 || ch >= 0x7f) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "error binary request: byte 0x%02x at %zu (requests are text lines)",
+                     ch, i);
+            reply(c, msg);
+            return;
+        }
+    }
+    char buf[CONTROL_LINE_MAX + 1];
+    memcpy(buf, line, len);
+    buf[len] = '\0';
+    const char *p = buf;
+    while (*p == ' ')
+        p++;
+    trace_note(0, "control", "request: %s", p);
+    char msg[600];
+    if (word_is(&p, "fault")) {
+        if (word_is(&p, "add")) {
+            char err[400];
+            int id = fault_glue_add(p, strlen(p), err, sizeof(err));
+            if (id < 0)
+                snprintf(msg, sizeof(msg), "error %s", err);
+            else
+                snprintf(msg, sizeof(msg), "ok %d", id);
+            reply(c, msg);
+            return;
+        }
+        if (word_is(&p, "list")) {
+            if (*p) {
+                reply(c, "error fault list takes nothing after it");
+                return;
+            }
+            struct bytebuf b = {0};
+            bytebuf_append_str(&b, "ok ");
+            fault_glue_list_json(&b);
+            reply_buf(c, &b);
+            return;
+        }
+        if (word_is(&p, "clear")) {
+            long id = 0;
+            if (*p) {
+                char *end;
+                id = strtol(p, &end, 10);
+                if (*end || id <= 0 || id > 1000000000L) {
+                    reply(c, "error fault clear takes a rule id (or nothing: every rule)");
+                    return;
+                }
+            }
+            snprintf(msg, sizeof(msg), "ok %d", fault_glue_clear((int)id));
+            reply(c, msg);
+            return;
+        }
+        reply(c, "error fault takes add SPEC, list or clear [ID]");
+        return;
+    }
+    if (word_is(&p, "status")) {
+        struct bytebuf b = {0};
+        bytebuf_append_str(&b, "ok ");
+        fault_glue_status_json(&b);
+        reply_buf(c, &b);
+        return;
+    }
+    if (word_is(&p, "help")) {
+        reply(c, help_text);
+        return;
+    }
+    if (!*p) {
+        reply(c, "error empty request (try help)");
+        return;
+    }
+    snprintf(msg, sizeof(msg), "error unknown request '%.60s' (fault add|list|clear, status, help)", p);
+    reply(c, msg);
+}
+
+static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct client *c = w->data;
+    char buf[4096];
+    ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+        client_close(c);
+        return;
+    }
+    if (r < 0)
+        return;
+    for (ssize_t i = 0; i < r && c->used; i++) {
+        char ch = buf[i];
+        if (ch == '\n') {
+            if (c->overflow) {
+                char msg[80];
+                snprintf(msg, sizeof(msg), "error request longer than %d bytes", CONTROL_LINE_MAX - 1);
+                reply(c, msg);
+            } else {
+                size_t len = c->len;
+                if (len > 0 && c->line[len - 1] == '\r')
+                    len--;
+                handle(c, c->line, len);
+            }
+            c->len = 0;
+            c->overflow = false;
+            continue;
+        }
+        if (c->overflow)
+            continue;
+        if (c->len + 1 >= CONTROL_LINE_MAX) {
+            c->overflow = true;
+            continue;
+        }
+        c->line[c->len++] = ch;
+    }
+    if (c->used)
+        flush(c);
+}
+
+static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    flush(w->data);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    /* The socket is 0600; the peer's uid is checked as well. */
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+        (cred.uid != geteuid() && cred.uid != 0)) {
+        close(fd);
+        return;
+    }
+    struct client *c = NULL;
+    for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
+        if (!clients[i].used) {
+            c = &clients[i];
+            break;
+        }
+    if (!c) {
+        static const char busy[] = "error too many control clients\n";
+        (void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(fd);
+        return;
+    }
+    memset(c, 0, sizeof(*c));
+    c->used = true;
+    c->fd = fd;
+    ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
+    c->rio.data = c;
+    ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
+    c->wio.data = c;
+    ev_io_start(loop_, &c->rio);
+}
+
+/* Whether path is a socket of ours that nobody listens on any more. */
+static bool stale_socket_of_ours(const char *path, const struct stat *st)
+{
+    if (!S_ISSOCK(st->st_mode) || st->st_uid != geteuid())
+        return false;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    int e = errno;
+    close(fd);
+    return rc < 0 && e == ECONNREFUSED;
+}
+
+int control_open(struct ev_loop *loop, const char *path, char *err, size_t errlen)
+{
+    loop_ = loop;
+    if (strlen(path) >= sizeof(sock_path)) {
+        snprintf(err, errlen, "--control %s: path longer than %zu bytes", path, sizeof(sock_path) - 1);
+        return -1;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!stale_socket_of_ours(path, &st)) {
+            snprintf(err, errlen,
+                     "--control %s: exists and is not a stale socket of ours (%s); remove it first",
+                     path, S_ISSOCK(st.st_mode) ? "a socket in use or another user's" : "not a socket");
+            return -1;
+        }
+        if (unlink(path) < 0) {
+            snprintf(err, errlen, "--control %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd < 0) {
+        snprintf(err, errlen, "--control: socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    /* 0600 from the start: no moment in which another user may connect. */
+    mode_t old = umask(0177);
+    int rc = bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+    int e = errno;
+    umask(old);
+    if (rc < 0 || chmod(path, 0600) < 0 || listen(listen_fd, 8) < 0) {
+        snprintf(err, errlen, "--control %s: %s", path, strerror(rc < 0 ? e : errno));
+        close(listen_fd);
+        listen_fd = -1;
+        if (rc == 0)
+            unlink(path);
+        return -1;
+    }
+    memcpy(sock_path, path, strlen(path) + 1);
+    ev_io_init(&accept_io, accept_cb, listen_fd, EV_READ);
+    ev_io_start(loop, &accept_io);
+    return 0;
+}
+
+void control_close(void)
+{
+    for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
+        client_close(&clients[i]);
+    if (listen_fd >= 0) {
+        ev_io_stop(loop_, &accept_io);
+        close(listen_fd);
+        listen_fd = -1;
+        unlink(sock_path);
+    }
+}

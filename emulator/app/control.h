@@ -1,0 +1,33 @@
+/* The control socket (--control PATH): a UNIX stream socket, mode 0600, on
+ * which a test or a user drives faults at run time, one request and one
+ * reply per line:
+ *
+ *   fault add SPEC     -> ok <id>              (SPEC: fault.h, README)
+ *   fault list         -> ok [<rules as JSON>]
+ *   fault clear [ID]   -> ok <how many went>
+ *   status             -> ok {<modems as JSON>}
+ *   help               -> ok <the requests>
+ *   anything else      -> error <why>
+ *
+ * Every buffer is bounded: a request line of CONTROL_LINE_MAX bytes at
+ * most (a longer one is answered with an error and skipped), replies not
+ * yet read up to CONTROL_OUT_MAX per client (a client that stops reading
+ * is dropped), CONTROL_CLIENTS_MAX clients. */
+#ifndef SIM800EMU_CONTROL_H
+#define SIM800EMU_CONTROL_H
+
+#include <ev.h>
+#include <stddef.h>
+
+#define CONTROL_LINE_MAX 1024
+#define CONTROL_OUT_MAX (256 * 1024)
+#define CONTROL_CLIENTS_MAX 16
+
+/* Creates the socket at path: refuses a path that exists unless it is a
+ * stale socket of ours (a socket owned by us that nobody listens on).
+ * -1 with a message in err. */
+int control_open(struct ev_loop *loop, const char *path, char *err, size_t errlen);
+/* Closes every client and removes the socket. */
+void control_close(void);
+
+#endif

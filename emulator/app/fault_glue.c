@@ -1,0 +1,385 @@
+#include "fault_glue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "conn_fault.h"
+#include "fault.h"
+#include "modem.h"
+#include "tcpip.h"
+#include "trace.h"
+
+static struct fault_set rules;
+static struct ev_loop *loop_;
+static struct modem **modems_;
+static long nmodems;
+
+/* A module event waiting for its time (delay=, after a command, the end of
+ * unregister=S).  Bounded: at most EVENTS_MAX wait at once. */
+#define EVENTS_MAX 256
+struct pending_event {
+    ev_timer timer;
+    struct fault_rule rule;
+    int modem;
+    struct pending_event *next;
+};
+static struct pending_event *pending;
+static int npending;
+
+static struct modem *modem_at(int i) { return i >= 0 && i < nmodems ? modems_[i] : NULL; }
+
+/* --- module events --- */
+
+static void schedule(const struct fault_rule *r, int modem, double after);
+
+static void apply_event(struct modem *m, const struct fault_rule *r)
+{
+    struct general_state *g = &m->general;
+    trace_note(m->id, "fault", "rule %d fired: %s", r->id, r->spec);
+    if (m->power == MODEM_OFF && r->action != FA_REBOOT)
+        return;
+    switch (r->action) {
+    case FA_PDP_DEACT:
+        /* The network took the context down: the same event AT+CGATT=0
+         * publishes, so every service answers as it does then. */
+        for (int i = 1; i <= CGDCONT_MAX; i++)
+            g->ctx[i].active = false;
+        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
+        break;
+    case FA_LINK_CLOSED: {
+        struct tcpip_state *t = tcpip_of(m);
+        struct conn *c = t ? t->links[r->link].conn : NULL;
+        if (c && conn_state(c) == CONN_CONNECTED)
+            conn_fault_end(c, NET_ECLOSED); /* the peer closes: the link's own CLOSED */
+        else
+            trace_note(m->id, "fault", "rule %d: link %d has no open connection", r->id, r->link);
+        break;
+    }
+    case FA_UNDER_VOLTAGE:
+        at_urc(m, "UNDER-VOLTAGE WARNNING"); /* sic: SIMCom's spelling */
+        break;
+    case FA_CPIN_NOT_READY:
+        at_urc(m, "+CPIN: NOT READY");
+        g->sim = SIM_NOT_READY;
+        general_set_registered(m, false);
+        break;
+    case FA_SIGNAL:
+        g->signal_fault = true;
+        g->fault_rssi = r->rssi;
+        g->fault_ber = r->ber;
+        break;
+    case FA_UNREGISTER:
+        general_set_registered(m, false);
+        if (r->seconds > 0) {
+            struct fault_rule back = *r;
+            back.action = FA_REGISTER;
+            schedule(&back, m->id, r->seconds);
+        }
+        break;
+    case FA_REGISTER:
+        if (g->cfun == 1 && g->sim == SIM_READY)
+            general_set_registered(m, true);
+        break;
+    case FA_REBOOT:
+        boot_reboot(m);
+        break;
+    case FA_NOISE: {
+        uint8_t buf[4096];
+        uint64_t x = r->seed ? r->seed : (uint64_t)r->id * 0x9E3779B97F4A7C15ULL + 1;
+        for (long i = 0; i < r->n; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            buf[i] = (uint8_t)(x >> 24);
+        }
+        modem_noise(m, buf, (size_t)r->n);
+        break;
+    }
+    case FA_DROP:
+        m->fault_drop += (unsigned)r->n;
+        break;
+    default:
+        break;
+    }
+}
+
+static void event_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct pending_event *e = t->data;
+    for (struct pending_event **pp = &pending; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    npending--;
+    struct modem *m = modem_at(e->modem);
+    struct fault_rule r = e->rule;
+    free(e);
+    if (m)
+        apply_event(m, &r);
+}
+
+static void schedule(const struct fault_rule *r, int modem, double after)
+{
+    if (npending >= EVENTS_MAX) {
+        trace_note(modem, "fault", "rule %d: too many events waiting, dropped", r->id);
+        return;
+    }
+    struct pending_event *e = xcalloc(1, sizeof(*e));
+    e->rule = *r;
+    e->modem = modem;
+    ev_timer_init(&e->timer, event_cb, after, 0.);
+    e->timer.data = e;
+    ev_timer_start(loop_, &e->timer);
+    e->next = pending;
+    pending = e;
+    npending++;
+}
+
+static void fire_event_rule(struct fault_rule *r)
+{
+    /* Once on every modem it names, each with its chance (count is for
+     * rules that match commands and connections). */
+    r->count = -1;
+    for (long i = 0; i < nmodems; i++) {
+        if (r->modem >= 0 && r->modem != i)
+            continue;
+        if (fault_rule_fires(r))
+            schedule(r, (int)i, r->delay);
+    }
+    r->count = 0;
+}
+
+/* --- hooks --- */
+
+static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan *plan)
+{
+    struct fault_subject fs = {.modem = s->modem, .service = s->tag, .host = s->host, .port = s->port,
+                               .tls = s->tls};
+    memset(plan, 0, sizeof(*plan));
+    plan->alert = -1;
+    bool any = false;
+    struct fault_rule *r = fault_match_conn(&rules, &fs, false);
+    if (r) {
+        any = true;
+        static const enum conn_fault_kind kinds[] = {
+            [FA_DNS] = CF_DNS,         [FA_REFUSE] = CF_REFUSE,       [FA_TIMEOUT] = CF_TIMEOUT,
+            [FA_TLS] = CF_TLS,         [FA_ALERT_AFTER] = CF_ALERT,   [FA_RESET_AFTER] = CF_RESET,
+            [FA_CLOSE_AFTER] = CF_CLOSE, [FA_STALL] = CF_STALL,
+        };
+        plan->kind = kinds[r->action];
+        plan->after = r->bytes;
+        plan->dir = r->dir;
+        plan->seconds = r->seconds;
+        plan->alert = r->alert;
+        plan->rule = r->id;
+        trace_note(s->modem, "fault", "rule %d fired on %s %s:%d: %s", r->id, s->tag, s->host,
+                   s->port, r->spec);
+    }
+    r = fault_match_conn(&rules, &fs, true);
+    if (r) {
+        any = true;
+        if (r->dir & FAULT_RX)
+            plan->rate_rx = r->rate;
+        if (r->dir & FAULT_TX)
+            plan->rate_tx = r->rate;
+        plan->latency_ms = r->latency_ms;
+        plan->shape_rule = r->id;
+        trace_note(s->modem, "fault", "rule %d fired on %s %s:%d: %s", r->id, s->tag, s->host,
+                   s->port, r->spec);
+    }
+    return any;
+}
+
+/* The service whose tables have the command; "modem" for the general ones. */
+static const char *service_of(const struct modem *m, const char *name)
+{
+    for (size_t i = 0; i < m->nservices; i++) {
+        const struct at_cmd_table *const *t = m->services[i]->tables;
+        for (; t && *t; t++)
+            for (size_t k = 0; k < (*t)->count; k++)
+                if (strcmp((*t)->rows[k].name, name) == 0)
+                    return m->services[i]->name;
+    }
+    return "modem";
+}
+
+/* "OK", "ERROR", "+CME ERROR: n" (shown as +CMEE says), or any other text. */
+static int verdict_for(struct modem *m, const char *text)
+{
+    if (!strcmp(text, "OK"))
+        return AT_OK;
+    if (!strcmp(text, "ERROR"))
+        return AT_ERROR;
+    int n;
+    char tail;
+    if (sscanf(text, "+CME ERROR: %d%c", &n, &tail) == 1 && n >= 0 && n < 1000)
+        return AT_CME(n);
+    return at_final_text(m, text);
+}
+
+static bool cmd_hook(struct modem *m, const char *name, enum at_form form, int *verdict)
+{
+    (void)form;
+    if (rules.n == 0)
+        return false;
+    struct fault_subject fs = {.modem = m->id, .service = service_of(m, name), .cmd = name};
+    struct fault_rule *r = fault_match_cmd(&rules, &fs);
+    if (!r)
+        return false;
+    if (fault_is_event(r->action)) {
+        /* The command runs; the event follows it. */
+        schedule(r, m->id, 0.);
+        return false;
+    }
+    trace_note(m->id, "fault", "rule %d fired on AT%s: %s", r->id, name, r->spec);
+    if (r->action == FA_RESULT) {
+        *verdict = verdict_for(m, r->result);
+        return true;
+    }
+    /* FA_URC: the final result, then the URC (the writer holds it until
+     * the line's final result is out). */
+    *verdict = verdict_for(m, r->result[0] ? r->result : "OK");
+    at_urc(m, "%s", r->text);
+    return true;
+}
+
+/* --- the API --- */
+
+void fault_glue_init(struct ev_loop *loop, struct modem **modems, long n)
+{
+    fault_set_init(&rules);
+    loop_ = loop;
+    modems_ = modems;
+    nmodems = n;
+    conn_fault_set_hook(conn_hook);
+    at_engine_set_cmd_hook(cmd_hook);
+}
+
+void fault_glue_shutdown(void)
+{
+    while (pending) {
+        struct pending_event *e = pending;
+        pending = e->next;
+        ev_timer_stop(loop_, &e->timer);
+        free(e);
+    }
+    npending = 0;
+    conn_fault_set_hook(NULL);
+    at_engine_set_cmd_hook(NULL);
+}
+
+int fault_glue_check(const char *spec, char *err, size_t errlen)
+{
+    struct fault_rule r;
+    return fault_parse(spec, strlen(spec), &r, err, errlen);
+}
+
+int fault_glue_add(const char *spec, size_t len, char *err, size_t errlen)
+{
+    struct fault_rule r;
+    if (fault_parse(spec, len, &r, err, errlen) < 0)
+        return -1;
+    if (r.modem >= nmodems) {
+        snprintf(err, errlen, "modem=%d: there are %ld modems (0 to %ld)", r.modem, nmodems, nmodems - 1);
+        return -1;
+    }
+    if (fault_set_add(&rules, &r) < 0) {
+        snprintf(err, errlen, "%d rules already: fault clear first", FAULT_RULES_MAX);
+        return -1;
+    }
+    struct fault_rule *added = &rules.rules[rules.n - 1];
+    trace_note(r.modem >= 0 ? r.modem : 0, "fault", "rule %d added: %s", added->id, added->spec);
+    if (fault_is_event(added->action) && !added->cmd[0])
+        fire_event_rule(added);
+    return added->id;
+}
+
+int fault_glue_clear(int id) { return fault_set_clear(&rules, id); }
+
+static void json_str(struct bytebuf *out, const char *s)
+{
+    bytebuf_append_str(out, "\"");
+    for (; *s; s++) {
+        char tmp[8];
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)c;
+            tmp[2] = 0;
+        } else if (c < 0x20 || c >= 0x7f) {
+            snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+        } else {
+            tmp[0] = (char)c;
+            tmp[1] = 0;
+        }
+        bytebuf_append_str(out, tmp);
+    }
+    bytebuf_append_str(out, "\"");
+}
+
+void fault_glue_list_json(struct bytebuf *out)
+{
+    bytebuf_append_str(out, "[");
+    for (int i = 0; i < rules.n; i++) {
+        const struct fault_rule *r = &rules.rules[i];
+        char buf[160];
+        snprintf(buf, sizeof(buf), "%s{\"id\":%d,\"action\":\"%s\",\"matched\":%ld,\"fired\":%ld,\"left\":%ld,\"spec\":",
+                 i ? "," : "", r->id, fault_action_name(r->action), r->matched, r->fired, r->count);
+        bytebuf_append_str(out, buf);
+        json_str(out, r->spec);
+        bytebuf_append_str(out, "}");
+    }
+    bytebuf_append_str(out, "]");
+}
+
+struct status_ctx {
+    struct bytebuf *out;
+    int modem;
+    int n;
+};
+
+static void status_conn(struct conn *c, int modem, const char *host, int port, void *ud)
+{
+    struct status_ctx *s = ud;
+    if (modem != s->modem)
+        return;
+    static const char *const states[] = {"resolving", "connecting", "handshaking",
+                                         "connected", "closed", "failed"};
+    char buf[96];
+    bytebuf_append_str(s->out, s->n++ ? ",{\"tag\":" : "{\"tag\":");
+    json_str(s->out, conn_tag(c));
+    bytebuf_append_str(s->out, ",\"host\":");
+    json_str(s->out, host);
+    snprintf(buf, sizeof(buf), ",\"port\":%d,\"tls\":%s,\"state\":\"%s\"}", port,
+             conn_is_tls(c) ? "true" : "false", states[conn_state(c)]);
+    bytebuf_append_str(s->out, buf);
+}
+
+void fault_glue_status_json(struct bytebuf *out)
+{
+    bytebuf_append_str(out, "{\"modems\":[");
+    for (long i = 0; i < nmodems; i++) {
+        const struct modem *m = modems_[i];
+        const struct general_state *g = &m->general;
+        char buf[200];
+        bytebuf_append_str(out, i ? ",{\"index\":" : "{\"index\":");
+        snprintf(buf, sizeof(buf), "%ld,\"port\":", i);
+        bytebuf_append_str(out, buf);
+        json_str(out, modem_port_path(m));
+        snprintf(buf, sizeof(buf),
+                 ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s,\"links\":[",
+                 m->power == MODEM_ON ? "on" : m->power == MODEM_RESETTING ? "resetting" : "off",
+                 g->sim == SIM_READY ? "true" : "false", g->registered ? "true" : "false",
+                 g->attached ? "true" : "false");
+        bytebuf_append_str(out, buf);
+        struct status_ctx s = {.out = out, .modem = (int)i};
+        conn_fault_each(status_conn, &s);
+        bytebuf_append_str(out, "]}");
+    }
+    bytebuf_append_str(out, "]}");
+}
