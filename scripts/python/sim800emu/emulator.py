@@ -1,0 +1,144 @@
+"""Start and stop a sim800emu process."""
+import os
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .control import Control, rule_spec
+
+# Every boot URC at t=0, so a test starts talking at once.
+FAST_BOOT = ("-s", "boot.rdy_ms=0", "-s", "boot.cpin_ms=0",
+             "-s", "boot.call_ready_ms=0", "-s", "boot.sms_ready_ms=0")
+
+
+def find_binary():
+    """$SIM800EMU_BIN, else sim800emu on PATH, else the build tree of the
+    checkout this package sits in (scripts/python/ -> build/emulator/)."""
+    env = os.environ.get("SIM800EMU_BIN")
+    if env:
+        return Path(env)
+    found = shutil.which("sim800emu")
+    if found:
+        return Path(found)
+    here = Path(__file__).resolve().parents[3] / "build" / "emulator" / "sim800emu"
+    if here.is_file():
+        return here
+    raise FileNotFoundError("sim800emu not found: install it, or set SIM800EMU_BIN")
+
+
+class Modem:
+    """One modem of a running emulator: its port, and faults for it."""
+
+    def __init__(self, emulator, index, port):
+        self.emulator = emulator
+        self.index = index
+        self.port = port
+
+    def fail(self, *words, **keys):
+        """Injects a fault on this modem (keys as rule_spec: fail("dns",
+        service="http"), fail(service="http", tls_alert="handshake_failure"),
+        fail(cmd="+HTTPACTION", urc="+HTTPACTION: 0,606,0")); returns the
+        rule's id."""
+        keys.setdefault("modem", self.index)
+        return self.emulator.control.add(rule_spec(*words, **keys))
+
+    def status(self):
+        return self.emulator.control.status()["modems"][self.index]
+
+    def __repr__(self):
+        return "Modem(%d, %r)" % (self.index, self.port)
+
+
+class Emulator:
+    """A sim800emu process with a control socket.
+
+    args: more options (e.g. ["--only-mapped", "-m", "HOST:443=127.0.0.1:PORT"]);
+    faults: rule texts given as --fault; fast: every boot URC at once."""
+
+    def __init__(self, args=(), modems=1, faults=(), fast=True, binary=None, start_timeout=10.0):
+        self.binary = Path(binary) if binary else find_binary()
+        self._dir = tempfile.mkdtemp(prefix="sim800emu-")
+        self.control_path = os.path.join(self._dir, "control.sock")
+        argv = [str(self.binary), "--control", self.control_path]
+        if fast:
+            argv += list(FAST_BOOT)
+        if modems != 1:
+            argv += ["-n", str(modems)]
+        for f in faults:
+            argv += ["--fault", f]
+        argv += [str(a) for a in args]
+        self.argv = argv
+        self._stderr = open(os.path.join(self._dir, "stderr.txt"), "wb")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, start_new_session=True)
+        self.control = None
+        try:
+            self.ports = self._read_paths(modems, start_timeout)
+            self.control = Control(self.control_path)
+        except BaseException:
+            self.stop()
+            raise
+        self.modems = [Modem(self, i, p) for i, p in enumerate(self.ports)]
+
+    def _read_paths(self, n, timeout):
+        fd = self.proc.stdout.fileno()
+        out = b""
+        deadline = time.monotonic() + timeout
+        while out.count(b"\n") < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("sim800emu printed no PTY paths within %.0f s: %s"
+                                   % (timeout, self.stderr()))
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    self.proc.wait(timeout=10)
+                    raise RuntimeError("sim800emu exited with %s: %s"
+                                       % (self.proc.returncode, self.stderr()))
+                out += chunk
+        return out.decode().split()
+
+    def stderr(self):
+        self._stderr.flush()
+        with open(self._stderr.name, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def wait_ready(self, timeout=10.0):
+        """Until every modem is on, has its SIM and is registered."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.control.status()["modems"]
+            if all(m["power"] == "on" and m["registered"] for m in st):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("modems not ready: %r" % st)
+            time.sleep(0.02)
+
+    def stop(self, timeout=10.0):
+        """SIGTERM; returns the exit status."""
+        if self.control:
+            self.control.close()
+            self.control = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self._stderr.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
