@@ -30,6 +30,26 @@ def find_binary():
     raise FileNotFoundError("sim800emu not found: install it, or set SIM800EMU_BIN")
 
 
+def drain_port(path, quiet=0.15, limit=5.0):
+    """Reads a port until it has been quiet for `quiet` seconds; returns the
+    bytes (the boot URCs the first client of a port receives)."""
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    out = b""
+    end = time.monotonic() + limit
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], quiet)
+            if not r:
+                break
+            try:
+                out += os.read(fd, 65536)
+            except BlockingIOError:
+                pass
+    finally:
+        os.close(fd)
+    return out
+
+
 class Modem:
     """One modem of a running emulator: its port, and faults for it."""
 
@@ -108,16 +128,22 @@ class Emulator:
         with open(self._stderr.name, "rb") as f:
             return f.read().decode(errors="replace")
 
-    def wait_ready(self, timeout=10.0):
-        """Until every modem is on, has its SIM and is registered."""
+    def wait_ready(self, timeout=10.0, drain=True):
+        """Until every modem is on, has its SIM and is registered; then,
+        with drain, reads the boot URCs (RDY ... SMS Ready) off each port so
+        that a test's first read starts with its own command."""
         deadline = time.monotonic() + timeout
         while True:
             st = self.control.status()["modems"]
             if all(m["power"] == "on" and m["registered"] for m in st):
-                return
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError("modems not ready: %r" % st)
             time.sleep(0.02)
+        if drain:
+            for p in self.ports:
+                self.boot_urcs = drain_port(p)
+
 
     def stop(self, timeout=10.0):
         """SIGTERM; returns the exit status."""

@@ -9,6 +9,11 @@ Installed, the package registers this plugin by itself; from a checkout, add
 `-p sim800emu.pytest_plugin` (with scripts/python on PYTHONPATH) or
 `pytest_plugins = ["sim800emu.pytest_plugin"]` in a conftest.py.
 
+The fixture reads the boot URCs off the port, so a test's first read starts
+with its own command.  A URC the modem sends while no client has the port
+open is lost, as on a real UART; the emulator notices a newly opened port
+within 100 ms, so open the port before injecting a fault that prints one.
+
 Override the `sim800_args` fixture for more emulator options (a --map to
 your server, a profile), `sim800_faults` for --fault rules from the start."""
 import pytest
@@ -44,5 +49,6 @@ def sim800_emulator(sim800_args, sim800_faults):
 
 @pytest.fixture
 def sim800(sim800_emulator):
-    """Modem 0: .port is its /dev/pts path, .fail(...) injects a fault."""
+    """Modem 0, booted, its boot URCs read: .port is its /dev/pts path,
+    .fail(...) injects a fault."""
     return sim800_emulator.modems[0]
