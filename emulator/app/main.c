@@ -13,6 +13,7 @@
 #include "modem.h"
 #include "net.h"
 #include "profile.h"
+#include "pty.h"
 #include "tls.h"
 #include "trace.h"
 #include "util.h"
@@ -286,6 +287,23 @@ int sim800emu_main(int argc, char **argv)
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
     ev_signal_start(loop, &sigint);
     ev_signal_start(loop, &sigterm);
+    /* --link replaces a symlink or nothing: a mistyped path to a file is an
+     * error before anything is created. */
+    if (opt.link) {
+        for (long i = 0; i < opt.modems; i++) {
+            char link[512];
+            link_for(opt.link, i, link, sizeof(link));
+            if (pty_link_check(link, err, sizeof(err)) < 0) {
+                fprintf(stderr, "sim800emu: %s\n", err);
+                net_shutdown();
+                tls_shutdown();
+                trace_close();
+                fs_cleanup_base();
+                ev_loop_destroy(loop);
+                return 2;
+            }
+        }
+    }
     struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
     int status = 0;
     for (long i = 0; i < opt.modems; i++) {

@@ -130,6 +130,9 @@ void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
  * open wait until it ends. */
 void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n);
 
+/* Runs buffered input that waited for the port's output to drain. */
+void at_engine_kick(struct at_engine *e);
+
 /* Drops any open line, data entry and buffered input (reset, power off). */
 void at_engine_reset(struct at_engine *e);
 
