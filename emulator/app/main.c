@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "conn.h"
 #include "fs.h"
 #include "modem.h"
 #include "net.h"
@@ -20,6 +21,8 @@
 
 #define MODEMS_MAX 4096
 #define OVERRIDES_MAX 64
+/* How long SIGINT/SIGTERM may spend closing network links in order. */
+#define STOP_CLOSE_S 1.0
 
 struct options {
     const char *profile;
@@ -325,6 +328,9 @@ int sim800emu_main(int argc, char **argv)
 out:
     ev_signal_stop(loop, &sigint);
     ev_signal_stop(loop, &sigterm);
+    /* An orderly stop: links end with close_notify and FIN, not a reset
+     * (bounded: whatever is not out within the time is aborted). */
+    conn_close_orderly(STOP_CLOSE_S);
     for (long i = 0; i < opt.modems; i++)
         modem_destroy(modems[i]);
     free(modems);

@@ -3,13 +3,15 @@ memory, back-pressure, nothing lost or reordered), --link paths that are not
 ours, and the hand-over from one client to the next."""
 import hashlib
 import os
+import socket
+import ssl
 import threading
 import time
 
 import pytest
 
 from conftest import Port, run_cli
-from net import at_ok
+from net import LEGACY_CIPHERS, at_ok, bring_up_gprs, pki, sandbox_args
 
 OK = b"\r\nOK\r\n"
 FILE = b"C:\\User\\big.bin"
@@ -197,3 +199,68 @@ def test_client_leaving_in_a_data_entry_is_traced(emulator, tmp_path):
     p.expect(OK, timeout=5)
     text = trace.read_text()
     assert "a data entry is still open: input goes into it" in text, text[-2000:]
+
+
+# -- an orderly stop -------------------------------------------------------------
+
+def _listener():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    s.settimeout(15)
+    return s
+
+
+def _how_it_ended(conn, tls):
+    """'fin' / 'close_notify' for an orderly end, 'reset' or 'eof' (TLS
+    without close_notify) otherwise."""
+    conn.settimeout(5)
+    try:
+        data = conn.recv(100)
+        while data:
+            data = conn.recv(100)
+        return "close_notify" if tls else "fin"
+    except ConnectionResetError:
+        return "reset"
+    except ssl.SSLEOFError:
+        return "eof"
+    except ssl.SSLError as exc:
+        return "tls error %s" % exc
+
+
+def test_sigterm_ends_links_with_close_notify_and_fin(emulator):
+    """SIGTERM with a plain and a TLS link up: the servers see FIN and
+    close_notify (before, a reset), and the exit takes well under 2 s."""
+    plain, tls = _listener(), _listener()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.set_ciphers(LEGACY_CIPHERS)
+    ctx.load_cert_chain(str(pki() / "localhost.crt"), str(pki() / "localhost.key"))
+    e, m = emulator.modem(*sandbox_args([("plain.test:80", plain.getsockname()[1]),
+                                         ("localhost:443", tls.getsockname()[1])]))
+    bring_up_gprs(m, mux=True)
+    cmd = b'AT+CIPSTART=0,"TCP","plain.test",80\r'
+    m.write(cmd)
+    m.expect(b"0, CONNECT OK\r\n", timeout=10)
+    a, _ = plain.accept()
+    m.exchange(b"AT+CIPSSL=1\r", at_ok(b"AT+CIPSSL=1\r"))
+    result = {}
+
+    def serve_tls():
+        c, _ = tls.accept()
+        c = ctx.wrap_socket(c, server_side=True, suppress_ragged_eofs=False)
+        result["tls"] = c
+    t = threading.Thread(target=serve_tls, daemon=True)
+    t.start()
+    cmd = b'AT+CIPSTART=1,"TCP","localhost",443\r'
+    m.write(cmd)
+    m.expect(b"1, CONNECT OK\r\n", timeout=10)
+    t.join(10)
+    t0 = time.monotonic()
+    e.proc.send_signal(15)
+    assert e.proc.wait(timeout=10) == 0
+    assert time.monotonic() - t0 < 2.0
+    assert _how_it_ended(a, False) == "fin"
+    assert _how_it_ended(result["tls"], True) == "close_notify"
+    for s in (a, result["tls"], plain, tls):
+        s.close()
