@@ -406,16 +406,16 @@ static void resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
         if (p->master < 0)
             return;
     }
-    if (!p->input_paused || p->client_gone) {
-        if (!p->out_was_high)
-            ev_timer_stop(loop, t);
+    /* Output still over the bound: flush_out() calls again once it is low,
+     * so a client that never reads costs no timer. */
+    if (!p->input_paused || p->client_gone || bytebuf_pending(&p->out) > PTY_OUT_HIGH) {
+        ev_timer_stop(loop, t);
         return;
     }
     if (input_must_wait(p))
-        return; /* the timer looks again */
+        return; /* the modem still holds input: the timer looks again */
     p->input_paused = false;
-    if (!p->out_was_high)
-        ev_timer_stop(loop, t);
+    ev_timer_stop(loop, t);
     ev_io_start(loop, &p->read_watcher);
 }
 
