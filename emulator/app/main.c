@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "fs.h"
 #include "modem.h"
+#include "reply.h"
 #include "net.h"
 #include "profile.h"
 #include "services.h"

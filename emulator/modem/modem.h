@@ -12,7 +12,6 @@
 #include "general.h"
 #include "profile.h"
 #include "pty.h"
-#include "reply.h"
 #include "service.h"
 #include "v250.h"
 

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "fs_store.h"
 #include "modem.h"
+#include "reply.h"
 
 static char base_dir[4096];
 static bool base_is_temp;
