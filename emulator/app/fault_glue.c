@@ -8,6 +8,7 @@
 #include "conn_fault.h"
 #include "fault.h"
 #include "modem.h"
+#include "reply.h"
 #include "tcpip.h"
 #include "trace.h"
 

@@ -295,6 +295,8 @@ static void pump(struct at_engine *e)
         }
         if (e->state != AT_ENG_IDLE)
             break; /* core.md 1.5: input waits for the final result */
+        if (!e->passthrough && e->output_full && e->output_full(e->modem))
+            break; /* the last answer has not left the port yet: at_engine_kick */
         if (e->passthrough) {
             size_t used = e->passthrough(e->modem, e->passthrough_ud, bytebuf_head(&e->input),
                                          bytebuf_pending(&e->input));
@@ -313,6 +315,8 @@ void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n)
     bytebuf_append(&e->input, p, n);
     pump(e);
 }
+
+void at_engine_kick(struct at_engine *e) { pump(e); }
 
 /* --- for the layer above (modem/reply.c wraps these for handlers) --- */
 

@@ -117,6 +117,10 @@ struct at_engine {
     struct at_data_req data;
     struct bytebuf data_buf;
     ev_timer data_timer;
+    /* Asked before a new command line starts: true holds it until
+     * at_engine_kick(), because the last answer has not left the port (the
+     * module takes no command before its answer is on the wire).  May be NULL. */
+    bool (*output_full)(const struct modem *m);
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
@@ -131,6 +135,9 @@ void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
 /* Host bytes in.  Safe to call at any time; bytes arriving while a line is
  * open wait until it ends. */
 void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n);
+
+/* Runs buffered input that waited for the port's output to drain. */
+void at_engine_kick(struct at_engine *e);
 
 /* Drops any open line, data entry and buffered input (reset, power off). */
 void at_engine_reset(struct at_engine *e);
