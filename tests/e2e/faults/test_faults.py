@@ -522,3 +522,38 @@ def test_profile_faults_section(emulator, tmp_path):
     bad.write_text("[profile]\ninherit = sim800l-r14.18\n[faults]\nrule = nonsense\n")
     r = run_cli("-p", bad)
     assert r.returncode == 2 and "[faults] nonsense: unknown key 'nonsense'" in r.stderr
+
+
+def test_http_response_cut_short_is_601(emulator, tmp_path, web):
+    emu, ctl, m = http_modem(emulator, tmp_path, web, faults=["service=http reset-after=5000"])
+    assert action(m) == (601, 0)
+    ctl.add("service=http close-after=20000")
+    assert action(m) == (601, 0)
+    assert action(m) == (200, 84200)
+
+
+@pytest.mark.parametrize("code", [600, 601, 602, 603, 604, 605, 606])
+def test_every_http_code_on_demand(emulator, tmp_path, code):
+    # Where no real cause is at hand (a server that is not HTTP, a body over
+    # the store, the stack busy), the URC itself; the others also come by
+    # the real path above.
+    emu, ctl = start(emulator, tmp_path)
+    m = emu.boot()
+    ctl.add(cmd="+HTTPACTION", urc="+HTTPACTION: 0,%d,0" % code)
+    m.exchange(b"AT+HTTPACTION=0\r", b"AT+HTTPACTION=0\r\r\nOK\r\n\r\n+HTTPACTION: 0,%d,0\r\n" % code)
+
+
+def test_latency_delays_each_burst(emulator, tmp_path):
+    with legacy_tls_echo(cert_name="tls.example.test") as srv:
+        emu, ctl, m = tcpip_modem(emulator, tmp_path, srv, faults=["service=tcpip latency=600"])
+        connect(m)
+        for data in (b"abcd", b"efgh"):
+            m.exchange(b"AT+CIPSEND=4\r", b"AT+CIPSEND=4\r\r\n> ")
+            t0 = time.monotonic()
+            m.write(data)
+            m.expect(b"\r\nSEND OK\r\n", timeout=5)
+            m.expect_exact(data, timeout=5)
+            took = time.monotonic() - t0
+            print("echo after %.3f s" % took)
+            assert took >= 0.55
+            time.sleep(0.7)  # a quiet spell: the next burst waits again
