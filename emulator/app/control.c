@@ -18,7 +18,7 @@ struct client {
     ev_io rio, wio;
     char line[CONTROL_LINE_MAX];
     size_t len;
-    bool overflow;        /* skipping the rest of an over-long line */
+    bool overflow; /* skipping the rest of an over-long line */
     struct bytebuf out;
     bool used;
 };
@@ -102,8 +102,8 @@ static void handle(struct client *c, const char *line, size_t len)
         unsigned char ch = (unsigned char)line[i];
         if (ch < 0x20 || ch >= 0x7f) {
             char msg[96];
-            snprintf(msg, sizeof(msg), "error binary request: byte 0x%02x at %zu (requests are text lines)",
-                     ch, i);
+            snprintf(msg, sizeof(msg),
+                     "error binary request: byte 0x%02x at %zu (requests are text lines)", ch, i);
             reply(c, msg);
             return;
         }
@@ -170,7 +170,8 @@ static void handle(struct client *c, const char *line, size_t len)
         reply(c, "error empty request (try help)");
         return;
     }
-    snprintf(msg, sizeof(msg), "error unknown request '%.60s' (fault add|list|clear, status, help)", p);
+    snprintf(msg, sizeof(msg), "error unknown request '%.60s' (fault add|list|clear, status, help)",
+             p);
     reply(c, msg);
 }
 
@@ -192,7 +193,8 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
         if (ch == '\n') {
             if (c->overflow) {
                 char msg[80];
-                snprintf(msg, sizeof(msg), "error request longer than %d bytes", CONTROL_LINE_MAX - 1);
+                snprintf(msg, sizeof(msg), "error request longer than %d bytes",
+                         CONTROL_LINE_MAX - 1);
                 reply(c, msg);
             } else {
                 size_t len = c->len;
@@ -281,7 +283,8 @@ int control_open(struct ev_loop *loop, const char *path, char *err, size_t errle
 {
     loop_ = loop;
     if (strlen(path) >= sizeof(sock_path)) {
-        snprintf(err, errlen, "--control %s: path longer than %zu bytes", path, sizeof(sock_path) - 1);
+        snprintf(err, errlen, "--control %s: path longer than %zu bytes", path,
+                 sizeof(sock_path) - 1);
         return -1;
     }
     struct stat st;
@@ -289,7 +292,8 @@ int control_open(struct ev_loop *loop, const char *path, char *err, size_t errle
         if (!stale_socket_of_ours(path, &st)) {
             snprintf(err, errlen,
                      "--control %s: exists and is not a stale socket of ours (%s); remove it first",
-                     path, S_ISSOCK(st.st_mode) ? "a socket in use or another user's" : "not a socket");
+                     path,
+                     S_ISSOCK(st.st_mode) ? "a socket in use or another user's" : "not a socket");
             return -1;
         }
         if (unlink(path) < 0) {

@@ -159,8 +159,8 @@ static void fire_event_rule(struct fault_rule *r)
 
 static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan *plan)
 {
-    struct fault_subject fs = {.modem = s->modem, .service = s->tag, .host = s->host, .port = s->port,
-                               .tls = s->tls};
+    struct fault_subject fs = {
+        .modem = s->modem, .service = s->tag, .host = s->host, .port = s->port, .tls = s->tls};
     memset(plan, 0, sizeof(*plan));
     plan->alert = -1;
     bool any = false;
@@ -168,8 +168,8 @@ static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan
     if (r) {
         any = true;
         static const enum conn_fault_kind kinds[] = {
-            [FA_DNS] = CF_DNS,         [FA_REFUSE] = CF_REFUSE,       [FA_TIMEOUT] = CF_TIMEOUT,
-            [FA_TLS] = CF_TLS,         [FA_ALERT_AFTER] = CF_ALERT,   [FA_RESET_AFTER] = CF_RESET,
+            [FA_DNS] = CF_DNS,           [FA_REFUSE] = CF_REFUSE,     [FA_TIMEOUT] = CF_TIMEOUT,
+            [FA_TLS] = CF_TLS,           [FA_ALERT_AFTER] = CF_ALERT, [FA_RESET_AFTER] = CF_RESET,
             [FA_CLOSE_AFTER] = CF_CLOSE, [FA_STALL] = CF_STALL,
         };
         plan->kind = kinds[r->action];
@@ -286,7 +286,8 @@ int fault_glue_add(const char *spec, size_t len, char *err, size_t errlen)
     if (fault_parse(spec, len, &r, err, errlen) < 0)
         return -1;
     if (r.modem >= nmodems) {
-        snprintf(err, errlen, "modem=%d: there are %ld modems (0 to %ld)", r.modem, nmodems, nmodems - 1);
+        snprintf(err, errlen, "modem=%d: there are %ld modems (0 to %ld)", r.modem, nmodems,
+                 nmodems - 1);
         return -1;
     }
     if (fault_set_add(&rules, &r) < 0) {
@@ -329,8 +330,10 @@ void fault_glue_list_json(struct bytebuf *out)
     for (int i = 0; i < rules.n; i++) {
         const struct fault_rule *r = &rules.rules[i];
         char buf[160];
-        snprintf(buf, sizeof(buf), "%s{\"id\":%d,\"action\":\"%s\",\"matched\":%ld,\"fired\":%ld,\"left\":%ld,\"spec\":",
-                 i ? "," : "", r->id, fault_action_name(r->action), r->matched, r->fired, r->count);
+        snprintf(
+            buf, sizeof(buf),
+            "%s{\"id\":%d,\"action\":\"%s\",\"matched\":%ld,\"fired\":%ld,\"left\":%ld,\"spec\":",
+            i ? "," : "", r->id, fault_action_name(r->action), r->matched, r->fired, r->count);
         bytebuf_append_str(out, buf);
         json_str(out, r->spec);
         bytebuf_append_str(out, "}");
@@ -350,7 +353,7 @@ static void status_conn(struct conn *c, int modem, const char *host, int port, v
     if (modem != s->modem)
         return;
     static const char *const states[] = {"resolving", "connecting", "handshaking",
-                                         "connected", "closed", "failed"};
+                                         "connected", "closed",     "failed"};
     char buf[96];
     bytebuf_append_str(s->out, s->n++ ? ",{\"tag\":" : "{\"tag\":");
     json_str(s->out, conn_tag(c));
@@ -374,7 +377,9 @@ void fault_glue_status_json(struct bytebuf *out)
         json_str(out, modem_port_path(m));
         snprintf(buf, sizeof(buf),
                  ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s,\"links\":[",
-                 m->power == MODEM_ON ? "on" : m->power == MODEM_RESETTING ? "resetting" : "off",
+                 m->power == MODEM_ON          ? "on"
+                 : m->power == MODEM_RESETTING ? "resetting"
+                                               : "off",
                  g->sim == SIM_READY ? "true" : "false", g->registered ? "true" : "false",
                  g->attached ? "true" : "false");
         bytebuf_append_str(out, buf);

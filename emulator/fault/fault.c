@@ -14,14 +14,30 @@ static const struct {
     int code;
     const char *name;
 } alerts[] = {
-    {0, "close_notify"},           {10, "unexpected_message"},     {20, "bad_record_mac"},
-    {22, "record_overflow"},       {40, "handshake_failure"},      {42, "bad_certificate"},
-    {43, "unsupported_certificate"}, {44, "certificate_revoked"},  {45, "certificate_expired"},
-    {46, "certificate_unknown"},   {47, "illegal_parameter"},      {48, "unknown_ca"},
-    {49, "access_denied"},         {50, "decode_error"},           {51, "decrypt_error"},
-    {70, "protocol_version"},      {71, "insufficient_security"},  {80, "internal_error"},
-    {86, "inappropriate_fallback"}, {90, "user_canceled"},         {109, "missing_extension"},
-    {110, "unsupported_extension"}, {112, "unrecognized_name"},    {116, "certificate_required"},
+    {0, "close_notify"},
+    {10, "unexpected_message"},
+    {20, "bad_record_mac"},
+    {22, "record_overflow"},
+    {40, "handshake_failure"},
+    {42, "bad_certificate"},
+    {43, "unsupported_certificate"},
+    {44, "certificate_revoked"},
+    {45, "certificate_expired"},
+    {46, "certificate_unknown"},
+    {47, "illegal_parameter"},
+    {48, "unknown_ca"},
+    {49, "access_denied"},
+    {50, "decode_error"},
+    {51, "decrypt_error"},
+    {70, "protocol_version"},
+    {71, "insufficient_security"},
+    {80, "internal_error"},
+    {86, "inappropriate_fallback"},
+    {90, "user_canceled"},
+    {109, "missing_extension"},
+    {110, "unsupported_extension"},
+    {112, "unrecognized_name"},
+    {116, "certificate_required"},
     {120, "no_application_protocol"},
 };
 
@@ -156,7 +172,9 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
     } else if (!strcmp(key, "service") || !strcmp(key, "tag") || !strcmp(key, "host")) {
         NEED_VALUE;
         char *dst = key[0] == 's' ? r->service : key[0] == 't' ? r->tag : r->host;
-        size_t cap = key[0] == 's' ? sizeof(r->service) : key[0] == 't' ? sizeof(r->tag) : sizeof(r->host);
+        size_t cap = key[0] == 's'   ? sizeof(r->service)
+                     : key[0] == 't' ? sizeof(r->tag)
+                                     : sizeof(r->host);
         if (!value[0] || !copy_word(dst, cap, value))
             BAD("%s=: empty or longer than %zu", key, cap - 1);
         for (char *p = dst; *p; p++)
@@ -208,13 +226,13 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
                !strcmp(key, "under-voltage") || !strcmp(key, "cpin-not-ready") ||
                !strcmp(key, "register") || !strcmp(key, "reboot")) {
         NO_VALUE;
-        enum fault_action a = !strcmp(key, "dns")             ? FA_DNS
-                              : !strcmp(key, "refuse")        ? FA_REFUSE
-                              : !strcmp(key, "pdp-deact")     ? FA_PDP_DEACT
-                              : !strcmp(key, "under-voltage") ? FA_UNDER_VOLTAGE
+        enum fault_action a = !strcmp(key, "dns")              ? FA_DNS
+                              : !strcmp(key, "refuse")         ? FA_REFUSE
+                              : !strcmp(key, "pdp-deact")      ? FA_PDP_DEACT
+                              : !strcmp(key, "under-voltage")  ? FA_UNDER_VOLTAGE
                               : !strcmp(key, "cpin-not-ready") ? FA_CPIN_NOT_READY
-                              : !strcmp(key, "register")      ? FA_REGISTER
-                                                              : FA_REBOOT;
+                              : !strcmp(key, "register")       ? FA_REGISTER
+                                                               : FA_REBOOT;
         return set_action(r, a, key, err, errlen);
     } else if (!strcmp(key, "timeout") || !strcmp(key, "unregister")) {
         if (value && !parse_double(value, 0, 86400, &r->seconds))
@@ -240,7 +258,10 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
             BAD("%s=%s: a byte count", key, value);
         if (!strcmp(key, "after"))
             return 0;
-        return set_action(r, key[0] == 'a' ? FA_ALERT_AFTER : key[0] == 'r' ? FA_RESET_AFTER : FA_CLOSE_AFTER,
+        return set_action(r,
+                          key[0] == 'a'   ? FA_ALERT_AFTER
+                          : key[0] == 'r' ? FA_RESET_AFTER
+                                          : FA_CLOSE_AFTER,
                           key, err, errlen);
     } else if (!strcmp(key, "stall")) {
         NEED_VALUE;
@@ -395,13 +416,16 @@ int fault_parse(const char *spec, size_t len, struct fault_rule *r, char *err, s
         any = true;
     }
     if (!any || r->action == FA_NONE)
-        BAD("no action (dns, refuse, timeout, tls-alert=, reset-after=, result=, urc=, pdp-deact, reboot, ...)");
+        BAD("no action (dns, refuse, timeout, tls-alert=, reset-after=, result=, urc=, pdp-deact, "
+            "reboot, ...)");
     /* Which keys go with which action. */
     bool net = fault_is_network(r->action);
     if (net && r->cmd[0])
-        BAD("cmd= goes with result=, urc= and module events, not with %s", fault_action_name(r->action));
+        BAD("cmd= goes with result=, urc= and module events, not with %s",
+            fault_action_name(r->action));
     if (!net && (r->host[0] || r->port || r->tag[0]))
-        BAD("host=, port= and tag= go with network faults, not with %s", fault_action_name(r->action));
+        BAD("host=, port= and tag= go with network faults, not with %s",
+            fault_action_name(r->action));
     if ((r->action == FA_RESULT || r->action == FA_URC) && !r->cmd[0])
         BAD("%s needs cmd= (the command it answers)", fault_action_name(r->action));
     if (r->action == FA_RESULT && !r->result[0])
@@ -508,7 +532,8 @@ static bool modem_matches(const struct fault_rule *r, int modem)
     return r->modem < 0 || r->modem == modem;
 }
 
-struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj, bool shaping)
+struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj,
+                                    bool shaping)
 {
     for (int i = 0; i < s->n; i++) {
         struct fault_rule *r = &s->rules[i];

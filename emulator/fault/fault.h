@@ -26,59 +26,67 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAULT_SPEC_MAX 512   /* the longest rule text */
-#define FAULT_TEXT_MAX 128   /* result= / urc= text */
-#define FAULT_RULES_MAX 64   /* rules held at once */
+#define FAULT_SPEC_MAX 512 /* the longest rule text */
+#define FAULT_TEXT_MAX 128 /* result= / urc= text */
+#define FAULT_RULES_MAX 64 /* rules held at once */
 
 enum fault_action {
     FA_NONE,
     /* network, decided when a connection opens */
-    FA_DNS,       /* the name does not resolve */
-    FA_REFUSE,    /* connect refused */
-    FA_TIMEOUT,   /* nothing answers: the connect times out */
-    FA_TLS,       /* the handshake fails: an alert (alert >= 0) or a silent close */
+    FA_DNS,         /* the name does not resolve */
+    FA_REFUSE,      /* connect refused */
+    FA_TIMEOUT,     /* nothing answers: the connect times out */
+    FA_TLS,         /* the handshake fails: an alert (alert >= 0) or a silent close */
     FA_ALERT_AFTER, /* a fatal TLS alert after `bytes` bytes */
     FA_RESET_AFTER, /* a reset after `bytes` bytes */
     FA_CLOSE_AFTER, /* an orderly close after `bytes` bytes */
-    FA_STALL,     /* no byte moves for `seconds`, after `bytes` bytes */
-    FA_SHAPE,     /* throughput cap and added latency */
+    FA_STALL,       /* no byte moves for `seconds`, after `bytes` bytes */
+    FA_SHAPE,       /* throughput cap and added latency */
     /* a command's answer */
-    FA_RESULT,    /* the command does not run; its final result is `text` */
-    FA_URC,       /* the command does not run; `result` (OK) then the URC `text` */
+    FA_RESULT, /* the command does not run; its final result is `text` */
+    FA_URC,    /* the command does not run; `result` (OK) then the URC `text` */
     /* module events */
-    FA_PDP_DEACT, FA_LINK_CLOSED, FA_UNDER_VOLTAGE, FA_CPIN_NOT_READY, FA_SIGNAL,
-    FA_UNREGISTER, FA_REGISTER, FA_REBOOT, FA_NOISE, FA_DROP,
+    FA_PDP_DEACT,
+    FA_LINK_CLOSED,
+    FA_UNDER_VOLTAGE,
+    FA_CPIN_NOT_READY,
+    FA_SIGNAL,
+    FA_UNREGISTER,
+    FA_REGISTER,
+    FA_REBOOT,
+    FA_NOISE,
+    FA_DROP,
 };
 
 enum { FAULT_RX = 1, FAULT_TX = 2 };
 
 struct fault_rule {
-    int id;            /* given by the set, 1.. */
+    int id;                    /* given by the set, 1.. */
     char spec[FAULT_SPEC_MAX]; /* as written, for list and the trace */
     /* what it matches */
-    int modem;         /* -1: any */
-    char service[16];  /* a connection's tag or a command's service; "": any */
+    int modem;        /* -1: any */
+    char service[16]; /* a connection's tag or a command's service; "": any */
     char tag[24];
     char host[128];
-    int port;          /* 0: any */
-    char cmd[24];      /* "+HTTPACTION" (upper case); "": not a command rule */
+    int port;     /* 0: any */
+    char cmd[24]; /* "+HTTPACTION" (upper case); "": not a command rule */
     /* how often */
-    long count;        /* fires left; -1: always */
-    long skip;         /* matches to let pass first */
-    double prob;       /* chance per match, 0..1 */
+    long count;  /* fires left; -1: always */
+    long skip;   /* matches to let pass first */
+    double prob; /* chance per match, 0..1 */
     uint64_t seed;
     /* what it does */
     enum fault_action action;
-    long bytes;        /* after N bytes */
-    int dir;           /* FAULT_RX | FAULT_TX */
-    double seconds;    /* timeout, stall, unregister */
-    int alert;         /* TLS alert description; -1: silent close */
-    long rate;         /* bytes per second; 0: no cap */
+    long bytes;     /* after N bytes */
+    int dir;        /* FAULT_RX | FAULT_TX */
+    double seconds; /* timeout, stall, unregister */
+    int alert;      /* TLS alert description; -1: silent close */
+    long rate;      /* bytes per second; 0: no cap */
     int latency_ms;
-    int link;          /* closed= */
-    int rssi, ber;     /* csq= */
-    long n;            /* noise=, drop= */
-    double delay;      /* module events: seconds after the rule is added */
+    int link;      /* closed= */
+    int rssi, ber; /* csq= */
+    long n;        /* noise=, drop= */
+    double delay;  /* module events: seconds after the rule is added */
     char text[FAULT_TEXT_MAX];
     char result[FAULT_TEXT_MAX];
     /* state */
@@ -118,13 +126,14 @@ struct fault_subject {
     const char *host;    /* NULL for a command */
     int port;
     bool tls;
-    const char *cmd;     /* "+HTTPACTION"; NULL for a connection */
+    const char *cmd; /* "+HTTPACTION"; NULL for a connection */
 };
 
 /* The first rule of the set of kind `network` (or command) that matches s
  * and fires now (count, skip, prob); NULL if none.  `network` with
  * shaping=true looks only at FA_SHAPE rules, false at the others. */
-struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj, bool shaping);
+struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj,
+                                    bool shaping);
 struct fault_rule *fault_match_cmd(struct fault_set *s, const struct fault_subject *subj);
 
 /* Whether a rule would fire for this match (counts it; draws its chance). */

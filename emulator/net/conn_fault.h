@@ -13,23 +13,23 @@ struct conn;
 
 enum conn_fault_kind {
     CF_NONE,
-    CF_DNS,      /* fails as a name that does not resolve */
-    CF_REFUSE,   /* fails as a refused connect */
-    CF_TIMEOUT,  /* never connects: the timeout runs out (seconds, else the conn's own) */
-    CF_TLS,      /* the handshake fails: a fatal alert (alert >= 0) or the peer closing */
-    CF_ALERT,    /* a fatal TLS alert after `after` bytes */
-    CF_RESET,    /* a reset after `after` bytes */
-    CF_CLOSE,    /* an orderly close after `after` bytes */
-    CF_STALL,    /* nothing moves for `seconds`, after `after` bytes */
+    CF_DNS,     /* fails as a name that does not resolve */
+    CF_REFUSE,  /* fails as a refused connect */
+    CF_TIMEOUT, /* never connects: the timeout runs out (seconds, else the conn's own) */
+    CF_TLS,     /* the handshake fails: a fatal alert (alert >= 0) or the peer closing */
+    CF_ALERT,   /* a fatal TLS alert after `after` bytes */
+    CF_RESET,   /* a reset after `after` bytes */
+    CF_CLOSE,   /* an orderly close after `after` bytes */
+    CF_STALL,   /* nothing moves for `seconds`, after `after` bytes */
 };
 
 struct conn_fault_plan {
     enum conn_fault_kind kind;
-    long after;        /* bytes */
-    int dir;           /* 1 received, 2 sent */
+    long after; /* bytes */
+    int dir;    /* 1 received, 2 sent */
     double seconds;
-    int alert;         /* TLS alert description, -1 none */
-    int rule;          /* the rule's id, for the trace */
+    int alert; /* TLS alert description, -1 none */
+    int rule;  /* the rule's id, for the trace */
     /* Shaping, independent of kind: */
     long rate_rx, rate_tx; /* bytes per second; 0: no cap */
     int latency_ms;        /* each burst received after a quiet spell waits this long */
@@ -37,7 +37,7 @@ struct conn_fault_plan {
 };
 
 struct conn_fault_subject {
-    int modem;         /* conn_params.trace_id */
+    int modem; /* conn_params.trace_id */
     const char *tag;
     const char *host;
     int port;
@@ -46,23 +46,24 @@ struct conn_fault_subject {
 
 /* The fault state one conn carries (conn.c's struct conn holds one). */
 struct conn_faults {
-    bool on;            /* a plan applies */
+    bool on; /* a plan applies */
     struct conn_fault_plan plan;
-    long rx, tx;        /* bytes received and sent so far */
-    bool cut;           /* the moment came: the next read ends the conn with err */
-    int err;            /* enum net_err */
-    bool owner_paused;  /* what conn_pause_reading() asked */
-    bool hold;          /* stall, rate or latency: no reading now */
-    bool tx_hold;       /* stall or rate: no sending now */
-    bool stalled;       /* the stall has happened */
-    bool burst_waited;  /* latency: this burst has waited */
+    long rx, tx;       /* bytes received and sent so far */
+    bool cut;          /* the moment came: the next read ends the conn with err */
+    int err;           /* enum net_err */
+    bool owner_paused; /* what conn_pause_reading() asked */
+    bool hold;         /* stall, rate or latency: no reading now */
+    bool tx_hold;      /* stall or rate: no sending now */
+    bool stalled;      /* the stall has happened */
+    bool burst_waited; /* latency: this burst has waited */
     double rx_tokens, tx_tokens, rx_t, tx_t, last_rx;
-    ev_timer timer;     /* ends a hold */
+    ev_timer timer; /* ends a hold */
     struct conn *live_next, *live_prev;
 };
 
 /* Fills plan and returns true when a fault applies to a new connection. */
-typedef bool (*conn_fault_hook_fn)(const struct conn_fault_subject *s, struct conn_fault_plan *plan);
+typedef bool (*conn_fault_hook_fn)(const struct conn_fault_subject *s,
+                                   struct conn_fault_plan *plan);
 void conn_fault_set_hook(conn_fault_hook_fn fn);
 
 /* Ends a connected conn now with err as if the peer did it (the "CLOSED on

@@ -113,8 +113,8 @@ static bool fx_open(struct conn *c)
     live_conns = c;
     if (!fault_hook)
         return false;
-    struct conn_fault_subject s = {.modem = c->trace_id, .tag = c->tag, .host = c->host,
-                                   .port = c->port, .tls = c->want_tls};
+    struct conn_fault_subject s = {
+        .modem = c->trace_id, .tag = c->tag, .host = c->host, .port = c->port, .tls = c->want_tls};
     if (!fault_hook(&s, &f->plan))
         return false;
     f->on = true;
@@ -307,8 +307,9 @@ static size_t fx_tx_limit(struct conn *c, size_t n)
             if (f->plan.kind == CF_STALL) {
                 if (!f->stalled) {
                     f->stalled = true;
-                    trace_note(c->trace_id, "fault", "rule %d: %s %s:%d stalls %.3f s after %ld bytes sent",
-                               f->plan.rule, c->tag, c->host, c->port, f->plan.seconds, f->tx);
+                    trace_note(c->trace_id, "fault",
+                               "rule %d: %s %s:%d stalls %.3f s after %ld bytes sent", f->plan.rule,
+                               c->tag, c->host, c->port, f->plan.seconds, f->tx);
                     fx_hold(c, f->plan.seconds, true, true);
                     return 0;
                 }

@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct fault_set set;
     fault_set_init(&set);
     FUZZ_CHECK(fault_set_add(&set, &r) == 0);
-    struct fault_subject conn = {.modem = 0, .service = "http", .host = "www.gmail.com",
-                                 .port = 443, .tls = true};
+    struct fault_subject conn = {
+        .modem = 0, .service = "http", .host = "www.gmail.com", .port = 443, .tls = true};
     struct fault_subject cmd = {.modem = 0, .service = "http", .cmd = r.cmd[0] ? r.cmd : "+CSQ"};
     long fired = 0;
     for (int i = 0; i < 50; i++) {
