@@ -55,9 +55,9 @@ struct conn_faults {
     bool hold;         /* stall, rate or latency: no reading now */
     bool tx_hold;      /* stall or rate: no sending now */
     bool stalled;      /* the stall has happened */
-    bool burst_waited; /* latency: this burst has waited */
     double rx_tokens, tx_tokens, rx_t, tx_t, last_rx;
-    ev_timer timer; /* ends a hold */
+    double latency_until; /* latency: the burst waits until then */
+    ev_timer timer;       /* ends a hold */
     struct conn *live_next, *live_prev;
 };
 

@@ -54,10 +54,6 @@ static void fx_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct conn_faults *f = &c->fx;
     f->hold = false;
     f->tx_hold = false;
-    if (f->plan.latency_ms > 0 && !f->burst_waited) {
-        f->burst_waited = true;
-        f->last_rx = ev_now(L());
-    }
     if (c->state != CONN_CONNECTED)
         return;
     fx_apply_pause(c);
@@ -255,11 +251,15 @@ static bool fx_before_read(struct conn *c, size_t *n, ssize_t *ret)
     }
     double now = ev_now(L());
     if (f->plan.latency_ms > 0) {
+        /* Each burst after a quiet spell of at least the latency waits that
+         * long before its first byte reaches the owner. */
         double l = f->plan.latency_ms / 1000.0;
-        if (f->burst_waited && now - f->last_rx >= l)
-            f->burst_waited = false; /* a quiet spell: the next burst waits again */
-        if (!f->burst_waited) {
-            fx_hold(c, l, true, false);
+        if (now - f->last_rx >= l && now >= f->latency_until) {
+            f->latency_until = now + l;
+            f->last_rx = now + l;
+        }
+        if (now < f->latency_until) {
+            fx_hold(c, f->latency_until - now, true, false);
             *ret = 0;
             return true;
         }
