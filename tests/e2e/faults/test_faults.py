@@ -557,3 +557,13 @@ def test_latency_delays_each_burst(emulator, tmp_path):
             print("echo after %.3f s" % took)
             assert took >= 0.55
             time.sleep(0.7)  # a quiet spell: the next burst waits again
+
+
+def test_pdp_deact_drops_the_bearer(emulator, tmp_path):
+    emu, ctl = start(emulator, tmp_path)
+    m = emu.boot()
+    m.write(b"AT+SAPBR=1,1\r")
+    m.expect_exact(at_ok(b"AT+SAPBR=1,1\r"), timeout=5)
+    ctl.add("pdp-deact")
+    m.expect_exact(b"\r\n+SAPBR 1: DEACT\r\n", timeout=5)
+    m.exchange(b"AT+SAPBR=2,1\r", b'AT+SAPBR=2,1\r\r\n+SAPBR: 1,3,"0.0.0.0"\r\n\r\nOK\r\n')
