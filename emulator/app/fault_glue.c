@@ -188,7 +188,10 @@ static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan
             plan->rate_rx = r->rate;
         if (r->dir & FAULT_TX)
             plan->rate_tx = r->rate;
-        plan->latency_ms = r->latency_ms;
+        if (r->dir & FAULT_RX)
+            plan->latency_ms = r->latency_ms;
+        if (r->dir & FAULT_TX)
+            plan->latency_tx_ms = r->latency_ms;
         plan->shape_rule = r->id;
         trace_note(s->modem, "fault", "rule %d fired on %s %s:%d: %s", r->id, s->tag, s->host,
                    s->port, r->spec);

@@ -33,6 +33,7 @@ struct conn_fault_plan {
     /* Shaping, independent of kind: */
     long rate_rx, rate_tx; /* bytes per second; 0: no cap */
     int latency_ms;        /* each burst received after a quiet spell waits this long */
+    int latency_tx_ms;     /* the same for each burst sent */
     int shape_rule;
 };
 
@@ -57,7 +58,8 @@ struct conn_faults {
     bool stalled;      /* the stall has happened */
     double rx_tokens, tx_tokens, rx_t, tx_t, last_rx;
     double latency_until; /* latency: the burst waits until then */
-    ev_timer timer;       /* ends a hold */
+    double last_tx, latency_tx_until;
+    ev_timer timer; /* ends a hold */
     struct conn *live_next, *live_prev;
 };
 

@@ -118,7 +118,7 @@ static bool fx_open(struct conn *c)
     f->rx_t = f->tx_t = now;
     f->rx_tokens = f->plan.rate_rx > 10 ? f->plan.rate_rx / 10.0 : 1;
     f->tx_tokens = f->plan.rate_tx > 10 ? f->plan.rate_tx / 10.0 : 1;
-    f->last_rx = now - 3600;
+    f->last_rx = f->last_tx = now - 3600;
     switch (f->plan.kind) {
     case CF_DNS:
     case CF_REFUSE:
@@ -320,8 +320,19 @@ static size_t fx_tx_limit(struct conn *c, size_t n)
             n = (size_t)left;
         }
     }
+    double now = ev_now(L());
+    if (f->plan.latency_tx_ms > 0) {
+        double l = f->plan.latency_tx_ms / 1000.0;
+        if (now - f->last_tx >= l && now >= f->latency_tx_until) {
+            f->latency_tx_until = now + l;
+            f->last_tx = now + l;
+        }
+        if (now < f->latency_tx_until) {
+            fx_hold(c, f->latency_tx_until - now, false, true);
+            return 0;
+        }
+    }
     if (f->plan.rate_tx > 0) {
-        double now = ev_now(L());
         double cap = f->plan.rate_tx > 10 ? f->plan.rate_tx / 10.0 : 1;
         f->tx_tokens += (now - f->tx_t) * (double)f->plan.rate_tx;
         f->tx_t = now;
@@ -344,6 +355,7 @@ static bool fx_sent(struct conn *c, size_t w)
     if (!f->on)
         return false;
     f->tx += (long)w;
+    f->last_tx = ev_now(L());
     if (f->plan.rate_tx > 0)
         f->tx_tokens -= (double)w;
     if (fx_cut_kind(f) && f->plan.dir == 2 && f->tx >= f->plan.after) {

@@ -543,9 +543,12 @@ def test_every_http_code_on_demand(emulator, tmp_path, code):
     m.exchange(b"AT+HTTPACTION=0\r", b"AT+HTTPACTION=0\r\r\nOK\r\n\r\n+HTTPACTION: 0,%d,0\r\n" % code)
 
 
-def test_latency_delays_each_burst(emulator, tmp_path):
+@pytest.mark.parametrize("rule,least", [("latency=600 dir=rx", 0.55), ("latency=600 dir=tx", 0.55),
+                                        ("latency=400", 0.75)])
+def test_latency_delays_each_burst(emulator, tmp_path, rule, least):
+    # dir=both (the default) adds the latency each way: a round trip gains twice.
     with legacy_tls_echo(cert_name="tls.example.test") as srv:
-        emu, ctl, m = tcpip_modem(emulator, tmp_path, srv, faults=["service=tcpip latency=600"])
+        emu, ctl, m = tcpip_modem(emulator, tmp_path, srv, faults=["service=tcpip " + rule])
         connect(m)
         for data in (b"abcd", b"efgh"):
             m.exchange(b"AT+CIPSEND=4\r", b"AT+CIPSEND=4\r\r\n> ")
@@ -555,7 +558,7 @@ def test_latency_delays_each_burst(emulator, tmp_path):
             m.expect_exact(data, timeout=5)
             took = time.monotonic() - t0
             print("echo after %.3f s" % took)
-            assert took >= 0.55
+            assert took >= least
             time.sleep(0.7)  # a quiet spell: the next burst waits again
 
 
