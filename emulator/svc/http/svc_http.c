@@ -237,7 +237,7 @@ static int cmd_httppara(struct modem *m, struct at_req *r)
                 p->timeout_s, p->content, p->userdata);
         return AT_OK;
     }
-    if (h->active)
+    if (h->active || h->releasing)
         return NOT_ALLOWED;
     char tag[16];
     if (at_arg_str(&r->args, tag, sizeof(tag), NULL) != AT_ARG_OK)
@@ -385,6 +385,11 @@ static int cmd_httpstatus(struct modem *m, struct at_req *r)
         return AT_OK;
     if (!h->inited)
         return NOT_ALLOWED;
+    if (h->releasing) { /* received, reported after [timing] httpaction_ms */
+        at_info(m, "+HTTPSTATUS: %s,1,%zu,0", names[h->active_method],
+                bytebuf_pending(&h->held_body));
+        return AT_OK;
+    }
     if (!h->active) {
         at_info(m, "+HTTPSTATUS: %s,0,0,0", names[h->last_method < 0 ? 0 : h->last_method]);
         return AT_OK;
@@ -427,6 +432,7 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
     /* An action in flight is dropped without its URC (http.md 1.2). */
     http_client_cancel(h->active);
     h->active = NULL;
+    drop_held(m);
     h->inited = false;
     bytebuf_clear(&h->postdata);
     h->have_postdata = false;

@@ -213,7 +213,6 @@ def test_real_latencies_http(emulator, web):
     got = m.expect(b"\r\n", timeout=20) + m.expect(b"\r\n", timeout=20)
     assert re.fullmatch(rb"\r\n\+HTTPACTION: 0,200,\d+\r\n", got), got
     assert time.monotonic() - t0 >= 0.6 + 1.2 + 1.8 - 0.1
-    # While the URC is still due, the action counts as running.
     m.exchange(b"AT+HTTPTERM\r", at_ok(b"AT+HTTPTERM\r"))
 
 
@@ -231,9 +230,17 @@ def test_latency_is_per_action_not_a_sleep(emulator, web):
     m.exchange(b"AT+CSQ\r", b"AT+CSQ\r" + CSQ_REPLY)
     # CMEE=0 (power-on): "operation not allowed" is a plain ERROR.
     m.exchange(b"AT+HTTPACTION=0\r", b"AT+HTTPACTION=0\r\r\nERROR\r\n")
+    time.sleep(0.3)   # nginx has answered: the result is held, not reported
+    m.exchange(b"AT+HTTPSTATUS?\r", b"AT+HTTPSTATUS?\r\r\n+HTTPSTATUS: GET,1,1024,0\r\n\r\nOK\r\n")
     got = m.expect(b"\r\n", timeout=20) + m.expect(b"\r\n", timeout=20)
-    assert re.fullmatch(rb"\r\n\+HTTPACTION: 0,200,\d+\r\n", got), got
+    assert got == b"\r\n+HTTPACTION: 0,200,1024\r\n", got
     assert time.monotonic() - t0 >= 1.4
+    # AT+HTTPTERM while the result is held drops it, URC and all.
+    m.write(b"AT+HTTPACTION=0\r")
+    m.expect_exact(b"AT+HTTPACTION=0\r\r\nOK\r\n")
+    time.sleep(0.3)
+    m.exchange(b"AT+HTTPTERM\r", at_ok(b"AT+HTTPTERM\r"))
+    m.assert_quiet(1.8)
 
 
 # --- one process, many modems -------------------------------------------------
