@@ -267,3 +267,17 @@ def test_slow_modem_does_not_slow_another(emulator, tmp_path):
     assert len(slow.buf) < len(want), ("the slow modem finished first", t1)
     rest = read_reply(slow, b"", len(want))
     assert rest == want
+
+
+@pytest.mark.parametrize("paced", [True, False])
+def test_autobaud_locks_on_a_split_at(emulator, paced):
+    """Autobauding: "A" and "T" in separate writes (typed by hand, or handed
+    over byte by byte by a paced port) still synchronise the module."""
+    e = emulator.start("-s", "boot.ipr=0", *(PACE if paced else ()))
+    m = e.open()
+    m.assert_quiet(0.3)
+    m.write(b"A")
+    time.sleep(0.05)
+    m.write(b"T\r")
+    m.expect_exact(b"AT\r\r\nOK\r\n")
+    m.exchange(b"AT+IPR?\r", b"AT+IPR?\r\r\n+IPR: 0\r\n\r\nOK\r\n")
