@@ -85,7 +85,7 @@ enum at_engine_state {
     AT_ENG_DATA,    /* collecting a data entry */
 };
 
-#define AT_TABLES_MAX 16
+#define AT_TABLES_MAX 32
 
 struct at_engine {
     struct modem *modem;
@@ -96,6 +96,13 @@ struct at_engine {
     const struct v250_settings *v250;
     const struct at_cmd_table *tables[AT_TABLES_MAX];
     size_t ntables;
+    /* Every row by name (open addressing; the first table that names a
+     * command wins): a lookup is one hash whatever the number of services.
+     * Built at the first lookup and shared by every engine with the same
+     * tables (a thousand modems keep one copy). */
+    const struct at_cmd **index;
+    size_t index_slots;       /* a power of two, at least twice the rows */
+    bool index_owned;         /* not in the shared cache: freed with the engine */
     unsigned features;        /* of the profile: rows needing others are unknown */
     enum at_engine_state state;
     bool pumping;             /* guards against re-entering the input pump */

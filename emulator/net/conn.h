@@ -115,6 +115,13 @@ void conn_close_after_flush(struct conn *c);
  * rest with a reset.  0 turns it off. */
 void conn_close_orderly(double seconds);
 
+/* The radio network's latency, for every conn opened after the call
+ * ([timing] in the profile): a TCP connect counts as established connect_s
+ * after the kernel's connect completes (AT+CIPSTART's CONNECT OK comes
+ * then), a TLS handshake as done tls_s after OpenSSL's (half of it for a
+ * resumed session).  No I/O happens meanwhile.  0, 0 (the default): none. */
+void conn_set_latency(double connect_s, double tls_s);
+
 enum conn_state conn_state(const struct conn *c);
 enum net_err conn_error(const struct conn *c);
 bool conn_is_tls(const struct conn *c);
