@@ -68,6 +68,9 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
+    INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600),
+    INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600),
+    INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
@@ -131,6 +134,9 @@ static void profile_defaults(struct profile *p)
     p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
+    p->ftp_reply_timeout_s = 30;
+    p->ftp_unread_timeout_s = 75;
+    p->ftp_ready_repeat_s = 10;
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->ipr = 115200;

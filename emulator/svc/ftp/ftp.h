@@ -44,6 +44,7 @@ struct ftp_state {
     bool finished;              /* the server's part is over: "1,0" once dl is drained */
     bool paused;
     ev_tstamp last_read;
+    ev_tstamp last_told;        /* the last "1,1" */
     ev_timer tick;              /* the "1,1" repeat and the unread-data timeout */
     bool put_ready;             /* "+FTPPUT: 1,1,1360" sent */
     bool put_chunk_out;         /* a chunk went to the server; "1,1,1360" when it is out */

@@ -618,7 +618,22 @@ void ftp_client_write(struct ftp_client *c, const void *p, size_t n)
     if (!c || !c->data || c->put_finished)
         return;
     c->transferred += n;
-    conn_write(c->data, p, n);
+    if (c->req.type != 'A') {
+        conn_write(c->data, p, n);
+        return;
+    }
+    /* TYPE A: the module sends 7-bit NVT-ASCII, the top bit cleared (the
+     * manual's AT+FTPTYPE note: binary data is damaged). */
+    const uint8_t *in = p;
+    uint8_t buf[4096];
+    while (n) {
+        size_t k = n < sizeof(buf) ? n : sizeof(buf);
+        for (size_t i = 0; i < k; i++)
+            buf[i] = in[i] & 0x7f;
+        conn_write(c->data, buf, k);
+        in += k;
+        n -= k;
+    }
 }
 
 void ftp_client_finish(struct ftp_client *c)

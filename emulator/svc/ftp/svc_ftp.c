@@ -17,12 +17,13 @@
 #define FTP_READ_MAX 1460        /* AT+FTPGET=2 / AT+FTPLIST=2 (ftp.md 1.2) */
 #define FTP_PUT_MAX 1360         /* the <maxlength> of every SIMCom transcript (ftp.md 1.3) */
 #define FTP_DL_BUFFER 65536      /* held before the data socket stops being read (ftp.md 3) */
-#define FTP_REPEAT_S 10.0        /* "+FTPGET: 1,1" again while data is unread (UNCERTAIN) */
-#define FTP_UNREAD_S 75.0        /* then "+FTPGET: 1,64" (IP note 3.11; the time is ours) */
 #define FTP_PUT_ENTRY_MS 20000   /* the bytes of AT+FTPPUT=2,<n> (UNCERTAIN) */
 #define FTP_RAM_MAX (300 * 1024) /* the EXTPUT/EXTGET RAM image (manual: 0-300K) */
 #define FTP_CONNECT_S 75.0       /* the manual's max response time */
-#define FTP_REPLY_S 30.0
+/* [ftp] reply_timeout_s, unread_timeout_s, ready_repeat_s: the times ftp.md
+ * leaves open (the "1,1" repeat, the unread-data "1,64", a silent server). */
+static double repeat_s(const struct modem *m) { return m->profile->ftp_ready_repeat_s; }
+static double unread_s(const struct modem *m) { return m->profile->ftp_unread_timeout_s; }
 
 static const char *const urc_names[] = {
     [FTP_K_NONE] = "+FTPGET",     [FTP_K_GET] = "+FTPGET",   [FTP_K_PUT] = "+FTPPUT",
@@ -113,7 +114,7 @@ static void on_data(void *ud, const uint8_t *p, size_t n)
         /* Readable again: "1,1" (the SSL note's 3.6: after a read found
          * nothing, the next bytes are announced). */
         f->readable_told = true;
-        f->last_read = ev_now(m->loop);
+        f->last_read = f->last_told = ev_now(m->loop);
         at_urc(m, "%s: 1,1", urc_names[f->kind]);
         if (!ev_is_active(&f->tick))
             ev_timer_again(m->loop, &f->tick);
@@ -218,12 +219,14 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     ev_tstamp idle = ev_now(loop) - f->last_read;
-    if (idle >= FTP_UNREAD_S) {
+    if (idle >= unread_s(m)) {
         fail_session(m, FTP_TIMEOUT);
         return;
     }
-    if (idle >= FTP_REPEAT_S - 0.01)
+    if (idle >= repeat_s(m) - 0.01 && ev_now(loop) - f->last_told >= repeat_s(m) - 0.01) {
+        f->last_told = ev_now(loop);
         at_urc(m, "%s: 1,1", urc_names[f->kind]);
+    }
 }
 
 /* --- opening a session --- */
@@ -291,7 +294,7 @@ static bool open_session(struct modem *m, enum ftp_kind k)
         .tls_mode = f->ssl,
         .tls_choice = &tls,
         .connect_timeout_s = FTP_CONNECT_S,
-        .reply_timeout_s = FTP_REPLY_S,
+        .reply_timeout_s = m->profile->ftp_reply_timeout_s,
         .trace_id = m->id,
     };
     f->kind = k;
@@ -926,7 +929,7 @@ static void ftp_setup(struct modem *m, struct ftp_state *f)
     if (!f->saved_valid)
         params_default(&f->p);
     ev_init(&f->tick, tick_cb);
-    f->tick.repeat = FTP_REPEAT_S;
+    f->tick.repeat = 1.0; /* checks each second against the profile's times */
     f->tick.data = m;
 }
 

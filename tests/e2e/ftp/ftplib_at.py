@@ -64,30 +64,46 @@ def wait_urc(m, name=b"GET", timeout=20):
         m._read_some(deadline)
 
 
-def read_reply(m, name, timeout=20):
-    """One AT+FTP<name>=2,<n> reply: the data bytes."""
+def next_item(m, name, timeout=20):
+    """The next thing from the modem during a transfer: ("urc", code),
+    ("data", bytes) for a +FTP<name>: 2,<n> reply with its OK, or ("error",)."""
+    urc = re.compile(rb"^\r\n\+FTP" + name + rb": 1,(\d+)\r\n")
     head = re.compile(rb"^\r\n\+FTP" + name + rb": 2,(\d+)\r\n")
     deadline = time.monotonic() + timeout
     while True:
+        mo = urc.match(m.buf)
+        if mo:
+            code = int(mo.group(1))
+            del m.buf[:mo.end()]
+            return ("urc", code)
         mo = head.match(m.buf)
         if mo:
-            n = int(mo.group(1))
-            end = mo.end() + n + 6
-            if len(m.buf) >= end:
-                data = bytes(m.buf[mo.end():mo.end() + n])
-                assert m.buf[mo.end() + n:end] == b"\r\nOK\r\n", bytes(m.buf[:end + 40])
-                del m.buf[:end]
-                return data
+            n, start = int(mo.group(1)), mo.end()
+            if len(m.buf) >= start + n + 6:
+                data = bytes(m.buf[start:start + n])
+                assert m.buf[start + n:start + n + 6] == b"\r\nOK\r\n", bytes(m.buf[:200])
+                del m.buf[:start + n + 6]
+                return ("data", data)
         elif m.buf.startswith(b"\r\nERROR\r\n"):
-            raise AssertionError("ERROR to a read")
+            del m.buf[:9]
+            return ("error",)
         if time.monotonic() > deadline:
-            raise AssertionError(f"no read reply: {bytes(m.buf[:200])!r}")
+            raise AssertionError(f"nothing parsable within {timeout}s: {bytes(m.buf[:200])!r}")
         m._read_some(deadline)
 
 
+def read_reply(m, name, timeout=20):
+    """One AT+FTP<name>=2,<n> reply (URCs before it skipped): the data bytes."""
+    while True:
+        item = next_item(m, name, timeout)
+        if item[0] == "data":
+            return item[1]
+        assert item[0] == "urc" and item[1] == 1, item
+
+
 def download(m, name=b"GET", reqlen=1460, timeout=60, start=True):
-    """AT+FTP<name>=1 then reads until 1,0: the bytes, or raises with the
-    error code.  Returns (data, code)."""
+    """AT+FTP<name>=1 (unless start=False) then reads until "1,0":
+    (bytes, 0), or (bytes so far, error code)."""
     if start:
         m.write(b"AT+FTP%s=1\r" % name)
         m.expect(b"\r\nOK\r\n")
@@ -95,22 +111,35 @@ def download(m, name=b"GET", reqlen=1460, timeout=60, start=True):
     if code != 1:
         return b"", code
     out = bytearray()
+    finished = False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         m.write(b"AT+FTP%s=2,%d\r" % (name, reqlen))
-        data = read_reply(m, name)
-        out += data
-        # 1,0 comes right after the OK of the read that drained the buffer.
-        m._slurp()
-        mo = URC.match(m.buf)
-        if mo:
-            code = int(mo.group(2))
-            del m.buf[:mo.end()]
-            if code == 0:
+        while True:
+            item = next_item(m, name, timeout)
+            if item[0] == "urc":
+                if item[1] == 0:
+                    finished = True
+                elif item[1] != 1:
+                    return bytes(out), item[1]
+                continue
+            break
+        if item[0] == "error":
+            if finished:
                 return bytes(out), 0
-            if code != 1:
-                return bytes(out), code
-        elif not data:
+            raise AssertionError("ERROR to a read during the session")
+        out += item[1]
+        # "1,0" comes right after the OK of the read that drained the buffer.
+        m._read_some(time.monotonic())
+        if m.buf.startswith(b"\r\n+FTP%s: 1," % name):
+            item = next_item(m, name, timeout)
+            if item[1] == 0:
+                return bytes(out), 0
+            if item[1] != 1:
+                return bytes(out), item[1]
+        elif finished:
+            return bytes(out), 0
+        elif not item[1]:
             code, _ = wait_urc(m, name, timeout)
             if code == 0:
                 return bytes(out), 0
