@@ -21,8 +21,18 @@ class Scripted:
     """A control connection that answers from a script: {command verb: reply};
     None as a reply means never answer.  greeting None: never greet."""
 
-    def __init__(self, script, greeting="220 scripted"):
+    def __init__(self, script, greeting="220 scripted", tls=False):
         self.script, self.greeting = script, greeting
+        self.ctx = None
+        if tls:  # implicit TLS the classic profile can speak
+            import ssl
+            import warnings
+            from net import pki
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.minimum_version = ssl.TLSVersion.TLSv1
+            self.ctx.set_ciphers(vsftpd.CLASSIC_CIPHERS)
+            self.ctx.load_cert_chain(pki() / "tls.example.test.crt", pki() / "tls.example.test.key")
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(4)
@@ -43,12 +53,19 @@ class Scripted:
         try:
             if self.greeting is None:
                 return
+            if self.ctx:
+                c = self.ctx.wrap_socket(c, server_side=True)
             c.sendall(self.greeting.encode() + b"\r\n")
             f = c.makefile("rb")
             for line in f:
                 verb = line.decode().strip().split(" ")[0].upper()
                 reply = self.script.get(verb, "502 no")
                 if reply is None:
+                    continue
+                if reply == "ALERT":
+                    # A fatal alert record in the clear inside the TLS session
+                    # (unexpected_message): the client's record layer fails.
+                    os.write(c.fileno(), b"\x15\x03\x01\x00\x02\x02\x0a")
                     continue
                 c.sendall(reply.encode() + b"\r\n")
         except OSError:
@@ -263,6 +280,12 @@ def test_74_rest_refused(emulator):
         setting(m, b"AT+FTPREST=10")
         # the data connection to port 1 is refused, or REST is: both end it
         assert get(m)[1] in (74, 75)
+
+
+def test_81_tls_alert_after_handshake(emulator):
+    with Scripted(dict(LOGIN, USER="ALERT"), tls=True) as srv:
+        m = ftp_modem(emulator, None, ssl=1, maps=[(f"{SERVER}:21", srv.port)])
+        assert get(m) == (b"", 81)
 
 
 def test_86_quit(emulator):
