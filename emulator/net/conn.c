@@ -56,6 +56,7 @@ struct conn {
     bool shut_wr;        /* closing: close_notify and FIN are out */
     bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
+    struct conn *closing_next, *closing_prev; /* the closing list, while closing */
     double timeout_s;
 };
 
@@ -88,6 +89,20 @@ static void release(struct conn *c)
  * handler may conn_free() its conn while conn.c code up the stack still
  * looks at it (c->freed). */
 static struct conn *graveyard;
+/* Conns closing after a flush, owned by nobody: freed at shutdown if their
+ * peer has not let them go yet. */
+static struct conn *closing_list;
+
+static void closing_unlink(struct conn *c)
+{
+    if (c->closing_prev)
+        c->closing_prev->closing_next = c->closing_next;
+    else if (closing_list == c)
+        closing_list = c->closing_next;
+    if (c->closing_next)
+        c->closing_next->closing_prev = c->closing_prev;
+    c->closing_next = c->closing_prev = NULL;
+}
 static ev_prepare graveyard_watcher;
 static bool graveyard_ready;
 
@@ -630,6 +645,8 @@ void conn_free(struct conn *c, bool abortive)
     } else if (c->ssl && c->state == CONN_CONNECTED && !c->shut_wr) {
         SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
     }
+    if (c->closing)
+        closing_unlink(c);
     release(c);
     c->freed = true;
     c->state = CONN_FAILED;
@@ -718,6 +735,10 @@ void conn_close_after_flush(struct conn *c)
         return;
     }
     c->closing = true;
+    c->closing_next = closing_list;
+    if (closing_list)
+        closing_list->closing_prev = c;
+    closing_list = c;
     c->h = &closing_handlers;
     c->ud = NULL;
     c->paused = false;
@@ -733,6 +754,17 @@ void conn_close_after_flush(struct conn *c)
             ev_timer_start(L(), &c->kick);
         }
         update_events(c);
+    }
+}
+
+void conn_drop_closing(void)
+{
+    while (closing_list)
+        conn_free(closing_list, true);
+    while (graveyard) {
+        struct conn *c = graveyard;
+        graveyard = c->graveyard_next;
+        free(c);
     }
 }
 

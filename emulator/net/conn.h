@@ -109,6 +109,10 @@ void conn_free(struct conn *c, bool abortive);
  * Also fine while the conn is still connecting: the queue goes out first. */
 void conn_close_after_flush(struct conn *c);
 
+/* At exit: frees the conns still closing after a flush (a peer that never
+ * closed its side).  net_shutdown() calls it. */
+void conn_drop_closing(void);
+
 enum conn_state conn_state(const struct conn *c);
 enum net_err conn_error(const struct conn *c);
 bool conn_is_tls(const struct conn *c);

@@ -36,7 +36,8 @@ struct ftp_client {
     ev_timer kick;               /* reports a failure decided outside the loop */
     ev_timer accept_timer;       /* active mode: the server must connect back in time */
     struct ftp_result pending;
-    bool has_pending;
+    int calling;                 /* handlers of the owner running up the stack */
+    bool dead;                   /* released while calling: free when they return */
 };
 
 static struct ev_loop *L(void) { return net_loop(); }
@@ -76,7 +77,26 @@ static void client_free(struct ftp_client *c, bool quit)
     free(c->pass);
     free(c->path);
     free(c->name);
+    c->host = c->user = c->pass = c->path = c->name = NULL;
+    if (c->calling > 0) {
+        c->dead = true; /* the handler's caller still holds c */
+        return;
+    }
     free(c);
+}
+
+/* Owner handlers run between these: false afterwards means c is gone. */
+static void enter(struct ftp_client *c) { c->calling++; }
+
+static bool leave(struct ftp_client *c)
+{
+    c->calling--;
+    if (c->dead) {
+        if (c->calling == 0)
+            free(c);
+        return false;
+    }
+    return true;
 }
 
 static void finish(struct ftp_client *c, enum ftp_fact fact, enum net_err err, int code)
@@ -143,18 +163,23 @@ static void data_readable(struct conn *conn, void *ud)
         if (c->req.op == FTP_OP_PUT)
             continue; /* nothing is expected from the server on an upload */
         c->transferred += (size_t)n;
+        enter(c);
         c->h->data(c->ud, buf, (size_t)n);
-        if (!c->data)
+        if (!leave(c) || !c->data)
             return; /* cancelled by the handler */
     }
 }
 
-static void tell_writable(struct ftp_client *c)
+/* false when the handler ended the client. */
+static bool tell_writable(struct ftp_client *c)
 {
     if (c->req.op == FTP_OP_PUT && c->data_up && c->got_prelim && !c->put_finished) {
         c->writable_told = true;
+        enter(c);
         c->h->writable(c->ud);
+        return leave(c);
     }
+    return true;
 }
 
 static void data_connected(struct conn *conn, void *ud)
@@ -484,8 +509,8 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
         default:
             if (code / 100 == 1) {
                 c->got_prelim = true;
-                tell_writable(c);
-                check_complete(c);
+                if (tell_writable(c))
+                    check_complete(c);
                 return;
             }
             /* A 226 without a 150 (an empty file on some servers). */
