@@ -661,6 +661,11 @@ void ftp_client_write(struct ftp_client *c, const void *p, size_t n)
     }
 }
 
+size_t ftp_client_unsent(const struct ftp_client *c)
+{
+    return c && c->data ? conn_unsent(c->data) : 0;
+}
+
 void ftp_client_finish(struct ftp_client *c)
 {
     if (!c || c->put_finished)

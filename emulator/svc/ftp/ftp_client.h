@@ -91,6 +91,8 @@ struct ftp_client *ftp_client_start(const struct ftp_request *req, const struct 
 void ftp_client_pause(struct ftp_client *c, bool pause);
 /* PUT: queue bytes for the data connection. */
 void ftp_client_write(struct ftp_client *c, const void *p, size_t n);
+/* PUT: bytes queued for the data connection, not yet in the kernel. */
+size_t ftp_client_unsent(const struct ftp_client *c);
 /* PUT: no more bytes; the data connection closes once they are out, then
  * the server's final reply ends the operation. */
 void ftp_client_finish(struct ftp_client *c);

@@ -17,6 +17,7 @@
 #define FTP_READ_MAX 1460        /* AT+FTPGET=2 / AT+FTPLIST=2 (ftp.md 1.2) */
 #define FTP_PUT_MAX 1360         /* the <maxlength> of every SIMCom transcript (ftp.md 1.3) */
 #define FTP_DL_BUFFER 65536      /* held before the data socket stops being read (ftp.md 3) */
+#define FTP_PUT_QUEUE 16384     /* queued upload bytes beyond which the next chunk waits */
 #define FTP_PUT_ENTRY_MS 20000   /* the bytes of AT+FTPPUT=2,<n> (UNCERTAIN) */
 #define FTP_RAM_MAX (300 * 1024) /* the EXTPUT/EXTGET RAM image (manual: 0-300K) */
 #define FTP_CONNECT_S 75.0       /* the manual's max response time */
@@ -583,8 +584,14 @@ static int put_entry_cb(struct modem *m, void *ud, enum at_data_end end, const u
         return AT_ERROR; /* the bytes did not all come: the session stays (ftp.md 1.3) */
     if (f->kind != FTP_K_PUT || !f->cli)
         return AT_ERROR;
-    f->put_chunk_out = true;
     ftp_client_write(f->cli, data, len);
+    if (ftp_client_unsent(f->cli) <= FTP_PUT_QUEUE) {
+        /* The socket took it, or little waits: ready for the next chunk,
+         * right after this OK. */
+        at_urc(m, "+FTPPUT: 1,1,%d", FTP_PUT_MAX);
+    } else {
+        f->put_chunk_out = true; /* "1,1,1360" once the queue has drained */
+    }
     return AT_OK;
 }
 
