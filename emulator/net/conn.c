@@ -298,7 +298,11 @@ static void connect_done(struct conn *c)
     if (soerr) {
         errno = soerr;
         set_detail(c, "connect");
-        fail(c, soerr == ETIMEDOUT ? NET_ETIMEOUT : NET_EREFUSED);
+        /* ECONNRESET: the peer accepted, then reset before the loop saw the
+         * connect complete (a server that sends and aborts at once). */
+        fail(c, soerr == ETIMEDOUT    ? NET_ETIMEOUT
+                : soerr == ECONNRESET ? NET_ERESET
+                                      : NET_EREFUSED);
         return;
     }
     if (c->want_tls)

@@ -114,6 +114,7 @@ static void ftp_data_failures(void **state)
     assert_int_equal(ftp_net(FTP_OP_GET, false, FTP_STEP_DATA_OPEN, NET_EREFUSED), 76);
     assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA_OPEN, NET_ETLS_ALERT), 80);
     assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA_OPEN, NET_ETIMEOUT), 64);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA_OPEN, NET_ERESET), 79);
     assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA, NET_ERESET), 79);
     assert_int_equal(ftp_net(FTP_OP_LIST, true, FTP_STEP_DATA, NET_EIO), 79);
     assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA, NET_ERESET), 78);

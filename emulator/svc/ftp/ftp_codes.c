@@ -22,10 +22,11 @@ static const int session_codes[NET_ERR_COUNT] = NET_ERR_TABLE(
     /* tls_handshake */ FTP_TLS_SETUP, /* tls_alert */ FTP_TLS_ALERT, /* io */ FTP_NET_ERROR,
     /* proto */ FTP_REPLY_ERROR);
 
-/* The data connection being opened (connect or accept, its TLS handshake). */
+/* The data connection being opened (connect or accept, its TLS handshake);
+ * a reset there is a server that accepted, sent and aborted: the transfer. */
 static const int data_open_codes[NET_ERR_COUNT] = NET_ERR_TABLE(
     /* ok */ OPEN, /* dns */ OPEN, /* refused */ OPEN, /* timeout */ FTP_TIMEOUT,
-    /* reset */ OPEN, /* closed */ OPEN, /* tls_handshake */ FTP_TLS_SETUP,
+    /* reset */ XFER, /* closed */ OPEN, /* tls_handshake */ FTP_TLS_SETUP,
     /* tls_alert */ FTP_TLS_SETUP, /* io */ OPEN, /* proto */ OPEN);
 
 /* The data connection carrying the file. */

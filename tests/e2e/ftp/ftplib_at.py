@@ -159,7 +159,18 @@ def upload(m, data, chunk=1360, timeout=60):
     for off in range(0, len(data), chunk):
         part = data[off:off + chunk]
         m.write(b"AT+FTPPUT=2,%d\r" % len(part))
-        m.expect(b"\r\n+FTPPUT: 2,%d\r\n" % len(part))
+        prompt = b"\r\n+FTPPUT: 2,%d\r\n" % len(part)
+        deadline = time.monotonic() + timeout
+        while not m.buf.startswith(prompt):
+            mo = re.match(rb"\r\n\+FTPPUT: 1,(\d+)\r\n\r\nERROR\r\n", m.buf)
+            if mo:  # the session failed while this chunk was asked for
+                code = int(mo.group(1))
+                del m.buf[:mo.end()]
+                return code
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no prompt: {bytes(m.buf[:200])!r}")
+            m._read_some(deadline)
+        del m.buf[:len(prompt)]
         m.write(part)
         m.expect(b"\r\nOK\r\n")
         code, maxlen = wait_urc(m, b"PUT", timeout)
