@@ -549,10 +549,6 @@ static int cmd_ftpget(struct modem *m, struct at_req *r)
         return read_data(m, r, FTP_K_GET, "+FTPGET");
     if (!at_args_done(&r->args))
         return AT_ERROR;
-    struct ftp_state *f = ftp_of(m);
-    if (f->extget_on || f->extput_mode == 1) {
-        /* not with the extended methods (UNCERTAIN) */
-    }
     open_session(m, FTP_K_GET);
     return AT_OK;
 }

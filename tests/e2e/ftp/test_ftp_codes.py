@@ -245,15 +245,23 @@ def test_64_server_stops_answering(emulator):
 
 
 def test_64_host_never_reads(emulator):
-    """IP Application Note 3.11: "1,1" repeated, then 64 when nobody reads."""
+    """IP Application Note 3.11: "1,1" repeated, then 64 when nobody reads; the
+    module holds 64 KiB and leaves the rest of 1 MiB in the network."""
     with vsftpd.start_vsftpd("plain") as srv:
         m = ftp_modem(emulator, srv, "-s", "ftp.ready_repeat_s=1", "-s", "ftp.unread_timeout_s=3")
-        setting(m, b'AT+FTPGETNAME="1K.txt"')
+        setting(m, b'AT+FTPGETNAME="1M.bin"')
         setting(m, b'AT+FTPGETPATH="/"')
         m.write(b"AT+FTPGET=1\r")
         got = m.expect(b"\r\n+FTPGET: 1,64\r\n", timeout=10)
         assert got.count(b"\r\n+FTPGET: 1,1\r\n") >= 2
         m.exchange(b"AT+FTPGET=2,100\r", b"\r\nERROR\r\n")
+
+
+def test_70_endless_reply(emulator):
+    """A hostile server's greeting that never ends: bounded, 70."""
+    with Scripted({}, greeting="220-welcome\r\n" + "x" * 200 + ("\r\n" + "y" * 200) * 1000) as srv:
+        m = ftp_modem(emulator, None, maps=[(f"{SERVER}:21", srv.port)])
+        assert get(m) == (b"", 70)
 
 
 def test_65_server_closing_421(emulator):
