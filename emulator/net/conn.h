@@ -109,8 +109,14 @@ void conn_free(struct conn *c, bool abortive);
  * Also fine while the conn is still connecting: the queue goes out first. */
 void conn_close_after_flush(struct conn *c);
 
+/* From now on (the program is stopping), conn_free() closes every
+ * established TCP connection in order, abortive or not: queued bytes, TLS
+ * close_notify, FIN, waiting at most `seconds` in all before it aborts the
+ * rest with a reset.  0 turns it off. */
+void conn_close_orderly(double seconds);
+
 /* At exit: frees the conns still closing after a flush (a peer that never
- * closed its side).  net_shutdown() calls it. */
+ * closed its side), before net_shutdown(). */
 void conn_drop_closing(void);
 
 enum conn_state conn_state(const struct conn *c);

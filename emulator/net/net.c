@@ -1,6 +1,5 @@
 /* Host map, sandbox and asynchronous DNS (c-ares on libev). */
 #include "net.h"
-#include "conn.h"
 
 #include <arpa/inet.h>
 #include <ares.h>
@@ -249,7 +248,6 @@ int net_init(struct ev_loop *loop, const struct net_config *cfg, char *err, size
 
 void net_shutdown(void)
 {
-    conn_drop_closing();
     if (net.ares_ready) {
         ares_destroy(net.channel); /* cancels queries: their callbacks free them */
         net.ares_ready = false;

@@ -12,6 +12,7 @@
 #include "fs.h"
 #include "ftp_codes.h"
 #include "modem.h"
+#include "reply.h"
 #include "ssl.h"
 
 #define FTP_READ_MAX 1460        /* AT+FTPGET=2 / AT+FTPLIST=2 (ftp.md 1.2) */

@@ -297,14 +297,15 @@ def test_81_tls_alert_after_handshake(emulator):
 
 
 def test_86_quit(emulator):
-    """IP Application Note 3.25."""
-    with vsftpd.start_vsftpd("plain") as srv:
-        m = ftp_modem(emulator, srv)
+    """IP Application Note 3.25 (a server still logging in: no race with "1,1")."""
+    with Scripted(dict(LOGIN, PASS=None)) as srv:
+        m = ftp_modem(emulator, None, maps=[(f"{SERVER}:21", srv.port)])
         setting(m, b'AT+FTPGETNAME="1K.txt"')
         setting(m, b'AT+FTPGETPATH="/"')
         m.exchange(b"AT+FTPGET=1\r", b"\r\nOK\r\n")
         m.exchange(b"AT+FTPQUIT\r", b"\r\nOK\r\n\r\n+FTPGET: 1,86\r\n")
         m.exchange(b"AT+FTPQUIT\r", b"\r\nERROR\r\n")
+        m.exchange(b"AT+FTPSTATE\r", b"\r\n+FTPSTATE: 0\r\n\r\nOK\r\n")
 
 
 def test_85_file_system(emulator):
