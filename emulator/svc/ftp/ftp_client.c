@@ -116,8 +116,9 @@ static void finish(struct ftp_client *c, enum ftp_fact fact, enum net_err err, i
                    fact == FTP_FAIL_REFUSED ? " " : "", fact == FTP_FAIL_REFUSED ? code : 0);
     const struct ftp_handlers *h = c->h;
     void *ud = c->ud;
-    /* QUIT on a control connection that still works. */
-    client_free(c, fact != FTP_FAIL_NET || c->step >= FTP_STEP_DATA);
+    /* QUIT on the control connection unless it is the one that failed
+     * (on_failed has dropped it then). */
+    client_free(c, true);
     h->done(ud, &res);
 }
 
