@@ -38,6 +38,7 @@ struct options {
     const char *trace;
     const char *storage;
     const char *tls_verify; /* --tls-verify: wins over [tls] verify and --set */
+    const char *timing;     /* --timing real|fast: a [timing] preset, before --set */
     long modems;
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
@@ -68,6 +69,10 @@ static void usage(FILE *f)
           "      --dns SERVER[:PORT]     DNS server for names --map does not cover\n"
           "      --storage DIR           keep each modem's flash file system in DIR/modem<i>\n"
           "                              (default: a temporary directory, removed at exit)\n"
+          "      --timing MODE           real: the port runs at the baud rate and slow\n"
+          "                              commands take the module's typical time; fast: no\n"
+          "                              pacing, no added latency (default: the profile's\n"
+          "                              [timing], which is fast)\n"
           "  -V, --version               print the version and the profiles directory\n"
           "  -h, --help                  this text\n",
           f);
@@ -141,6 +146,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"tls-verify", required_argument, NULL, 'T'},
         {"dns", required_argument, NULL, 'N'},
         {"storage", required_argument, NULL, 'S'},
+        {"timing", required_argument, NULL, 'R'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -212,6 +218,13 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'T':
             o->tls_verify = optarg;
             break;
+        case 'R':
+            if (strcmp(optarg, "real") != 0 && strcmp(optarg, "fast") != 0) {
+                fprintf(stderr, "sim800emu: --timing takes real or fast, not '%s'\n", optarg);
+                return -1;
+            }
+            o->timing = optarg;
+            break;
         case 'C':
         case 'K':
         case 'N': {
@@ -271,6 +284,39 @@ bad:
     return -1;
 }
 
+/* --timing: presets of the [timing] keys (and the bearer times), applied
+ * before --set so that one figure can still be changed.  "real" is what an
+ * unchanged program sees from a module on a GPRS network; the sources of
+ * the figures are in the README ("Timing") and the man page. */
+static int apply_timing(struct profile *p, const char *mode)
+{
+    static const char *const real[][3] = {
+        {"timing", "pace", "true"},
+        {"tcpip", "ciicr_ms", "1000"},
+        {"tcpip", "sapbr_ms", "1500"},
+        {"timing", "connect_ms", "600"},
+        {"timing", "tls_handshake_ms", "1200"},
+        {"timing", "httpaction_ms", "1800"},
+    };
+    static const char *const fast[][3] = {
+        {"timing", "pace", "false"},
+        {"timing", "connect_ms", "0"},
+        {"timing", "tls_handshake_ms", "0"},
+        {"timing", "httpaction_ms", "0"},
+    };
+    bool is_real = strcmp(mode, "real") == 0;
+    size_t n = is_real ? ARRAY_SIZE(real) : ARRAY_SIZE(fast);
+    for (size_t i = 0; i < n; i++) {
+        const char *const *row = is_real ? real[i] : fast[i];
+        char err[320];
+        if (profile_set(p, row[0], row[1], row[2], err, sizeof(err)) < 0) {
+            fprintf(stderr, "sim800emu: --timing %s: %s\n", mode, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Expands the first "%d" of the link pattern with the modem index. */
 static void link_for(const char *pattern, long index, char *out, size_t cap)
 {
@@ -301,6 +347,8 @@ int sim800emu_main(int argc, char **argv)
         fprintf(stderr, "sim800emu: %s\n", err);
         return 2;
     }
+    if (opt.timing && apply_timing(&profile, opt.timing) < 0)
+        return 2;
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             return 2;
@@ -355,6 +403,8 @@ int sim800emu_main(int argc, char **argv)
         fs_cleanup_base();
         return 2;
     }
+    /* [timing]: the radio network's round trips, for every connection. */
+    conn_set_latency(profile.connect_ms / 1000.0, profile.tls_handshake_ms / 1000.0);
     /* Build the profile's TLS context now, so a bad cipher list or CA file
      * stops us here rather than at the first connection. */
     {

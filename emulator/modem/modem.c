@@ -5,6 +5,21 @@
 
 #include "trace.h"
 
+/* [timing] pace: the port runs at the module's rate, AT+IPR's (115200 while
+ * autobauding, as the host's rate is not known).  A rate set by AT+IPR takes
+ * effect after the result code of its line (manual V1.09 §2.2.41): this is
+ * called when the engine is idle, and bytes already queued keep the old rate. */
+static void follow_rate(struct modem *m)
+{
+    if (!m->has_pty || !m->profile->pace || m->engine.state != AT_ENG_IDLE)
+        return;
+    long rate = m->v250.ipr > 0 ? m->v250.ipr : 115200;
+    if (rate == m->pace_rate)
+        return;
+    m->pace_rate = rate;
+    pty_set_pace(&m->pty, rate);
+}
+
 /* The writer's sink: bytes to the port, unless the modem cannot speak. */
 static void modem_output(void *ud, const uint8_t *p, size_t n)
 {
@@ -22,6 +37,7 @@ static void modem_output(void *ud, const uint8_t *p, size_t n)
             return;
         m->mute_line = false;
     }
+    follow_rate(m);
     if (m->has_pty)
         pty_write(&m->pty, p, n);
     else if (m->test_sink)
@@ -89,12 +105,21 @@ static bool contains_at(const uint8_t *p, size_t n)
 
 void modem_input(struct modem *m, const uint8_t *p, size_t n)
 {
-    if (m->power != MODEM_ON)
+    if (m->power != MODEM_ON || n == 0)
         return; /* resetting or powered down: the UART is not listening */
+    follow_rate(m);
     /* Autobauding recognises only "AT" or "at" (manual 2.2.41.1). */
     if (m->v250.ipr == 0 && !m->autobaud_locked) {
-        if (!contains_at(p, n))
+        /* A paced port hands bytes over as they cross the wire: the "A"
+         * and the "T" may come in two calls. */
+        uint8_t prev = m->autobaud_prev;
+        m->autobaud_prev = p[n - 1];
+        if (n > 0 && ((prev == 'A' && p[0] == 'T') || (prev == 'a' && p[0] == 't'))) {
+            m->autobaud_locked = true;
+            at_engine_input(&m->engine, &prev, 1);
+        } else if (!contains_at(p, n)) {
             return;
+        }
         m->autobaud_locked = true;
     }
     at_engine_input(&m->engine, p, n);
@@ -185,6 +210,7 @@ struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *p
     m->pty.on_resume = pty_resume;
     m->pty.on_client = pty_client_came;
     m->pty.on_client_left = pty_client_left;
+    follow_rate(m);
     boot_start(m);
     return m;
 }

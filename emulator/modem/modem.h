@@ -39,6 +39,8 @@ struct modem {
     enum modem_power power;
     bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
     bool reset_ok_first;      /* autobaud reset: answer OK before going silent */
+    uint8_t autobaud_prev;    /* autobaud: the last byte seen before "AT" */
+    long pace_rate;           /* [timing] pace: the rate the port runs at; 0: unpaced */
     bool mute_line;           /* the client left mid-answer: drop the rest of that line's */
     ev_timer boot_timer;
     int boot_step;

@@ -71,6 +71,11 @@ struct profile {
     /* [at] where V.250 and the manual leave the module's framing open */
     bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
     bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */
+    /* [timing] realism, off by default (--timing real turns it on) */
+    bool pace;             /* the port runs at the baud rate, both ways */
+    int connect_ms;        /* added before a TCP connection counts as up (CONNECT OK) */
+    int tls_handshake_ms;  /* added before a TLS handshake counts as done */
+    int httpaction_ms;     /* added before +HTTPACTION (request and response) */
     /* [boot] */
     long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

@@ -29,6 +29,12 @@
 /* While reading is paused, how often to look whether the modem has taken
  * its input (it may finish a pending command without writing). */
 #define PTY_PAUSE_POLL_S 0.01
+/* Pacing: the shortest wait between two paced writes (a timer per
+ * character at 115200 baud would wake the loop 11520 times a second), and
+ * how much sending time a line that was held up (the client's buffer full,
+ * the loop busy) may make up at once: a paced port never bursts. */
+#define PTY_PACE_TICK_S 0.001
+#define PTY_PACE_CATCHUP_S 0.01
 static void flush_out(struct pty_port *p);
 static void client_left(struct pty_port *p);
 static void client_came(struct pty_port *p);
@@ -39,6 +45,9 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void resume_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void out_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void wire_in(struct pty_port *p, const uint8_t *data, size_t n);
 
 /* --- Who has the slave open: inotify's IN_OPEN/IN_CLOSE on /dev/pts/N ---
  *
@@ -313,6 +322,10 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
     p->reconnect_timer.data = p;
     ev_timer_init(&p->resume_timer, resume_cb, 0., PTY_PAUSE_POLL_S);
     p->resume_timer.data = p;
+    ev_init(&p->out_timer, out_timer_cb);
+    p->out_timer.data = p;
+    ev_init(&p->in_timer, in_timer_cb);
+    p->in_timer.data = p;
     watch_add(p);
     /* Until a client opens the slave, output waits in p->out. */
     p->client_gone = true;
@@ -335,6 +348,8 @@ void pty_close(struct pty_port *p)
     ev_io_stop(p->loop, &p->write_watcher);
     ev_timer_stop(p->loop, &p->reconnect_timer);
     ev_timer_stop(p->loop, &p->resume_timer);
+    ev_timer_stop(p->loop, &p->out_timer);
+    ev_timer_stop(p->loop, &p->in_timer);
     watch_remove(p);
     close(p->master);
     p->master = -1;
@@ -345,6 +360,7 @@ void pty_close(struct pty_port *p)
     }
     bytebuf_free(&p->out);
     bytebuf_free(&p->late_in);
+    bytebuf_free(&p->in_wire);
 }
 
 size_t pty_backlog(const struct pty_port *p) { return bytebuf_pending(&p->out); }
@@ -373,6 +389,8 @@ static bool input_must_wait(const struct pty_port *p)
 {
     if (bytebuf_pending(&p->out) > PTY_OUT_HIGH)
         return true;
+    if (bytebuf_pending(&p->in_wire) >= PTY_INPUT_HOLD)
+        return true; /* paced: the host's bytes are still on the wire */
     return p->on_input_pending && p->on_input_pending(p->ud) >= PTY_INPUT_HOLD;
 }
 
@@ -455,6 +473,12 @@ static void deliver_late_input(struct pty_port *p)
         return;
     struct bytebuf in = p->late_in; /* the modem may cause more to be taken */
     memset(&p->late_in, 0, sizeof(p->late_in));
+    if (p->pace_cps > 0) {
+        /* Paced: after what is still on the wire, at the line rate. */
+        wire_in(p, bytebuf_head(&in), bytebuf_pending(&in));
+        bytebuf_free(&in);
+        return;
+    }
     p->on_input(p->ud, bytebuf_head(&in), bytebuf_pending(&in));
     bytebuf_free(&in);
 }
@@ -469,11 +493,17 @@ static void client_left(struct pty_port *p)
     trace_note(p->trace_id, "pty", "client closed the port");
     ev_io_stop(p->loop, &p->read_watcher);
     ev_io_stop(p->loop, &p->write_watcher);
+    ev_timer_stop(p->loop, &p->out_timer);
     p->input_paused = false;
     /* What it wrote before closing still reaches the modem (from the loop:
      * this may run inside a write the modem is making). */
     take_late_input(p);
     bytebuf_clear(&p->out);
+    p->out_sent = p->out_queued;
+    if (p->pace_next) {
+        p->pace_cps = p->pace_next_cps;
+        p->pace_next = false;
+    }
     release_out(p);
     if (p->on_client_left)
         p->on_client_left(p->ud);
@@ -506,8 +536,11 @@ static void client_came(struct pty_port *p)
         pause_input(p);
     else
         ev_io_start(p->loop, &p->read_watcher);
-    if (bytebuf_pending(&p->out) > 0)
+    if (bytebuf_pending(&p->out) > 0) {
+        p->out_credit = 0; /* the line starts sending now */
+        p->out_t = ev_time();
         flush_out(p);
+    }
 }
 
 static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -539,7 +572,15 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
             pause_input(p);
             return;
         }
-        ssize_t n = read(p->master, buf, sizeof(buf));
+        size_t want = sizeof(buf);
+        if (p->pace_cps > 0) /* the wire holds at most PTY_INPUT_HOLD */
+            want = PTY_INPUT_HOLD - bytebuf_pending(&p->in_wire);
+        ssize_t n = read(p->master, buf, want);
+        if (n > 0 && p->pace_cps > 0) {
+            trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
+            wire_in(p, buf, (size_t)n);
+            continue;
+        }
         if (n > 0) {
             trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
             p->on_input(p->ud, buf, (size_t)n);
@@ -555,6 +596,127 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+/* --- pacing --- */
+
+/* Characters a line at cps has finished since *t, on top of *credit; a line
+ * held up makes up at most PTY_PACE_CATCHUP_S of sending. */
+static void pace_refill(double *credit, ev_tstamp *t, double cps)
+{
+    ev_tstamp now = ev_time();
+    if (now > *t)
+        *credit += (now - *t) * cps;
+    *t = now;
+    double cap = cps * PTY_PACE_CATCHUP_S + 1;
+    if (*credit > cap)
+        *credit = cap;
+}
+
+/* Starts timer for when the line has finished its next character. */
+static void pace_wait(struct pty_port *p, ev_timer *timer, double credit)
+{
+    double after = (1 - credit) / p->pace_cps;
+    if (after < PTY_PACE_TICK_S)
+        after = PTY_PACE_TICK_S;
+    ev_timer_stop(p->loop, timer);
+    ev_timer_set(timer, after, 0.);
+    ev_timer_start(p->loop, timer);
+}
+
+/* How many queued bytes may go to the client now (SIZE_MAX: unpaced). */
+static size_t pace_allow(struct pty_port *p)
+{
+    if (p->pace_next && p->out_sent >= p->pace_next_at) {
+        /* The bytes queued before the rate change are out. */
+        p->pace_cps = p->pace_next_cps;
+        p->pace_next = false;
+        p->out_credit = 0;
+        p->out_t = ev_time();
+    }
+    size_t limit = SIZE_MAX;
+    if (p->pace_next)
+        limit = (size_t)(p->pace_next_at - p->out_sent);
+    if (p->pace_cps <= 0)
+        return limit;
+    pace_refill(&p->out_credit, &p->out_t, p->pace_cps);
+    size_t k = p->out_credit >= 1 ? (size_t)p->out_credit : 0;
+    return k < limit ? k : limit;
+}
+
+void pty_set_pace(struct pty_port *p, long baud)
+{
+    double cps = baud > 0 ? baud / 10.0 : 0;
+    if (p->master < 0)
+        return;
+    if (bytebuf_pending(&p->out) == 0 || p->client_gone) {
+        if (p->pace_next && p->out_sent < p->pace_next_at) {
+            p->pace_next_cps = cps; /* queued for the first client: after them */
+            return;
+        }
+        p->pace_next = false;
+        p->pace_cps = cps;
+        p->out_credit = 0;
+        p->out_t = ev_time();
+        return;
+    }
+    if (!p->pace_next && cps == p->pace_cps)
+        return;
+    /* Queued bytes keep the rate they were queued at (one change waits at a
+     * time; a later one before it applies replaces its rate). */
+    if (!p->pace_next)
+        p->pace_next_at = p->out_queued;
+    p->pace_next_cps = cps;
+    p->pace_next = true;
+}
+
+/* Host bytes enter the wire to the modem. */
+static void wire_in(struct pty_port *p, const uint8_t *data, size_t n)
+{
+    if (bytebuf_pending(&p->in_wire) == 0) {
+        p->in_credit = 0;
+        p->in_t = ev_time();
+    }
+    bytebuf_append(&p->in_wire, data, n);
+    if (!ev_is_active(&p->in_timer))
+        pace_wait(p, &p->in_timer, p->in_credit);
+}
+
+/* Hands the modem what has crossed the wire. */
+static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct pty_port *p = t->data;
+    size_t k = bytebuf_pending(&p->in_wire);
+    if (p->pace_cps > 0) {
+        pace_refill(&p->in_credit, &p->in_t, p->pace_cps);
+        size_t may = p->in_credit >= 1 ? (size_t)p->in_credit : 0;
+        if (k > may)
+            k = may;
+    }
+    uint8_t buf[PTY_INPUT_HOLD];
+    if (k > sizeof(buf))
+        k = sizeof(buf);
+    if (k > 0) {
+        memcpy(buf, bytebuf_head(&p->in_wire), k);
+        bytebuf_consume(&p->in_wire, k);
+        p->in_credit -= (double)k;
+        if (bytebuf_pending(&p->in_wire) == 0)
+            bytebuf_free(&p->in_wire);
+        p->on_input(p->ud, buf, k);
+        if (p->master < 0)
+            return;
+    }
+    if (bytebuf_pending(&p->in_wire) > 0) {
+        if (p->pace_cps > 0)
+            pace_wait(p, t, p->in_credit);
+        else {
+            ev_timer_stop(p->loop, t);
+            ev_timer_set(t, 0., 0.);
+            ev_timer_start(p->loop, t);
+        }
+    }
+}
+
 static void flush_out(struct pty_port *p)
 {
     while (bytebuf_pending(&p->out) > 0) {
@@ -565,14 +727,30 @@ static void flush_out(struct pty_port *p)
             if (p->master < 0 || p->client_gone || bytebuf_pending(&p->out) == 0)
                 return;
         }
-        ssize_t n = write(p->master, bytebuf_head(&p->out), bytebuf_pending(&p->out));
+        size_t want = bytebuf_pending(&p->out);
+        size_t allow = pace_allow(p);
+        if (allow == 0) {
+            /* Paced: the rest goes as the line finishes each character. */
+            ev_io_stop(p->loop, &p->write_watcher);
+            pace_wait(p, &p->out_timer, p->out_credit);
+            if (p->out_was_high && bytebuf_pending(&p->out) <= PTY_OUT_LOW)
+                schedule_resume(p);
+            return;
+        }
+        if (want > allow)
+            want = allow;
+        ssize_t n = write(p->master, bytebuf_head(&p->out), want);
         if (n > 0) {
             bytebuf_consume(&p->out, (size_t)n);
+            p->out_sent += (uint64_t)n;
+            if (p->pace_cps > 0)
+                p->out_credit -= (double)n;
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
+            ev_timer_stop(p->loop, &p->out_timer);
             ev_io_start(p->loop, &p->write_watcher);
             if (p->out_was_high && bytebuf_pending(&p->out) <= PTY_OUT_LOW)
                 schedule_resume(p);
@@ -582,17 +760,15 @@ static void flush_out(struct pty_port *p)
         return;
     }
     ev_io_stop(p->loop, &p->write_watcher);
+    ev_timer_stop(p->loop, &p->out_timer);
     release_out(p);
     if (p->out_was_high)
         schedule_resume(p);
     notify_drained(p);
 }
 
-static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void output_ready(struct pty_port *p)
 {
-    (void)loop;
-    (void)revents;
-    struct pty_port *p = w->data;
     /* With reading paused, the hang-up shows here: writes to a master
      * whose slave nobody holds still succeed. */
     if (p->input_paused && slave_hung_up(p)) {
@@ -601,6 +777,21 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
             return;
     }
     flush_out(p);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    output_ready(w->data);
+}
+
+/* Paced: the line has finished more characters. */
+static void out_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    output_ready(t->data);
 }
 
 void pty_write(struct pty_port *p, const void *data, size_t n)
@@ -613,6 +804,7 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
         if (p->before_first && bytebuf_pending(&p->out) + n <= PTY_FIRST_CLIENT_HOLD) {
             trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
             bytebuf_append(&p->out, data, n);
+            p->out_queued += n;
         } else {
             notify_drained(p); /* nothing waits for a reader */
         }
@@ -621,8 +813,14 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
     trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
     bool was_empty = bytebuf_pending(&p->out) == 0;
     bytebuf_append(&p->out, data, n);
+    p->out_queued += n;
     if (bytebuf_pending(&p->out) > PTY_OUT_HIGH)
         p->out_was_high = true;
-    if (was_empty)
+    if (was_empty) {
+        /* Paced: an idle line starts sending now; the first character is
+         * the host's one character time later, as on a UART. */
+        p->out_credit = 0;
+        p->out_t = ev_time();
         flush_out(p);
+    }
 }

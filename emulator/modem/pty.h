@@ -65,6 +65,21 @@ struct pty_port {
     bool drain_wanted;
     void *ud;
     int trace_id;
+    /* Pacing (pty_set_pace): bytes cross the port no faster than a UART at
+     * the line rate, both ways.  0 characters per second: not paced. */
+    double pace_cps;         /* characters (10 bits) per second */
+    double pace_next_cps;    /* a rate change waiting for queued bytes to go */
+    uint64_t pace_next_at;   /* ... after this many bytes queued in all */
+    bool pace_next;
+    uint64_t out_queued;     /* bytes ever queued for the client */
+    uint64_t out_sent;       /* bytes ever written to the master or dropped */
+    double out_credit;       /* characters the line has finished sending */
+    ev_tstamp out_t;
+    ev_timer out_timer;
+    struct bytebuf in_wire;  /* host bytes still on their way to the modem */
+    double in_credit;
+    ev_tstamp in_t;
+    ev_timer in_timer;
 };
 
 /* Opens a PTY; link may be NULL.  Returns -1 with a message in err. */
@@ -81,6 +96,14 @@ size_t pty_backlog(const struct pty_port *p);
 void pty_want_drain(struct pty_port *p);
 /* True while the output is over PTY_OUT_HIGH: start no new command. */
 bool pty_output_full(const struct pty_port *p);
+
+/* Paces the port at baud bits per second, 10 bits a character (8N1);
+ * 0 turns pacing off.  Output already queued keeps the old rate (a rate
+ * set by AT+IPR takes effect after the line's result code), what is queued
+ * after the call goes at the new one; host bytes reach the modem at the
+ * current rate.  Back-pressure and byte order are unchanged: paced bytes
+ * simply wait longer in the output queue. */
+void pty_set_pace(struct pty_port *p, long baud);
 
 /* Checks a --link path before anything is created: only nothing or a
  * symlink may be there (the link replaces it).  Returns -1 with a message. */

@@ -59,7 +59,20 @@ struct conn {
     struct conn *graveyard_next;
     struct conn *closing_next, *closing_prev; /* the closing list, while closing */
     double timeout_s;
+    ev_timer delay;      /* conn_set_latency(): the network's round trips */
+    bool delaying;       /* waiting for it: no I/O meanwhile */
+    bool delayed_tcp;    /* the connect's delay has run */
+    bool delayed_tls;    /* this handshake's delay has run */
 };
+
+/* conn_set_latency() */
+static double latency_connect_s, latency_tls_s;
+
+void conn_set_latency(double connect_s, double tls_s)
+{
+    latency_connect_s = connect_s > 0 ? connect_s : 0;
+    latency_tls_s = tls_s > 0 ? tls_s : 0;
+}
 
 static void io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void start_handshake(struct conn *c);
@@ -69,6 +82,7 @@ static struct ev_loop *L(void) { return net_loop(); }
 
 static void release(struct conn *c)
 {
+    ev_timer_stop(L(), &c->delay);
     ev_io_stop(L(), &c->io);
     ev_timer_stop(L(), &c->timeout);
     ev_timer_stop(L(), &c->kick);
@@ -131,7 +145,7 @@ static void bury(struct conn *c)
 
 static void update_events(struct conn *c)
 {
-    if (c->fd < 0)
+    if (c->fd < 0 || c->delaying)
         return;
     int ev = 0;
     switch (c->state) {
@@ -183,6 +197,8 @@ static void fail(struct conn *c, enum net_err err)
     ev_io_stop(L(), &c->io);
     ev_timer_stop(L(), &c->timeout);
     ev_timer_stop(L(), &c->kick);
+    ev_timer_stop(L(), &c->delay);
+    c->delaying = false;
     c->h->failed(c, c->ud, err);
 }
 
@@ -230,12 +246,43 @@ static bool unexpected_eof(void)
     return ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
 }
 
+/* Holds the conn for the network's latency (conn_set_latency): no I/O,
+ * then delay_cb goes on where it stopped.  The connect timeout runs on. */
+static void hold(struct conn *c, double seconds)
+{
+    ev_io_stop(L(), &c->io);
+    c->delaying = true;
+    ev_timer_set(&c->delay, seconds, 0.);
+    ev_timer_start(L(), &c->delay);
+}
+
+static void connect_done(struct conn *c);
+
+static void delay_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct conn *c = t->data;
+    c->delaying = false;
+    if (c->state == CONN_CONNECTING)
+        connect_done(c);
+    else if (c->state == CONN_HANDSHAKING)
+        established(c);
+}
+
 static void drive_handshake(struct conn *c)
 {
     ERR_clear_error();
     errno = 0;
     int rc = SSL_do_handshake(c->ssl);
     if (rc == 1) {
+        /* A full handshake takes the client two round trips before it may
+         * send data (TLS 1.0-1.2), a resumed one one. */
+        if (latency_tls_s > 0 && !c->delayed_tls) {
+            c->delayed_tls = true;
+            hold(c, SSL_session_reused(c->ssl) ? latency_tls_s / 2 : latency_tls_s);
+            return;
+        }
         established(c);
         return;
     }
@@ -282,6 +329,7 @@ static void start_handshake(struct conn *c)
                c->tls.verify ? "checked against" : "not checked:", c->tls.trust);
     c->state = CONN_HANDSHAKING;
     c->tls_alert = false;
+    c->delayed_tls = false;
     if (!ev_is_active(&c->timeout)) {
         ev_timer_set(&c->timeout, c->timeout_s, 0.);
         ev_timer_start(L(), &c->timeout);
@@ -304,6 +352,12 @@ static void connect_done(struct conn *c)
         fail(c, soerr == ETIMEDOUT    ? NET_ETIMEOUT
                 : soerr == ECONNRESET ? NET_ERESET
                                       : NET_EREFUSED);
+        return;
+    }
+    /* The TCP handshake's round trip over the radio network. */
+    if (latency_connect_s > 0 && c->kind == CONN_TCP && !c->delayed_tcp) {
+        c->delayed_tcp = true;
+        hold(c, latency_connect_s);
         return;
     }
     if (c->want_tls)
@@ -496,6 +550,10 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     struct conn *c = w->data;
+    if (c->delaying) {
+        ev_io_stop(L(), &c->io);
+        return;
+    }
     switch (c->state) {
     case CONN_CONNECTING:
         connect_done(c);
@@ -578,6 +636,8 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     c->timeout.data = c;
     ev_timer_init(&c->kick, kick_cb, 0., 0.);
     c->kick.data = c;
+    ev_init(&c->delay, delay_cb);
+    c->delay.data = c;
     ev_timer_start(L(), &c->timeout);
     trace_note(c->trace_id, "net", "%s open %s %s:%d%s%s%s", c->tag,
                p->kind == CONN_UDP ? "udp" : "tcp", c->host, c->port, c->want_tls ? " tls" : "",

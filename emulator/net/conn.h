@@ -115,6 +115,13 @@ void conn_close_after_flush(struct conn *c);
  * rest with a reset.  0 turns it off. */
 void conn_close_orderly(double seconds);
 
+/* The radio network's latency, for every conn opened after the call
+ * ([timing] in the profile): a TCP connect counts as established connect_s
+ * after the kernel's connect completes (AT+CIPSTART's CONNECT OK comes
+ * then), a TLS handshake as done tls_s after OpenSSL's (half of it for a
+ * resumed session).  No I/O happens meanwhile.  0, 0 (the default): none. */
+void conn_set_latency(double connect_s, double tls_s);
+
 /* At exit: frees the conns still closing after a flush (a peer that never
  * closed its side), before net_shutdown(). */
 void conn_drop_closing(void);

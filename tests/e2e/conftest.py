@@ -32,6 +32,9 @@ DEFAULT_BIN = REPO / "build" / "emulator" / "sim800emu"
 FAST_BOOT = ("-s", "boot.rdy_ms=0", "-s", "boot.cpin_ms=0",
              "-s", "boot.call_ready_ms=0", "-s", "boot.sms_ready_ms=0")
 
+# No pacing, no added network latency, whatever the profile says.
+TIMING_FAST = ("--timing", "fast")
+
 BOOT_FIXED = (b"\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n"
               b"\r\nCall Ready\r\n\r\nSMS Ready\r\n")
 
@@ -313,8 +316,12 @@ class EmulatorFactory:
         self.started = []
 
     def start(self, *args, n=1, fast=True):
-        """Start sim800emu with `args` (fast boot unless fast=False)."""
-        full = list(FAST_BOOT if fast else ()) + list(args)
+        """Start sim800emu with `args` (fast boot unless fast=False).
+
+        Always --timing fast first (README "Timing"): the suite checks bytes
+        and state; a test that wants pacing or latencies passes --timing real
+        or -s timing.KEY=VALUE, which come later and win."""
+        full = list(TIMING_FAST) + list(FAST_BOOT if fast else ()) + list(args)
         if n != 1:
             full += ["-n", str(n)]
         e = Emulator(full, n, self.tmpdir)

@@ -3,6 +3,7 @@
 #ifndef SIM800EMU_HTTP_H
 #define SIM800EMU_HTTP_H
 
+#include <ev.h>
 #include <stdbool.h>
 
 #include "http_client.h"
@@ -36,6 +37,13 @@ struct http_state {
     int last_method;             /* for AT+HTTPSTATUS when idle */
     struct http_client *active;  /* the action in flight, or NULL */
     int active_method;
+    /* [timing] httpaction_ms: a finished action's result waits here until
+     * the module's latency has passed; the action still counts as running. */
+    ev_timer release_timer;
+    bool releasing;
+    int held_status;
+    struct bytebuf held_body;
+    struct bytebuf held_head;
 };
 
 extern const struct service http_service;

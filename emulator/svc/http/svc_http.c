@@ -30,11 +30,25 @@ static void drop_response(struct http_state *h)
     bytebuf_clear(&h->head);
 }
 
+static void release_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
 static void http_setup(struct modem *m)
 {
     struct http_state *h = http_of(m);
     memset(h, 0, sizeof(*h));
     params_default(&h->params);
+    ev_init(&h->release_timer, release_cb);
+    h->release_timer.data = m;
+}
+
+/* Drops a result still held for [timing] httpaction_ms. */
+static void drop_held(struct modem *m)
+{
+    struct http_state *h = http_of(m);
+    ev_timer_stop(m->loop, &h->release_timer);
+    h->releasing = false;
+    bytebuf_free(&h->held_body);
+    bytebuf_free(&h->held_head);
 }
 
 static void http_free(struct modem *m)
@@ -42,6 +56,7 @@ static void http_free(struct modem *m)
     struct http_state *h = http_of(m);
     http_client_cancel(h->active);
     h->active = NULL;
+    drop_held(m);
     bytebuf_free(&h->postdata);
     bytebuf_free(&h->body);
     bytebuf_free(&h->head);
@@ -55,23 +70,52 @@ static void action_done(void *ud, struct http_result *res)
     struct modem *m = ud;
     struct http_state *h = http_of(m);
     h->active = NULL;
+    /* HEAD and every 60x report 0 bytes (http.md 1.5). */
+    int status = res->fact == HTTP_DONE ? res->status : http_code_for(res->fact, res->err);
+    if (m->profile->httpaction_ms > 0) {
+        /* [timing]: the request and its answer take the radio network's
+         * round trips; the result is the module's only after them. */
+        h->held_status = status;
+        h->held_body = res->body;
+        h->held_head = res->head;
+        h->releasing = true;
+        ev_timer_set(&h->release_timer, m->profile->httpaction_ms / 1000.0, 0.);
+        ev_timer_start(m->loop, &h->release_timer);
+        return;
+    }
     bytebuf_free(&h->body);
     bytebuf_free(&h->head);
     h->body = res->body;
     h->head = res->head;
-    /* HEAD and every 60x report 0 bytes (http.md 1.5). */
-    int status = res->fact == HTTP_DONE ? res->status : http_code_for(res->fact, res->err);
     at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, status, bytebuf_pending(&h->body));
+}
+
+static void release_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct modem *m = t->data;
+    struct http_state *h = http_of(m);
+    h->releasing = false;
+    bytebuf_free(&h->body);
+    bytebuf_free(&h->head);
+    h->body = h->held_body;
+    h->head = h->held_head;
+    memset(&h->held_body, 0, sizeof(h->held_body));
+    memset(&h->held_head, 0, sizeof(h->held_head));
+    at_urc(m, "+HTTPACTION: %d,%d,%zu", h->active_method, h->held_status,
+           bytebuf_pending(&h->body));
 }
 
 /* A bearer closed (cid 0: all): an action over it ends with 601. */
 static void http_bearer_closed(struct modem *m, int cid)
 {
     struct http_state *h = http_of(m);
-    if (!h->active || (cid && cid != h->params.cid))
+    if ((!h->active && !h->releasing) || (cid && cid != h->params.cid))
         return;
     http_client_cancel(h->active);
     h->active = NULL;
+    drop_held(m);
     drop_response(h);
     at_urc(m, "+HTTPACTION: %d,%d,0", h->active_method, http_code_for(HTTP_FAIL_NO_BEARER, NET_OK));
 }
@@ -86,7 +130,7 @@ static int cmd_httpaction(struct modem *m, struct at_req *r)
     long method;
     if (at_arg_int(&r->args, 0, 2, &method) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
-    if (!h->inited || h->active)
+    if (!h->inited || h->active || h->releasing)
         return NOT_ALLOWED;
     if (!h->params.url[0])
         return AT_ERROR;
@@ -194,7 +238,7 @@ static int cmd_httppara(struct modem *m, struct at_req *r)
                 p->timeout_s, p->content, p->userdata);
         return AT_OK;
     }
-    if (h->active)
+    if (h->active || h->releasing)
         return NOT_ALLOWED;
     char tag[16];
     if (at_arg_str(&r->args, tag, sizeof(tag), NULL) != AT_ARG_OK)
@@ -269,7 +313,7 @@ static int cmd_httpdata(struct modem *m, struct at_req *r)
     if (at_arg_int(&r->args, 0, HTTPDATA_MAX, &size) != AT_ARG_OK ||
         at_arg_int(&r->args, 1000, 120000, &time_ms) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
-    if (!h->inited || h->active)
+    if (!h->inited || h->active || h->releasing)
         return NOT_ALLOWED;
     if (size == 0) {
         bytebuf_clear(&h->postdata);
@@ -342,6 +386,11 @@ static int cmd_httpstatus(struct modem *m, struct at_req *r)
         return AT_OK;
     if (!h->inited)
         return NOT_ALLOWED;
+    if (h->releasing) { /* received, reported after [timing] httpaction_ms */
+        at_info(m, "+HTTPSTATUS: %s,1,%zu,0", names[h->active_method],
+                bytebuf_pending(&h->held_body));
+        return AT_OK;
+    }
     if (!h->active) {
         at_info(m, "+HTTPSTATUS: %s,0,0,0", names[h->last_method < 0 ? 0 : h->last_method]);
         return AT_OK;
@@ -384,6 +433,7 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
     /* An action in flight is dropped without its URC (http.md 1.2). */
     http_client_cancel(h->active);
     h->active = NULL;
+    drop_held(m);
     h->inited = false;
     bytebuf_clear(&h->postdata);
     h->have_postdata = false;
