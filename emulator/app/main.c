@@ -518,6 +518,7 @@ out:
     for (long i = 0; i < opt.modems; i++)
         modem_destroy(modems[i]);
     free(modems);
+    conn_drop_closing(); /* conns still closing after a flush (an FTP QUIT) */
     net_shutdown();
     tls_shutdown();
     trace_close();

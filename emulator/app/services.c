@@ -7,10 +7,13 @@
 
 #include "bearer.h"
 #include "fs.h"
+#include "ftp.h"
 #include "http.h"
 #include "ssl.h"
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service, NULL,
+    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service,
+    &ftp_service,
+    NULL,
 };

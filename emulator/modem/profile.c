@@ -73,6 +73,9 @@ static const struct key_row key_rows[] = {
     INT("timing", "connect_ms", connect_ms, 0, 75000),
     INT("timing", "tls_handshake_ms", tls_handshake_ms, 0, 75000),
     INT("timing", "httpaction_ms", httpaction_ms, 0, 120000),
+    INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600),
+    INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600),
+    INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
@@ -136,6 +139,9 @@ static void profile_defaults(struct profile *p)
     p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
+    p->ftp_reply_timeout_s = 30;
+    p->ftp_unread_timeout_s = 75;
+    p->ftp_ready_repeat_s = 10;
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->ipr = 115200;

@@ -66,6 +66,10 @@ struct profile {
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
+    /* [ftp] where ftp.md leaves the module's timing open */
+    int ftp_reply_timeout_s;  /* silence allowed for each server reply, then code 64 */
+    int ftp_unread_timeout_s; /* downloaded data left unread this long: "+FTPGET: 1,64" */
+    int ftp_ready_repeat_s;   /* "+FTPGET: 1,1" again while data stays unread */
     /* [at] where V.250 and the manual leave the module's framing open */
     bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
     bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include "trace.h"
 #include "util.h"
@@ -39,6 +40,7 @@ struct conn {
     int port;
     int local_port;
     char peer[64];
+    char remote[64];     /* the address really connected to (after the map) */
     int trace_id;
     const struct conn_handlers *h;
     void *ud;
@@ -56,6 +58,7 @@ struct conn {
     bool shut_wr;        /* closing: close_notify and FIN are out */
     bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
+    struct conn *closing_next, *closing_prev; /* the closing list, while closing */
     double timeout_s;
     ev_timer delay;      /* conn_set_latency(): the network's round trips */
     bool delaying;       /* waiting for it: no I/O meanwhile */
@@ -108,6 +111,20 @@ static void release(struct conn *c)
  * handler may conn_free() its conn while conn.c code up the stack still
  * looks at it (c->freed). */
 static struct conn *graveyard;
+/* Conns closing after a flush, owned by nobody: freed at shutdown if their
+ * peer has not let them go yet. */
+static struct conn *closing_list;
+
+static void closing_unlink(struct conn *c)
+{
+    if (c->closing_prev)
+        c->closing_prev->closing_next = c->closing_next;
+    else if (closing_list == c)
+        closing_list = c->closing_next;
+    if (c->closing_next)
+        c->closing_next->closing_prev = c->closing_prev;
+    c->closing_next = c->closing_prev = NULL;
+}
 static ev_prepare graveyard_watcher;
 static bool graveyard_ready;
 
@@ -341,7 +358,11 @@ static void connect_done(struct conn *c)
     if (soerr) {
         errno = soerr;
         set_detail(c, "connect");
-        fail(c, soerr == ETIMEDOUT ? NET_ETIMEOUT : NET_EREFUSED);
+        /* ECONNRESET: the peer accepted, then reset before the loop saw the
+         * connect complete (a server that sends and aborts at once). */
+        fail(c, soerr == ETIMEDOUT    ? NET_ETIMEOUT
+                : soerr == ECONNRESET ? NET_ERESET
+                                      : NET_EREFUSED);
         return;
     }
     /* The TCP handshake's round trip over the radio network. */
@@ -367,6 +388,7 @@ static void resolved_cb(void *ud, enum net_err err, const struct net_addr *addrs
     }
     const struct net_addr *a = &addrs[0];
     str_copy(c->peer, sizeof(c->peer), a->shown);
+    str_copy(c->remote, sizeof(c->remote), a->text);
     int type = c->kind == CONN_UDP ? SOCK_DGRAM : SOCK_STREAM;
     c->fd = socket(a->sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
@@ -770,6 +792,8 @@ void conn_free(struct conn *c, bool abortive)
     } else if (c->ssl && c->state == CONN_CONNECTED && !c->shut_wr && orderly_deadline <= 0) {
         SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
     }
+    if (c->closing)
+        closing_unlink(c);
     release(c);
     c->freed = true;
     c->state = CONN_FAILED;
@@ -858,6 +882,10 @@ void conn_close_after_flush(struct conn *c)
         return;
     }
     c->closing = true;
+    c->closing_next = closing_list;
+    if (closing_list)
+        closing_list->closing_prev = c;
+    closing_list = c;
     c->h = &closing_handlers;
     c->ud = NULL;
     c->paused = false;
@@ -873,6 +901,17 @@ void conn_close_after_flush(struct conn *c)
             ev_timer_start(L(), &c->kick);
         }
         update_events(c);
+    }
+}
+
+void conn_drop_closing(void)
+{
+    while (closing_list)
+        conn_free(closing_list, true);
+    while (graveyard) {
+        struct conn *c = graveyard;
+        graveyard = c->graveyard_next;
+        free(c);
     }
 }
 
@@ -901,4 +940,144 @@ enum conn_state conn_state(const struct conn *c) { return c->state; }
 enum net_err conn_error(const struct conn *c) { return c->err; }
 bool conn_is_tls(const struct conn *c) { return c->ssl != NULL; }
 const char *conn_peer_address(const struct conn *c) { return c->peer; }
+const char *conn_remote_address(const struct conn *c) { return c->remote; }
+
+int conn_local_address(const struct conn *c, char *buf, size_t len, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (c->fd < 0 || getsockname(c->fd, (struct sockaddr *)&ss, &sl) < 0)
+        return -1;
+    const void *src;
+    if (ss.ss_family == AF_INET) {
+        src = &((struct sockaddr_in *)&ss)->sin_addr;
+        if (port)
+            *port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        src = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+        if (port)
+            *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    } else {
+        return -1;
+    }
+    return inet_ntop(ss.ss_family, src, buf, (socklen_t)len) ? 0 : -1;
+}
+
+struct conn *conn_adopt(int fd, const struct conn_params *p, const struct conn_handlers *h,
+                        void *ud)
+{
+    struct conn *c = xcalloc(1, sizeof(*c));
+    c->fd = fd;
+    c->kind = CONN_TCP;
+    c->h = h;
+    c->ud = ud;
+    c->want_tls = p->tls;
+    if (c->want_tls)
+        tls_choice_copy(&c->tls, p->tls_choice);
+    str_copy(c->host, sizeof(c->host), p->host ? p->host : "");
+    if (p->verify_name)
+        str_copy(c->verify_name, sizeof(c->verify_name), p->verify_name);
+    str_copy(c->tag, sizeof(c->tag), p->tag && p->tag[0] ? p->tag : "conn");
+    if (p->resume && SSL_SESSION_up_ref(p->resume) == 1)
+        c->resume = p->resume;
+    c->port = p->port;
+    c->trace_id = p->trace_id;
+    c->timeout_s = p->timeout_s > 0 ? p->timeout_s : 75.0;
+    str_copy(c->peer, sizeof(c->peer), c->host);
+    str_copy(c->remote, sizeof(c->remote), c->host);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    ev_timer_init(&c->timeout, timeout_cb, c->timeout_s, 0.);
+    c->timeout.data = c;
+    ev_timer_init(&c->kick, kick_cb, 0., 0.);
+    c->kick.data = c;
+    ev_io_init(&c->io, io_cb, c->fd, EV_WRITE);
+    c->io.data = c;
+    ev_timer_start(L(), &c->timeout);
+    trace_note(c->trace_id, "net", "%s accepted %s:%d%s", c->tag, c->host, c->port,
+               c->want_tls ? " tls" : "");
+    /* Like a connect that just completed, from the loop. */
+    c->state = CONN_CONNECTING;
+    update_events(c);
+    return c;
+}
+
+/* --- listening sockets --- */
+
+struct conn_listener {
+    int fd;
+    int port;
+    ev_io io;
+    conn_accept_fn cb;
+    void *ud;
+};
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct conn_listener *l = w->data;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    char addr[64] = "";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    l->cb(l, l->ud, fd, addr, port);
+}
+
+struct conn_listener *conn_listen(const char *local_ip, conn_accept_fn cb, void *ud)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    socklen_t sl;
+    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, local_ip, &s4->sin_addr) == 1) {
+        s4->sin_family = AF_INET;
+        sl = sizeof(*s4);
+    } else if (inet_pton(AF_INET6, local_ip, &s6->sin6_addr) == 1) {
+        s6->sin6_family = AF_INET6;
+        sl = sizeof(*s6);
+    } else {
+        return NULL;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return NULL;
+    if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 4) < 0 ||
+        getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+        close(fd);
+        return NULL;
+    }
+    struct conn_listener *l = xcalloc(1, sizeof(*l));
+    l->fd = fd;
+    l->port = ss.ss_family == AF_INET ? ntohs(s4->sin_port) : ntohs(s6->sin6_port);
+    l->cb = cb;
+    l->ud = ud;
+    ev_io_init(&l->io, accept_cb, fd, EV_READ);
+    l->io.data = l;
+    ev_io_start(L(), &l->io);
+    return l;
+}
+
+int conn_listener_port(const struct conn_listener *l) { return l->port; }
+
+void conn_listener_close(struct conn_listener *l)
+{
+    if (!l)
+        return;
+    ev_io_stop(L(), &l->io);
+    close(l->fd);
+    free(l);
+}
 const char *conn_error_detail(const struct conn *c) { return c->detail; }

@@ -122,11 +122,22 @@ void conn_close_orderly(double seconds);
  * resumed session).  No I/O happens meanwhile.  0, 0 (the default): none. */
 void conn_set_latency(double connect_s, double tls_s);
 
+/* At exit: frees the conns still closing after a flush (a peer that never
+ * closed its side), before net_shutdown(). */
+void conn_drop_closing(void);
+
 enum conn_state conn_state(const struct conn *c);
 enum net_err conn_error(const struct conn *c);
 bool conn_is_tls(const struct conn *c);
 /* The address connected to, as text ("127.0.0.1"); "" before that. */
 const char *conn_peer_address(const struct conn *c);
+/* The address really connected to, after the host map ("127.0.0.1" for a
+ * mapped "116.228.221.52"): where a second connection to the same server
+ * goes (a passive FTP data channel, with conn_params.direct). */
+const char *conn_remote_address(const struct conn *c);
+/* The local address and port of the socket (an active FTP PORT command);
+ * -1 when there is no socket yet. */
+int conn_local_address(const struct conn *c, char *buf, size_t len, int *port);
 /* A one-line reason for the trace. */
 const char *conn_error_detail(const struct conn *c);
 /* conn_params.tag, or "conn". */
@@ -139,5 +150,22 @@ const char *conn_tag(const struct conn *c);
 SSL_SESSION *conn_tls_session(const struct conn *c);
 /* Whether the server accepted conn_params.resume (false before TLS is up). */
 bool conn_tls_resumed(const struct conn *c);
+
+/* A conn over a socket accepted from a conn_listener (an active FTP data
+ * channel): with p->tls this side still shakes hands as the TLS client
+ * (verify_name or host, p->resume as conn_open()).  p->host and p->port
+ * only name the peer in the trace.  Takes fd; handlers as conn_open(). */
+struct conn *conn_adopt(int fd, const struct conn_params *p, const struct conn_handlers *h,
+                        void *ud);
+
+/* A listening TCP socket on the loop: cb gets each accepted socket (the
+ * callee owns fd) with the peer's address.  cb may close the listener. */
+struct conn_listener;
+typedef void (*conn_accept_fn)(struct conn_listener *l, void *ud, int fd, const char *addr,
+                               int port);
+/* Listens on local_ip, an ephemeral port; NULL on failure. */
+struct conn_listener *conn_listen(const char *local_ip, conn_accept_fn cb, void *ud);
+int conn_listener_port(const struct conn_listener *l);
+void conn_listener_close(struct conn_listener *l); /* NULL is fine */
 
 #endif

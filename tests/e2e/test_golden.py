@@ -4,7 +4,8 @@ with real loopback servers behind it, and each module byte must match.
 File format (tests/README.md):
     # comment
     @server NAME KIND key=value... map=HOST:PORT   start a server (KIND:
-                                                   tls_echo or legacy_tls_echo)
+                                                   tls_echo, legacy_tls_echo, vsftpd
+                                                   or ftp_fault)
     > bytes     what the host writes
     < bytes     what the module answers; consecutive lines form one expectation
     @log NAME regex                                wait for a server log line
@@ -12,14 +13,19 @@ Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
 """
 import codecs
 import contextlib
+import sys
 from pathlib import Path
 
 import pytest
 
-from net import legacy_tls_echo, sandbox_args, start_tls_echo
+from net import REPO, legacy_tls_echo, sandbox_args, start_tls_echo
+
+sys.path.insert(0, str(REPO / "tests" / "servers"))
+import vsftpd  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-STARTERS = {"tls_echo": start_tls_echo, "legacy_tls_echo": legacy_tls_echo}
+STARTERS = {"tls_echo": start_tls_echo, "legacy_tls_echo": legacy_tls_echo,
+            "vsftpd": vsftpd.start_vsftpd, "ftp_fault": vsftpd.start_fault}
 NUMERIC = ("reply_delay", "close_delay")
 TIMEOUT = 10.0
 

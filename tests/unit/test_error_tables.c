@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "ftp_codes.h"
 #include "http_codes.h"
 #include "tcpip_codes.h"
 
@@ -71,9 +72,103 @@ static void tcpip_ping(void **state)
     assert_false(tcpip_ping_answered((enum net_err)NET_ERR_COUNT));
 }
 
+static int ftp_net(enum ftp_op op, bool passive, enum ftp_step step, enum net_err err)
+{
+    struct ftp_result r = {.fact = FTP_FAIL_NET, .step = step, .err = err};
+    return ftp_code_for(op, passive, &r);
+}
+
+static int ftp_refused(enum ftp_op op, bool passive, enum ftp_step step, int reply)
+{
+    struct ftp_result r = {.fact = FTP_FAIL_REFUSED, .step = step, .reply_code = reply};
+    return ftp_code_for(op, passive, &r);
+}
+
+/* The control connection (ftp.md 2, 4): DNS 62, connect 63, silence 64, a
+ * TLS setup that fails 80 (alert or not), an alert later 81. */
+static void ftp_control_failures(void **state)
+{
+    (void)state;
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_EDNS), 62);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_EREFUSED), 63);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_ETIMEOUT), 64);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_ECLOSED), 65);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_ETLS_HANDSHAKE), 80);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_ETLS_ALERT), 80);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_AUTH_TLS, NET_ETLS_ALERT), 80);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_CONNECT, NET_EPROTO), 70);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_USER, NET_ETIMEOUT), 64);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_USER, NET_ETLS_ALERT), 81);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_PASS, NET_ERESET), 61);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_TYPE, NET_ECLOSED), 65);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_TYPE, NET_EPROTO), 70);
+    assert_int_equal(ftp_net(FTP_OP_GET, false, FTP_STEP_PORT, NET_ETIMEOUT), 76);
+}
+
+/* The data connection: opening it 75 passive / 76 active, its handshake 80;
+ * losing it 79 downloading, 78 uploading; an alert later 81. */
+static void ftp_data_failures(void **state)
+{
+    (void)state;
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA_OPEN, NET_EREFUSED), 75);
+    assert_int_equal(ftp_net(FTP_OP_GET, false, FTP_STEP_DATA_OPEN, NET_EREFUSED), 76);
+    assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA_OPEN, NET_ETLS_ALERT), 80);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA_OPEN, NET_ETIMEOUT), 64);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA_OPEN, NET_ERESET), 79);
+    assert_int_equal(ftp_net(FTP_OP_GET, true, FTP_STEP_DATA, NET_ERESET), 79);
+    assert_int_equal(ftp_net(FTP_OP_LIST, true, FTP_STEP_DATA, NET_EIO), 79);
+    assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA, NET_ERESET), 78);
+    assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA, NET_ETLS_ALERT), 81);
+}
+
+/* A 4xx/5xx to each step (ftp.md 2, SSL note 2.3). */
+static void ftp_refusals(void **state)
+{
+    (void)state;
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_CONNECT, 500), 65);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_USER, 421), 65);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_AUTH, 534), 82);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_USER, 530), 71);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_PASS, 530), 72);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_PBSZ, 501), 83);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_PROT, 536), 84);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_TYPE, 504), 73);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_CWD, 550), 77);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_PASV, 550), 75);
+    assert_int_equal(ftp_refused(FTP_OP_GET, false, FTP_STEP_PORT, 550), 76);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_REST, 502), 74);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_COMMAND, 550), 77);
+    assert_int_equal(ftp_refused(FTP_OP_SIZE, true, FTP_STEP_COMMAND, 550), 77);
+    assert_int_equal(ftp_refused(FTP_OP_GET, true, FTP_STEP_FINAL, 426), 79);
+    assert_int_equal(ftp_refused(FTP_OP_PUT, true, FTP_STEP_FINAL, 426), 78);
+    struct ftp_result bad = {.fact = FTP_FAIL_REPLY, .step = FTP_STEP_PASV};
+    assert_int_equal(ftp_code_for(FTP_OP_GET, true, &bad), 70);
+    struct ftp_result ok = {.fact = FTP_DONE};
+    assert_int_equal(ftp_code_for(FTP_OP_GET, true, &ok), 0);
+}
+
+/* Every failure is one of the module's codes, even for input out of range. */
+static void ftp_every_code_is_a_module_code(void **state)
+{
+    (void)state;
+    for (int op = FTP_OP_GET; op <= FTP_OP_RMD; op++)
+        for (int step = 0; step <= FTP_STEP_COUNT; step++)
+            for (int e = 0; e <= NET_ERR_COUNT; e++)
+                for (int f = FTP_FAIL_NET; f <= FTP_FAIL_REPLY; f++) {
+                    struct ftp_result r = {.fact = (enum ftp_fact)f, .step = (enum ftp_step)step,
+                                           .err = (enum net_err)e, .reply_code = 550};
+                    int code = ftp_code_for((enum ftp_op)op, step & 1, &r);
+                    assert_true((code >= 61 && code <= 66) || (code >= 70 && code <= 86));
+                }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ftp_control_failures),
+        cmocka_unit_test(ftp_data_failures),
+        cmocka_unit_test(ftp_refusals),
+        cmocka_unit_test(ftp_every_code_is_a_module_code),
         cmocka_unit_test(http_connection_failures),
         cmocka_unit_test(http_other_failures),
         cmocka_unit_test(http_every_code_is_a_module_code),

@@ -44,4 +44,10 @@ static inline struct fs_state *fs_of(const struct modem *m) { return modem_state
  * is at most the profile's [fs] capacity (256 KB by default). */
 int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out);
 
+/* Writes (append: adds to) a file of m's file system by its module path,
+ * through the same gate, creating the file and the directories on its way
+ * (C:\User\ftp\ for AT+FTPGETTOFS); the [fs] capacity holds.  0 or -1. */
+int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data, size_t len,
+                  bool append);
+
 #endif

@@ -112,6 +112,27 @@ int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
 /* Bytes of user space: the profile's [fs] capacity (fs.md 6). */
 static size_t capacity(const struct modem *m) { return (size_t)m->profile->fs_capacity; }
 
+int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data, size_t len,
+                  bool append)
+{
+    struct fs_path p;
+    int root = root_of(m);
+    if (root < 0 || fs_path_parse(module_path, strlen(module_path), &p) < 0 || p.depth == 0)
+        return -1;
+    /* The directories on the way (C:\User\ftp\ for the FTP commands). */
+    for (int d = 1; d < p.depth; d++) {
+        struct fs_path dir = p;
+        dir.depth = d;
+        dir.trailing_sep = true;
+        fs_store_mkdir(root, &dir);
+    }
+    size_t size;
+    if (fs_store_size(root, &p, &size) < 0 && fs_store_create(root, &p) < 0)
+        return -1;
+    return fs_store_write(root, &p, append ? 1 : 0, data, len, capacity(m),
+                          m->profile->fs_sync);
+}
+
 /* --- arguments: paths come unquoted and may hold anything but ',' --- */
 
 static int arg_path(struct at_args *a, struct fs_path *p)
