@@ -6,11 +6,15 @@
 #include "services.h"
 
 #include "bearer.h"
+#include "email.h"
 #include "fs.h"
 #include "http.h"
+#include "pop3.h"
+#include "smtp.h"
 #include "ssl.h"
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service, NULL,
+    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service,
+    &email_service, &smtp_service, &pop3_service, NULL,
 };
