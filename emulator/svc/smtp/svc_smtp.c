@@ -41,6 +41,7 @@ enum step {
     ST_DATA,
     ST_ATTACH, /* the host streams the attachment with AT+SMTPFT */
     ST_DOT,
+    ST_QUIT,   /* QUIT sent; code holds the result */
     ST_OVER,   /* ended; the URC is on its way */
 };
 
@@ -86,25 +87,41 @@ static void report_cb(struct ev_loop *loop, ev_timer *t, int revents)
     at_urc(m, "+SMTPSEND: %d", code);
 }
 
+static void report_soon(struct smtp_send *s)
+{
+    s->step = ST_OVER;
+    ev_timer_stop(s->m->loop, &s->drain);
+    ev_timer_set(&s->report, 0., 0.);
+    ev_timer_start(s->m->loop, &s->report);
+}
+
+/* Ends the send with fact: over a live session after QUIT and its reply
+ * (the server then closes in order), else at once. */
 static void finish(struct smtp_send *s, enum smtp_fact fact, enum net_err err)
 {
-    if (s->step == ST_OVER)
+    if (s->step == ST_OVER || s->step == ST_QUIT)
         return;
     s->code = smtp_code_for(fact, err);
     trace_note(s->m->id, "smtp", "send ended: +SMTPSEND: %d%s%s", s->code, s->lc ? " " : "",
                s->lc ? linecli_error_detail(s->lc) : "");
-    s->step = ST_OVER;
-    ev_timer_stop(s->m->loop, &s->drain);
-    if (s->lc) {
-        /* A clean end says QUIT; a failure just closes. */
-        if (fact == SMTP_DONE || (fact != SMTP_FAIL_NET && fact != SMTP_FAIL_CONNECT))
-            linecli_quit(s->lc, "QUIT");
-        else
-            linecli_free(s->lc);
-        s->lc = NULL;
+    if (s->lc && fact != SMTP_FAIL_NET && fact != SMTP_FAIL_CONNECT &&
+        fact != SMTP_FAIL_NO_BEARER && !linecli_busy(s->lc)) {
+        s->step = ST_QUIT;
+        if (linecli_send(s->lc, 0, "QUIT") == 0)
+            return;
     }
-    ev_timer_set(&s->report, 0., 0.);
-    ev_timer_start(s->m->loop, &s->report);
+    linecli_free(s->lc);
+    s->lc = NULL;
+    report_soon(s);
+}
+
+/* QUIT answered (or the server went away meanwhile): close and report. */
+static void quit_done(struct smtp_send *s)
+{
+    if (s->lc)
+        linecli_quit(s->lc, NULL);
+    s->lc = NULL;
+    report_soon(s);
 }
 
 /* --- composing --- */
@@ -399,9 +416,13 @@ static void end_message(struct smtp_send *s)
 {
     struct bytebuf out = {0};
     if (smtp_of(s->m)->file_type) {
+        /* The CR LF before a boundary belongs to the boundary (RFC 2046
+         * §5.1.1): a 7bit attachment gets one of its own, so that it
+         * arrives exactly as the host sent it. */
         if (smtp_of(s->m)->encode_type)
             smtp_b64_refold_finish(&s->b64, &out);
-        smtp_stuff_end_line(&s->stuff, &out);
+        else
+            bytebuf_append_str(&out, "\r\n");
         char line[80];
         snprintf(line, sizeof(line), "--%s--\r\n", s->boundary);
         bytebuf_append_str(&out, line);
@@ -540,6 +561,9 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
     case ST_DOT:
         finish(s, r->ok ? SMTP_DONE : SMTP_FAIL_REJECTED, NET_OK);
         return;
+    case ST_QUIT:
+        quit_done(s);
+        return;
     case ST_ATTACH:
     case ST_OVER:
         return;
@@ -553,7 +577,10 @@ static void on_failed(struct linecli *lc, void *ud, enum net_err err)
                linecli_error_detail(lc));
     linecli_free(lc);
     s->lc = NULL;
-    finish(s, s->greeted ? SMTP_FAIL_NET : SMTP_FAIL_CONNECT, err);
+    if (s->step == ST_QUIT)
+        report_soon(s); /* the result stands */
+    else
+        finish(s, s->greeted ? SMTP_FAIL_NET : SMTP_FAIL_CONNECT, err);
 }
 
 static void on_upgraded(struct linecli *lc, void *ud)
