@@ -5,6 +5,7 @@ message read back in AT+POP3READ chunks, LIST/UIDL/TOP, deletion, and every
 import re
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -227,3 +228,77 @@ def test_64_silent_server_and_61_after_bearer_closed(emulator):
         assert login(m) == b"+POP3IN: 1"
         m.write(b"AT+SAPBR=0,1\r")
         m.expect(b"+POP3OUT: 61\r\n", timeout=10)
+
+
+# --- hostile servers: a code, never a crash, a hang or unbounded memory ---
+
+def serve_one(script):
+    """A TCP server on loopback running script(conn) for each client."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+
+    def run():
+        while True:
+            try:
+                c, _ = sock.accept()
+            except OSError:
+                return
+            try:
+                script(c, c.makefile("rb"))
+            except OSError:
+                pass
+            finally:
+                c.close()
+    threading.Thread(target=run, daemon=True).start()
+    return sock
+
+
+def logged_in(c, f):
+    c.sendall(b"+OK hi\r\n")
+    for _ in range(2):           # USER, PASS
+        f.readline()
+        c.sendall(b"+OK\r\n")
+
+
+def endless_body(c, f):
+    logged_in(c, f)
+    f.readline()
+    c.sendall(b"+OK here it comes\r\n")
+    while True:
+        c.sendall(b"line line line line line line line line\r\n" * 2000)
+
+
+def garbage_stat(c, f):
+    logged_in(c, f)
+    f.readline()
+    c.sendall(b"what?\r\n")
+    f.readline()
+
+
+def close_on_stat(c, f):
+    logged_in(c, f)
+    f.readline()
+
+
+@pytest.mark.parametrize("script,cmd", [(endless_body, b"AT+POP3CMD=4,1"),
+                                        (garbage_stat, b"AT+POP3NUM"),
+                                        (close_on_stat, b"AT+POP3NUM")])
+def test_hostile_server_ends_session_with_pop3out_61(emulator, script, cmd):
+    sock = serve_one(script)
+    try:
+        m = pop3_modem(emulator, [("mail.sim.com:110", sock.getsockname()[1])])
+        assert login(m) == b"+POP3IN: 1"
+        assert urc(m, cmd) == b"+POP3OUT: 61"
+        assert m.cmd(b"AT+POP3NUM\r").endswith(ERROR)
+    finally:
+        sock.close()
+
+
+def test_hostile_greeting(emulator):
+    sock = serve_one(lambda c, f: c.sendall(b"-ERR go away\r\n"))
+    try:
+        m = pop3_modem(emulator, [("mail.sim.com:110", sock.getsockname()[1])])
+        assert login(m) == b"+POP3IN: 66"
+    finally:
+        sock.close()

@@ -8,6 +8,7 @@ import hashlib
 import re
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,86 @@ def test_bearer_closed_during_attachment_gives_61(emulator):
         m.read_for(0.3)
         assert m.cmd(b"AT+SMTPFT=0\r").endswith(ERROR)
         assert srv.messages() == []
+
+
+# --- hostile servers: a code, never a crash, a hang or unbounded memory ---
+
+class Scripted:
+    """A one-connection-at-a-time TCP server running script(conn) per client."""
+
+    def __init__(self, script):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.script = script
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                self.script(c)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def lines_of(c):
+    f = c.makefile("rb")
+    while True:
+        line = f.readline()
+        if not line:
+            return
+        yield line
+
+
+def endless_greeting(c):
+    c.sendall(b"220-")
+    try:
+        while True:
+            c.sendall(b"A" * 65536)
+    except OSError:
+        pass
+
+
+def garbage_after_ehlo(c):
+    c.sendall(b"220 hi\r\n")
+    for _ in lines_of(c):
+        c.sendall(b"this is not smtp\r\n")
+
+
+def close_after_ehlo(c):
+    c.sendall(b"220 hi\r\n")
+    for _ in lines_of(c):
+        return
+
+
+def endless_reply(c):
+    c.sendall(b"220 hi\r\n")
+    for _ in lines_of(c):
+        try:
+            while True:
+                c.sendall(b"250-more\r\n" * 1000)
+        except OSError:
+            return
+
+
+@pytest.mark.parametrize("script,code", [(endless_greeting, 65), (garbage_after_ehlo, 65),
+                                         (close_after_ehlo, 61), (endless_reply, 65)])
+def test_hostile_server(emulator, script, code):
+    with Scripted(script) as srv:
+        m = mail_modem(emulator, [("smtp.gmail.com:25", srv.port)])
+        assert one_send(m) == code
+        assert m.cmd(b"AT\r") == at_ok(b"AT\r")
