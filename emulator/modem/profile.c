@@ -68,6 +68,10 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),
+    INT("email", "attachments", email_attachments, 1, 10),
+    INT("email", "ft_max", email_ft_max, 1, 1460),
+    STR("email", "ehlo_name", email_ehlo),
+    BOOL("email", "rset_typo", email_rset_typo),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
@@ -131,6 +135,10 @@ static void profile_defaults(struct profile *p)
     p->fs_capacity = 262144; /* fs.md 6 */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
+    p->email_attachments = 1;   /* one AT+SMTPFILE description (email.md 2) */
+    p->email_ft_max = 1360;     /* the Email note's +SMTPFT: 1,1360 */
+    strcpy(p->email_ehlo, "sim800");
+    p->email_rset_typo = true;  /* as the manual prints it (email.md 3) */
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->ipr = 115200;

@@ -63,6 +63,11 @@ struct profile {
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
+    /* [email] where the manual leaves the mail commands open (email.md) */
+    int email_attachments;  /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
+    int email_ft_max;       /* +SMTPFT: 1,<maxLength> */
+    char email_ehlo[PROFILE_STR]; /* the name in EHLO/HELO */
+    bool email_rset_typo;   /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
     /* [at] where V.250 and the manual leave the module's framing open */
     bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
     bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */

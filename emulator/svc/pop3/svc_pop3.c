@@ -194,8 +194,12 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
         at_urc(m, "+POP3DEL: %d", r->ok ? 1 : 0);
         return;
     case P_RSET:
-        /* The manual spells the negative answer "+POP3REST: 0" (§14.2.21). */
-        at_urc(m, r->ok ? "+POP3RSET: 1" : "+POP3REST: 0");
+        /* The manual spells the negative answer "+POP3REST: 0" (§14.2.21);
+         * [email] rset_typo = false corrects it. */
+        if (r->ok)
+            at_urc(m, "+POP3RSET: 1");
+        else
+            at_urc(m, "%s: 0", m->profile->email_rset_typo ? "+POP3REST" : "+POP3RSET");
         return;
     case P_QUIT:
         /* A -ERR to QUIT (the deletions could not be made) is still the end. */

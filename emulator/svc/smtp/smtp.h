@@ -21,12 +21,18 @@
 #define SMTP_CS_MAX 20
 #define SMTP_RCPT_TYPES 3    /* TO, CC, BCC */
 #define SMTP_RCPT_INDEXES 10 /* <index> 0-9 per type */
-#define SMTP_FT_MAX 1360     /* +SMTPFT: 1,<maxLength> (the Email note's example) */
+#define SMTP_FILES_MAX 10    /* [email] attachments: 1 (the manual) to 10 */
 
 struct smtp_rcpt {
     bool used;
     char addr[SMTP_ADDR_MAX + 1];
     char name[SMTP_NAME_MAX + 1];
+};
+
+struct smtp_file {
+    int type;        /* 1 text, 2 binary */
+    char name[SMTP_FILE_MAX + 1];
+    int encode;      /* 0 7bit, 1 base64 */
 };
 
 struct smtp_send;
@@ -42,9 +48,8 @@ struct smtp_state {
     struct smtp_rcpt rcpt[SMTP_RCPT_TYPES][SMTP_RCPT_INDEXES];
     char subject[SMTP_SUB_MAX + 1];
     struct bytebuf body;
-    int file_type;   /* 0 none, 1 text, 2 binary */
-    char file_name[SMTP_FILE_MAX + 1];
-    int encode_type; /* 0 7bit, 1 base64 */
+    struct smtp_file files[SMTP_FILES_MAX]; /* AT+SMTPFILE, in order */
+    int nfiles;
     char charset[SMTP_CS_MAX + 1];
     struct smtp_send *active;
     char ft_prompt[32];

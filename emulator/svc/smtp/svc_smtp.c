@@ -22,8 +22,12 @@
 #include "ssl.h"
 #include "trace.h"
 
-#define EHLO_NAME "sim800"
 #define FT_QUEUE_MAX (256u * 1024u) /* written but unsent bytes before +SMTPFT: 1 waits */
+
+static const char *smtp_ehlo(const struct modem *m)
+{
+    return m->profile->email_ehlo[0] ? m->profile->email_ehlo : "sim800";
+}
 
 enum step {
     ST_GREETING,
@@ -59,6 +63,7 @@ struct smtp_send {
     struct smtp_stuffer stuff;
     struct smtp_b64 b64;
     bool ft_ready;             /* +SMTPFT: 1 was given, AT+SMTPFT may send */
+    int file;                  /* the attachment being streamed */
     ev_timer report;           /* the URC after OK, from the loop */
     ev_timer drain;            /* waits for the write queue before +SMTPFT: 1 */
     int code;
@@ -244,9 +249,9 @@ static void compose_head(struct smtp_send *s, struct bytebuf *out)
     append_subject(&h, st);
     const char *at = strchr(st->from_addr, '@');
     snprintf(line, sizeof(line), "Message-ID: <%lx.%08x@%s>\r\nMIME-Version: 1.0\r\n",
-             (unsigned long)now, (unsigned)random(), at && at[1] ? at + 1 : EHLO_NAME);
+             (unsigned long)now, (unsigned)random(), at && at[1] ? at + 1 : smtp_ehlo(s->m));
     bytebuf_append_str(&h, line);
-    if (st->file_type) {
+    if (st->nfiles) {
         snprintf(s->boundary, sizeof(s->boundary), "=_sim800_%08x%08x", (unsigned)random(),
                  (unsigned)now);
         snprintf(line, sizeof(line),
@@ -258,15 +263,32 @@ static void compose_head(struct smtp_send *s, struct bytebuf *out)
     smtp_stuff(&s->stuff, out, bytebuf_head(&h), bytebuf_pending(&h));
     bytebuf_free(&h);
     append_text_part(s, out);
-    if (st->file_type) {
-        snprintf(line, sizeof(line),
-                 "--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Transfer-Encoding: %s\r\n"
-                 "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
-                 s->boundary, st->file_type == 1 ? "text/plain" : "application/octet-stream",
-                 st->file_name, st->encode_type ? "base64" : "7bit", st->file_name);
-        smtp_stuff(&s->stuff, out, (const uint8_t *)line, strlen(line));
-        smtp_b64_init(&s->b64);
-    }
+}
+
+/* The part headers of attachment s->file; its content follows. */
+static void begin_attachment(struct smtp_send *s, struct bytebuf *out)
+{
+    const struct smtp_file *f = &smtp_of(s->m)->files[s->file];
+    char line[512];
+    snprintf(line, sizeof(line),
+             "--%s\r\nContent-Type: %s; name=\"%s\"\r\nContent-Transfer-Encoding: %s\r\n"
+             "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
+             s->boundary, f->type == 1 ? "text/plain" : "application/octet-stream", f->name,
+             f->encode ? "base64" : "7bit", f->name);
+    smtp_stuff(&s->stuff, out, (const uint8_t *)line, strlen(line));
+    smtp_b64_init(&s->b64);
+}
+
+/* The end of attachment s->file's content.  The CR LF before a boundary
+ * belongs to the boundary (RFC 2046 §5.1.1): a 7bit attachment gets one of
+ * its own, so that it arrives exactly as the host sent it. */
+static void end_attachment(struct smtp_send *s, struct bytebuf *out)
+{
+    if (smtp_of(s->m)->files[s->file].encode)
+        smtp_b64_refold_finish(&s->b64, out);
+    else
+        bytebuf_append_str(out, "\r\n");
+    smtp_stuff_init(&s->stuff);
 }
 
 /* --- the dialogue --- */
@@ -415,14 +437,7 @@ static void write_out(struct smtp_send *s, struct bytebuf *b)
 static void end_message(struct smtp_send *s)
 {
     struct bytebuf out = {0};
-    if (smtp_of(s->m)->file_type) {
-        /* The CR LF before a boundary belongs to the boundary (RFC 2046
-         * §5.1.1): a 7bit attachment gets one of its own, so that it
-         * arrives exactly as the host sent it. */
-        if (smtp_of(s->m)->encode_type)
-            smtp_b64_refold_finish(&s->b64, &out);
-        else
-            bytebuf_append_str(&out, "\r\n");
+    if (smtp_of(s->m)->nfiles) {
         char line[80];
         snprintf(line, sizeof(line), "--%s--\r\n", s->boundary);
         bytebuf_append_str(&out, line);
@@ -447,7 +462,7 @@ static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     }
     s->ft_ready = true;
-    at_urc(s->m, "+SMTPFT: 1,%d", SMTP_FT_MAX);
+    at_urc(s->m, "+SMTPFT: 1,%d", s->m->profile->email_ft_max);
 }
 
 static void ft_offer(struct smtp_send *s)
@@ -468,11 +483,11 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
             finish(s, SMTP_FAIL_REJECTED, NET_OK);
             return;
         }
-        send_cmd(s, ST_EHLO, "EHLO %s", EHLO_NAME);
+        send_cmd(s, ST_EHLO, "EHLO %s", smtp_ehlo(s->m));
         return;
     case ST_EHLO:
         if (!r->ok) {
-            send_cmd(s, ST_HELO, "HELO %s", EHLO_NAME);
+            send_cmd(s, ST_HELO, "HELO %s", smtp_ehlo(s->m));
             return;
         }
         parse_ehlo(s, r->text);
@@ -550,7 +565,10 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
         smtp_stuff_init(&s->stuff);
         compose_head(s, &out);
         write_out(s, &out);
-        if (st->file_type) {
+        if (st->nfiles) {
+            s->file = 0;
+            begin_attachment(s, &out);
+            write_out(s, &out);
             s->step = ST_ATTACH;
             ft_offer(s);
         } else {
@@ -588,7 +606,7 @@ static void on_upgraded(struct linecli *lc, void *ud)
     (void)lc;
     struct smtp_send *s = ud;
     s->tls_up = true;
-    send_cmd(s, ST_EHLO, "EHLO %s", EHLO_NAME); /* RFC 3207: forget what was learnt */
+    send_cmd(s, ST_EHLO, "EHLO %s", smtp_ehlo(s->m)); /* RFC 3207: forget what was learnt */
 }
 
 static const struct linecli_handlers handlers = {
@@ -829,7 +847,11 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (r->form == AT_FORM_READ) {
-        at_info(m, "+SMTPFILE: %d,\"%s\",%d", st->file_type, st->file_name, st->encode_type);
+        if (!st->nfiles)
+            at_info(m, "+SMTPFILE: 0,\"\",0");
+        for (int i = 0; i < st->nfiles; i++)
+            at_info(m, "+SMTPFILE: %d,\"%s\",%d", st->files[i].type, st->files[i].name,
+                    st->files[i].encode);
         return AT_OK;
     }
     long type, enc = 0;
@@ -838,7 +860,7 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
         return AT_ERROR;
     if (type) {
         if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !name[0] ||
-            strpbrk(name, "\"\\") || at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
+            strpbrk(name, "\"\\\r\n") || at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
             return AT_ERROR;
         /* Text goes 7bit, binary base64 (manual §14.2.9). */
         if ((type == 1 && enc != 0) || (type == 2 && enc != 1))
@@ -846,9 +868,24 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
     }
     if (!at_args_done(&r->args))
         return AT_ERROR;
-    st->file_type = (int)type;
-    str_copy(st->file_name, sizeof(st->file_name), name);
-    st->encode_type = (int)enc;
+    if (type == 0) {
+        st->nfiles = 0;
+        return AT_OK;
+    }
+    /* One description ([email] attachments = 1): a new one replaces it;
+     * more: a new name adds one, a known name replaces its entry. */
+    int max = m->profile->email_attachments;
+    int i = 0;
+    if (max > 1)
+        while (i < st->nfiles && strcmp(st->files[i].name, name))
+            i++;
+    if (i >= max || i >= SMTP_FILES_MAX)
+        return AT_ERROR;
+    st->files[i].type = (int)type;
+    str_copy(st->files[i].name, sizeof(st->files[i].name), name);
+    st->files[i].encode = (int)enc;
+    if (i >= st->nfiles)
+        st->nfiles = i + 1;
     return AT_OK;
 }
 
@@ -889,7 +926,7 @@ static int ft_cb(struct modem *m, void *ud, enum at_data_end end, const uint8_t 
     if (end != AT_DATA_SUBMIT || !s || s->step != ST_ATTACH)
         return AT_ERROR;
     struct bytebuf out = {0};
-    if (smtp_of(m)->encode_type)
+    if (smtp_of(m)->files[s->file].encode)
         smtp_b64_refold(&s->b64, &out, data, len);
     else
         smtp_stuff(&s->stuff, &out, data, len);
@@ -904,14 +941,25 @@ static int cmd_smtpft(struct modem *m, struct at_req *r)
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     long n;
-    if (at_arg_int(&r->args, 0, SMTP_FT_MAX, &n) != AT_ARG_OK || !at_args_done(&r->args))
+    if (at_arg_int(&r->args, 0, m->profile->email_ft_max, &n) != AT_ARG_OK ||
+        !at_args_done(&r->args))
         return AT_ERROR;
     struct smtp_send *s = st->active;
     if (!s || s->step != ST_ATTACH || !s->ft_ready)
         return AT_ERROR;
     s->ft_ready = false;
     if (n == 0) {
-        end_message(s);
+        /* This attachment is complete: the next one, or the end. */
+        struct bytebuf out = {0};
+        end_attachment(s, &out);
+        if (++s->file < st->nfiles) {
+            begin_attachment(s, &out);
+            write_out(s, &out);
+            ft_offer(s);
+        } else {
+            write_out(s, &out);
+            end_message(s);
+        }
         return AT_OK;
     }
     snprintf(st->ft_prompt, sizeof(st->ft_prompt), "\r\n+SMTPFT: 2,%ld\r\n", n);

@@ -152,6 +152,7 @@ def test_delete_rset_and_delete_for_real(emulator):
         assert urc(m, b"AT+POP3RSET") == b"+POP3RSET: 1"
         assert urc(m, b"AT+POP3NUM") == b"+POP3NUM: 1,2,11124"
         assert urc(m, b"AT+POP3DEL=2") == b"+POP3DEL: 1"
+        assert urc(m, b"AT+POP3DEL=2") == b"+POP3DEL: 0"      # already marked
         assert urc(m, b"AT+POP3OUT") == b"+POP3OUT: 1"
         assert len(pop.maildir_files()) == 1
         assert login(m) == b"+POP3IN: 1"
@@ -300,5 +301,24 @@ def test_hostile_greeting(emulator):
     try:
         m = pop3_modem(emulator, [("mail.sim.com:110", sock.getsockname()[1])])
         assert login(m) == b"+POP3IN: 66"
+    finally:
+        sock.close()
+
+
+def refusing_rset(c, f):
+    logged_in(c, f)
+    while f.readline():
+        c.sendall(b"-ERR no\r\n")
+
+
+@pytest.mark.parametrize("typo,want", [(None, b"+POP3REST: 0"), ("false", b"+POP3RSET: 0")])
+def test_refused_rset_as_the_manual_spells_it(emulator, typo, want):
+    sock = serve_one(refusing_rset)
+    try:
+        extra = ("-s", "email.rset_typo=" + typo) if typo else ()
+        m = pop3_modem(emulator, [("mail.sim.com:110", sock.getsockname()[1])], *extra)
+        assert login(m) == b"+POP3IN: 1"
+        assert urc(m, b"AT+POP3RSET") == want
+        assert urc(m, b"AT+POP3NUM") == b"+POP3NUM: 0"
     finally:
         sock.close()

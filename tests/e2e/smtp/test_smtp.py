@@ -254,6 +254,41 @@ def test_attachment_streamed_with_smtpft(emulator, kind):
         assert max(len(line) for line in msg.wire.split(b"\r\n")) <= 998
 
 
+def test_two_attachments_one_binary_100k(emulator):
+    # [email] attachments = 2: each AT+SMTPFILE with a new name adds one; the
+    # host streams them in order, AT+SMTPFT=0 ending each.
+    raw = bytes((i * 13 + (i >> 9)) & 0xFF for i in range(100 * 1024))
+    text = b"first line\r\n.a dot line\r\n.\r\nlast line\r\n"
+    with start_smtp(mode="starttls") as srv:
+        m = mail_modem(emulator, [("smtp.gmail.com:25", srv)], "-s", "email.attachments=2")
+        note_mail(m, 2)
+        ok(m, b'AT+SMTPFILE=1,"notes.txt",0')
+        ok(m, b'AT+SMTPFILE=2,"photo.jpg",1')
+        assert m.cmd(b"AT+SMTPFILE?\r") == (b'AT+SMTPFILE?\r\r\n+SMTPFILE: 1,"notes.txt",0\r\n'
+                                            b'\r\n+SMTPFILE: 2,"photo.jpg",1\r\n\r\nOK\r\n')
+        assert m.cmd(b'AT+SMTPFILE=1,"third.txt",0\r').endswith(ERROR)   # only two
+        start_send(m)
+        stream(m, text)
+        stream(m, base64.b64encode(raw), chunk=1000)
+        assert m.expect(b"\r\n", timeout=30) + m.expect(b"\r\n", timeout=30) == b"\r\n+SMTPSEND: 1\r\n"
+        msg = srv.wait_message()
+        assert msg["starttls"]
+        atts = list(msg.email().iter_attachments())
+        assert [a.get_filename() for a in atts] == ["notes.txt", "photo.jpg"]
+        assert atts[0].get_payload(decode=True) == text
+        assert atts[1].get_payload(decode=True) == raw
+        assert atts[1].get_content_type() == "application/octet-stream"
+        assert atts[1]["Content-Transfer-Encoding"] == "base64"
+        ok(m, b"AT+SMTPFILE=0")
+        assert m.cmd(b"AT+SMTPFILE?\r") == b'AT+SMTPFILE?\r\r\n+SMTPFILE: 0,"",0\r\n\r\nOK\r\n'
+
+
+def test_one_attachment_by_default_a_new_description_replaces(emulator, modem):
+    ok(modem, b'AT+SMTPFILE=1,"a.txt",0')
+    ok(modem, b'AT+SMTPFILE=2,"b.bin",1')
+    assert modem.cmd(b"AT+SMTPFILE?\r") == b'AT+SMTPFILE?\r\r\n+SMTPFILE: 2,"b.bin",1\r\n\r\nOK\r\n'
+
+
 def test_attachment_ft_before_urc_and_too_long_are_errors(emulator):
     with start_smtp(mode="plain", cert_name=None) as srv:
         m = mail_modem(emulator, [("mail.sim.com:25", srv)])
