@@ -16,9 +16,9 @@ enum email_ssl {
 };
 
 struct email_state {
-    int cid;        /* AT+EMAILCID, 1-3 */
-    int timeout_s;  /* AT+EMAILTO, 10-120 */
-    int ssl;        /* AT+EMAILSSL, enum email_ssl */
+    int cid;       /* AT+EMAILCID, 1-3 */
+    int timeout_s; /* AT+EMAILTO, 10-120 */
+    int ssl;       /* AT+EMAILSSL, enum email_ssl */
 };
 
 extern const struct service email_service;

@@ -10,8 +10,8 @@
 
 static void defaults(struct email_state *e)
 {
-    e->cid = 1;        /* not documented; every SIMCom example sets 1 */
-    e->timeout_s = 30; /* manual §14.2.2 */
+    e->cid = 1;             /* not documented; every SIMCom example sets 1 */
+    e->timeout_s = 30;      /* manual §14.2.2 */
     e->ssl = EMAIL_SSL_OFF; /* not documented; what clients assume */
 }
 
@@ -23,10 +23,7 @@ int email_default_port(const struct modem *m, bool pop3)
     return pop3 ? 110 : 25;
 }
 
-bool email_bearer_open(const struct modem *m)
-{
-    return bearer_is_open(m, email_settings(m)->cid);
-}
+bool email_bearer_open(const struct modem *m) { return bearer_is_open(m, email_settings(m)->cid); }
 
 /* One handler for the three: test, read, write of one integer. */
 struct int_cmd {

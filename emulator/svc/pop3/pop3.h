@@ -10,7 +10,7 @@
 #define POP3_SERVER_MAX 100
 #define POP3_USER_MAX 50
 #define POP3_PASS_MAX 50
-#define POP3_READ_MAX 1460   /* AT+POP3READ <reqLength> 1-1460 */
+#define POP3_READ_MAX 1460       /* AT+POP3READ <reqLength> 1-1460 */
 #define POP3_BODY_MAX (4u << 20) /* a multi-line reply held for AT+POP3READ */
 
 struct pop3_session;

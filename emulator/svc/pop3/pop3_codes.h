@@ -7,15 +7,15 @@
 #include "net.h"
 
 enum {
-    POP3_OK = 1,              /* logged in / normal logout */
+    POP3_OK = 1, /* logged in / normal logout */
     POP3_NETWORK_ERROR = 61,
     POP3_DNS_ERROR = 62,
     POP3_CONNECT_FAILED = 63,
     POP3_TIMEOUT = 64,
     POP3_SERVER_ERROR = 65,
-    POP3_LOGIN_REFUSED = 66,  /* the server refuses the login */
+    POP3_LOGIN_REFUSED = 66, /* the server refuses the login */
     POP3_USER_REJECTED = 67,
-    POP3_PASS_REJECTED = 68,  /* user name or password */
+    POP3_PASS_REJECTED = 68, /* user name or password */
     POP3_READ_TIMEOUT = 69,
     POP3_TLS_SETUP = 71,
     POP3_TLS_ALERT = 72,

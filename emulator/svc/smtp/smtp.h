@@ -10,13 +10,13 @@
 #include "service.h"
 #include "util.h"
 
-#define SMTP_SERVER_MAX 100  /* +SMTPSRV: <smtpServerLength> */
+#define SMTP_SERVER_MAX 100 /* +SMTPSRV: <smtpServerLength> */
 #define SMTP_USER_MAX 50
 #define SMTP_PASS_MAX 50
 #define SMTP_ADDR_MAX 100
 #define SMTP_NAME_MAX 60
-#define SMTP_SUB_MAX 200     /* characters; hex digits when the charset is not ASCII */
-#define SMTP_BODY_MAX 65535  /* bytes (hex digits when not ASCII) */
+#define SMTP_SUB_MAX 200    /* characters; hex digits when the charset is not ASCII */
+#define SMTP_BODY_MAX 65535 /* bytes (hex digits when not ASCII) */
 #define SMTP_FILE_MAX 60
 #define SMTP_CS_MAX 20
 #define SMTP_RCPT_TYPES 3    /* TO, CC, BCC */
@@ -30,9 +30,9 @@ struct smtp_rcpt {
 };
 
 struct smtp_file {
-    int type;        /* 1 text, 2 binary */
+    int type; /* 1 text, 2 binary */
     char name[SMTP_FILE_MAX + 1];
-    int encode;      /* 0 7bit, 1 base64 */
+    int encode; /* 0 7bit, 1 base64 */
 };
 
 struct smtp_send;

@@ -30,8 +30,8 @@ int smtp_code_for(enum smtp_fact fact, enum net_err err)
     if (fact == SMTP_FAIL_NET || fact == SMTP_FAIL_CONNECT) {
         if ((unsigned)err >= NET_ERR_COUNT)
             return SMTP_NETWORK_ERROR;
-        if (fact == SMTP_FAIL_CONNECT && (err == NET_ERESET || err == NET_ECLOSED ||
-                                          err == NET_EIO))
+        if (fact == SMTP_FAIL_CONNECT &&
+            (err == NET_ERESET || err == NET_ECLOSED || err == NET_EIO))
             return SMTP_CONNECT_FAILED;
         return net_codes[err];
     }

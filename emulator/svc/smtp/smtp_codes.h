@@ -27,7 +27,8 @@ enum smtp_fact {
     SMTP_FAIL_CONNECT,     /* before the greeting: resolve, connect, implicit TLS */
     SMTP_FAIL_NO_BEARER,   /* AT+EMAILCID's bearer is not open */
     SMTP_FAIL_REJECTED,    /* a 4xx/5xx to the greeting, EHLO/HELO, MAIL, DATA or the message */
-    SMTP_FAIL_AUTH_NEEDED, /* 530 to MAIL (authentication required), or AUTH wanted and not offered */
+    SMTP_FAIL_AUTH_NEEDED, /* 530 to MAIL (authentication required), or AUTH wanted and not offered
+                            */
     SMTP_FAIL_AUTH,        /* AUTH refused: user name or password */
     SMTP_FAIL_RCPT,        /* a RCPT refused */
     SMTP_FAIL_NO_STARTTLS, /* EMAILSSL=2 and the server offers no STARTTLS, or refuses it */

@@ -108,8 +108,8 @@ int smtp_b64_string(char *out, size_t cap, const void *p, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i += 3) {
         size_t k = n - i < 3 ? n - i : 3;
-        unsigned v = (unsigned)s[i] << 16 | (k > 1 ? (unsigned)s[i + 1] << 8 : 0) |
-                     (k > 2 ? s[i + 2] : 0);
+        unsigned v =
+            (unsigned)s[i] << 16 | (k > 1 ? (unsigned)s[i + 1] << 8 : 0) | (k > 2 ? s[i + 2] : 0);
         out[o++] = B64[v >> 18 & 63];
         out[o++] = B64[v >> 12 & 63];
         out[o++] = k > 1 ? B64[v >> 6 & 63] : '=';

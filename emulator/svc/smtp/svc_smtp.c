@@ -45,8 +45,8 @@ enum step {
     ST_DATA,
     ST_ATTACH, /* the host streams the attachment with AT+SMTPFT */
     ST_DOT,
-    ST_QUIT,   /* QUIT sent; code holds the result */
-    ST_OVER,   /* ended; the URC is on its way */
+    ST_QUIT, /* QUIT sent; code holds the result */
+    ST_OVER, /* ended; the URC is on its way */
 };
 
 struct smtp_send {
@@ -62,10 +62,10 @@ struct smtp_send {
     char boundary[48];
     struct smtp_stuffer stuff;
     struct smtp_b64 b64;
-    bool ft_ready;             /* +SMTPFT: 1 was given, AT+SMTPFT may send */
-    int file;                  /* the attachment being streamed */
-    ev_timer report;           /* the URC after OK, from the loop */
-    ev_timer drain;            /* waits for the write queue before +SMTPFT: 1 */
+    bool ft_ready;   /* +SMTPFT: 1 was given, AT+SMTPFT may send */
+    int file;        /* the attachment being streamed */
+    ev_timer report; /* the URC after OK, from the loop */
+    ev_timer drain;  /* waits for the write queue before +SMTPFT: 1 */
     int code;
 };
 
@@ -214,9 +214,10 @@ static void append_text_part(struct smtp_send *s, struct bytebuf *out)
     } else {
         struct bytebuf raw = {0};
         smtp_hex_decode((const char *)bytebuf_head(&st->body), bytebuf_pending(&st->body), &raw);
-        snprintf(line, sizeof(line),
-                 "Content-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-                 st->charset);
+        snprintf(
+            line, sizeof(line),
+            "Content-Type: text/plain; charset=%s\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            st->charset);
         bytebuf_append_str(&part, line);
         struct smtp_b64 b;
         smtp_b64_init(&b);
