@@ -137,6 +137,7 @@ static void pop3_codes(void **state)
         }
     assert_int_equal(pop3_out_code_for(POP3_FAIL_NET, NET_ETLS_ALERT), 61);
     assert_int_equal(pop3_out_code_for(POP3_FAIL_NET, NET_ETIMEOUT), 64);
+    assert_int_equal(pop3_out_code_for(POP3_FAIL_UNREAD, NET_OK), 69);
 }
 
 int main(void)

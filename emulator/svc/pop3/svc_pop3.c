@@ -43,6 +43,7 @@ struct pop3_session {
     struct tls_choice tls;
     struct bytebuf data; /* AT+POP3CMD's reply, read by AT+POP3READ */
     bool reading;
+    ev_timer unread; /* a multi-line reply left unread this long ends the session: 69 */
     ev_timer report;
     char urc[48];
 };
@@ -52,6 +53,7 @@ struct pop3_session {
 static void sess_free(struct pop3_session *s)
 {
     ev_timer_stop(s->m->loop, &s->report);
+    ev_timer_stop(s->m->loop, &s->unread);
     linecli_free(s->lc);
     tls_choice_clear(&s->tls);
     bytebuf_free(&s->data);
@@ -83,6 +85,8 @@ static void end_session(struct pop3_session *s, enum pop3_fact fact, enum net_er
         snprintf(s->urc, sizeof(s->urc), "+POP3IN: %d", pop3_code_for(fact, err));
     trace_note(s->m->id, "pop3", "session ended: %s", s->urc);
     s->step = P_OVER;
+    s->reading = false;
+    ev_timer_stop(s->m->loop, &s->unread);
     if (s->lc) {
         if (fact == POP3_FAIL_NET || fact == POP3_FAIL_CONNECT)
             linecli_free(s->lc);
@@ -107,6 +111,23 @@ static void send_cmd(struct pop3_session *s, enum pstep next, unsigned flags, co
     s->step = next;
     if (n < 0 || (size_t)n >= sizeof(line) || linecli_send(s->lc, flags, "%s", line) < 0)
         end_session(s, POP3_FAIL_NET, NET_EPROTO);
+}
+
+/* The manual: unread data kept too long makes the module give the session
+ * up (§14.2.19, time not given): here AT+EMAILTO's seconds since the reply
+ * came or the last AT+POP3READ. */
+static void unread_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    end_session(t->data, POP3_FAIL_UNREAD, NET_OK);
+}
+
+static void unread_arm(struct pop3_session *s)
+{
+    ev_timer_stop(s->m->loop, &s->unread);
+    ev_timer_set(&s->unread, email_settings(s->m)->timeout_s, 0.);
+    ev_timer_start(s->m->loop, &s->unread);
 }
 
 /* "+OK 2 11124" -> the two numbers after the status. */
@@ -185,6 +206,7 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
             bytebuf_clear(&s->data);
             bytebuf_append(&s->data, r->body, r->body_len);
             s->reading = true;
+            unread_arm(s);
             at_urc(m, "+POP3CMD: 1");
         } else {
             at_urc(m, "+POP3CMD: 0");
@@ -243,6 +265,8 @@ static void login_start(struct modem *m)
     s->step = P_GREETING;
     ev_timer_init(&s->report, report_cb, 0., 0.);
     s->report.data = s;
+    ev_timer_init(&s->unread, unread_cb, 0., 0.);
+    s->unread.data = s;
     st->sess = s;
     if (!email_bearer_open(m)) {
         end_session(s, POP3_FAIL_NO_BEARER, NET_OK);
@@ -416,6 +440,9 @@ static int cmd_pop3read(struct modem *m, struct at_req *r)
     if (last) {
         s->reading = false;
         bytebuf_free(&s->data);
+        ev_timer_stop(m->loop, &s->unread);
+    } else {
+        unread_arm(s);
     }
     return AT_OK;
 }
@@ -441,6 +468,7 @@ static int cmd_pop3out(struct modem *m, struct at_req *r)
         return AT_ERROR;
     s->reading = false;
     bytebuf_free(&s->data);
+    ev_timer_stop(m->loop, &s->unread);
     send_cmd(s, P_QUIT, 0, "%s", "QUIT");
     return AT_OK;
 }

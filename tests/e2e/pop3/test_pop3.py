@@ -322,3 +322,18 @@ def test_refused_rset_as_the_manual_spells_it(emulator, typo, want):
         assert urc(m, b"AT+POP3NUM") == b"+POP3NUM: 0"
     finally:
         sock.close()
+
+
+def test_69_reply_left_unread(emulator):
+    with start_pop3() as pop:
+        m = pop3_modem(emulator, [("mail.sim.com:110", pop.port)])
+        ok(m, b"AT+EMAILTO=10")
+        assert login(m) == b"+POP3IN: 1"
+        assert urc(m, b"AT+POP3CMD=4,1") == b"+POP3CMD: 1"
+        m.write(b"AT+POP3READ=100\r")
+        m.expect(b"\r\nOK\r\n")
+        t0 = time.monotonic()
+        assert m.expect(b"\r\n+POP3OUT: 69\r\n", timeout=15) == b"\r\n+POP3OUT: 69\r\n"
+        assert time.monotonic() - t0 > 9
+        assert m.cmd(b"AT+POP3READ=100\r").endswith(ERROR)
+        pop.wait_log(r"Logged out")
