@@ -322,7 +322,8 @@ static int cmd_pop3srv(struct modem *m, struct at_req *r)
         at_arg_str(&r->args, pass, sizeof(pass), NULL) != AT_ARG_OK)
         return AT_ERROR;
     enum at_arg_status ps = at_arg_int(&r->args, 1, 65535, &port);
-    if (ps == AT_ARG_BAD || !at_args_done(&r->args) || st->sess)
+    if (ps == AT_ARG_BAD || !at_args_done(&r->args) || st->sess || strpbrk(user, "\r\n") ||
+        strpbrk(pass, "\r\n"))
         return AT_ERROR;
     str_copy(st->server, sizeof(st->server), server);
     str_copy(st->user, sizeof(st->user), user);

@@ -654,6 +654,19 @@ static void send_start(struct modem *m)
 
 #define BUSY(st) ((st)->active != NULL)
 
+/* Text that goes into a header or a command: no control bytes (a line
+ * break would start a header or a command of its own). */
+static bool clean_text(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return false;
+    return true;
+}
+
+/* An address inside "<...>": clean, and no space, '<' or '>'. */
+static bool clean_addr(const char *v) { return clean_text(v) && !strpbrk(v, " <>"); }
+
 static int cmd_smtpsrv(struct modem *m, struct at_req *r)
 {
     struct smtp_state *st = smtp_of(m);
@@ -699,7 +712,7 @@ static int cmd_smtpauth(struct modem *m, struct at_req *r)
             return AT_ERROR;
     }
     /* Type 0 takes no user name or password (manual §14.2.4). */
-    if (!at_args_done(&r->args) || BUSY(st))
+    if (!at_args_done(&r->args) || BUSY(st) || !clean_text(user) || !clean_text(pass))
         return AT_ERROR;
     st->auth_type = (int)type;
     str_copy(st->user, sizeof(st->user), user);
@@ -721,7 +734,7 @@ static int cmd_smtpfrom(struct modem *m, struct at_req *r)
     char addr[SMTP_ADDR_MAX + 1], name[SMTP_NAME_MAX + 1] = "";
     if (at_arg_str(&r->args, addr, sizeof(addr), NULL) != AT_ARG_OK || !addr[0] ||
         at_arg_str(&r->args, name, sizeof(name), NULL) == AT_ARG_BAD || !at_args_done(&r->args) ||
-        BUSY(st))
+        BUSY(st) || !clean_addr(addr) || !clean_text(name))
         return AT_ERROR;
     str_copy(st->from_addr, sizeof(st->from_addr), addr);
     str_copy(st->from_name, sizeof(st->from_name), name);
@@ -767,7 +780,7 @@ static int cmd_smtprcpt(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (!addr[0] || at_arg_str(&r->args, name, sizeof(name), NULL) == AT_ARG_BAD ||
-        !at_args_done(&r->args))
+        !at_args_done(&r->args) || !clean_addr(addr) || !clean_text(name))
         return AT_ERROR;
     struct smtp_rcpt *e = &st->rcpt[type][index];
     e->used = true; /* an existing index is replaced */
@@ -789,7 +802,7 @@ static int cmd_smtpsub(struct modem *m, struct at_req *r)
     }
     char sub[SMTP_SUB_MAX + 1];
     if (at_arg_str(&r->args, sub, sizeof(sub), NULL) == AT_ARG_BAD || !at_args_done(&r->args) ||
-        BUSY(st))
+        BUSY(st) || !clean_text(sub))
         return AT_ERROR;
     if (!charset_ascii(st)) {
         struct bytebuf tmp = {0};
@@ -861,7 +874,7 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
         return AT_ERROR;
     if (type) {
         if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !name[0] ||
-            strpbrk(name, "\"\\\r\n") || at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
+            strpbrk(name, "\"\\") || !clean_text(name) || at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
             return AT_ERROR;
         /* Text goes 7bit, binary base64 (manual §14.2.9). */
         if ((type == 1 && enc != 0) || (type == 2 && enc != 1))
@@ -903,7 +916,7 @@ static int cmd_smtpcs(struct modem *m, struct at_req *r)
     }
     char cs[SMTP_CS_MAX + 1];
     if (at_arg_str(&r->args, cs, sizeof(cs), NULL) != AT_ARG_OK || !cs[0] ||
-        strpbrk(cs, " \t;\"?=") || !at_args_done(&r->args) || BUSY(st))
+        strpbrk(cs, " ;\"?=") || !clean_text(cs) || !at_args_done(&r->args) || BUSY(st))
         return AT_ERROR;
     str_copy(st->charset, sizeof(st->charset), cs);
     return AT_OK;
