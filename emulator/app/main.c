@@ -12,17 +12,22 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "conn.h"
 #include "fs.h"
 #include "modem.h"
+#include "reply.h"
 #include "net.h"
 #include "profile.h"
 #include "services.h"
+#include "pty.h"
 #include "tls.h"
 #include "trace.h"
 #include "util.h"
 
 #define MODEMS_MAX 4096
 #define OVERRIDES_MAX 64
+/* How long SIGINT/SIGTERM may spend closing network links in order. */
+#define STOP_CLOSE_S 1.0
 
 struct options {
     const char *profile;
@@ -369,6 +374,23 @@ int sim800emu_main(int argc, char **argv)
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
     ev_signal_start(loop, &sigint);
     ev_signal_start(loop, &sigterm);
+    /* --link replaces a symlink or nothing: a mistyped path to a file is an
+     * error before anything is created. */
+    if (opt.link) {
+        for (long i = 0; i < opt.modems; i++) {
+            char link[512];
+            link_for(opt.link, i, link, sizeof(link));
+            if (pty_link_check(link, err, sizeof(err)) < 0) {
+                fprintf(stderr, "sim800emu: %s\n", err);
+                net_shutdown();
+                tls_shutdown();
+                trace_close();
+                fs_cleanup_base();
+                ev_loop_destroy(loop);
+                return 2;
+            }
+        }
+    }
     struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
     int status = 0;
     for (long i = 0; i < opt.modems; i++) {
@@ -391,6 +413,9 @@ int sim800emu_main(int argc, char **argv)
 out:
     ev_signal_stop(loop, &sigint);
     ev_signal_stop(loop, &sigterm);
+    /* An orderly stop: links end with close_notify and FIN, not a reset
+     * (bounded: whatever is not out within the time is aborted). */
+    conn_close_orderly(STOP_CLOSE_S);
     for (long i = 0; i < opt.modems; i++)
         modem_destroy(modems[i]);
     free(modems);

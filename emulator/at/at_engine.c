@@ -2,11 +2,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "v250.h"
 
 static void pump(struct at_engine *e);
+static void index_drop(struct at_engine *e);
 static void run_from_current(struct at_engine *e);
 
 static void data_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
@@ -27,16 +29,90 @@ void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
 
 void at_engine_free(struct at_engine *e)
 {
+    index_drop(e);
     ev_timer_stop(e->loop, &e->data_timer);
     bytebuf_free(&e->input);
     bytebuf_free(&e->data_buf);
     at_writer_free(&e->writer);
 }
 
+static size_t name_hash(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static void index_put(const struct at_cmd **slots, size_t nslots, const struct at_cmd *row)
+{
+    for (size_t i = name_hash(row->name) & (nslots - 1);; i = (i + 1) & (nslots - 1)) {
+        if (!slots[i]) {
+            slots[i] = row;
+            return;
+        }
+        if (strcmp(slots[i]->name, row->name) == 0)
+            return; /* an earlier table has it */
+    }
+}
+
+/* Indexes built so far, by table list: a process runs many modems with the
+ * same services, so they share one.  Kept for the life of the process. */
+#define INDEX_CACHE_MAX 8
+static struct {
+    const struct at_cmd_table *tables[AT_TABLES_MAX];
+    size_t ntables;
+    const struct at_cmd **slots;
+    size_t nslots;
+} index_cache[INDEX_CACHE_MAX];
+static size_t index_cached;
+
+static void index_build(struct at_engine *e)
+{
+    for (size_t k = 0; k < index_cached; k++) {
+        if (index_cache[k].ntables == e->ntables &&
+            memcmp(index_cache[k].tables, e->tables, e->ntables * sizeof(e->tables[0])) == 0) {
+            e->index = index_cache[k].slots;
+            e->index_slots = index_cache[k].nslots;
+            return;
+        }
+    }
+    size_t rows = 0;
+    for (size_t t = 0; t < e->ntables; t++)
+        rows += e->tables[t]->count;
+    size_t slots = 16;
+    while (slots < 2 * rows)
+        slots *= 2;
+    const struct at_cmd **index = xcalloc(slots, sizeof(*index));
+    for (size_t t = 0; t < e->ntables; t++)
+        for (size_t i = 0; i < e->tables[t]->count; i++)
+            index_put(index, slots, &e->tables[t]->rows[i]);
+    e->index = index;
+    e->index_slots = slots;
+    e->index_owned = index_cached == INDEX_CACHE_MAX;
+    if (!e->index_owned) {
+        memcpy(index_cache[index_cached].tables, e->tables, e->ntables * sizeof(e->tables[0]));
+        index_cache[index_cached].ntables = e->ntables;
+        index_cache[index_cached].slots = index;
+        index_cache[index_cached].nslots = slots;
+        index_cached++;
+    }
+}
+
+static void index_drop(struct at_engine *e)
+{
+    if (e->index_owned)
+        free(e->index);
+    e->index = NULL;
+    e->index_owned = false;
+}
+
 void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t)
 {
-    if (e->ntables < AT_TABLES_MAX)
+    if (e->ntables < AT_TABLES_MAX) {
         e->tables[e->ntables++] = t;
+        index_drop(e); /* built again at the next lookup */
+    }
 }
 
 void at_engine_reset(struct at_engine *e)
@@ -52,21 +128,21 @@ void at_engine_reset(struct at_engine *e)
     at_writer_set_hold(&e->writer, false);
 }
 
-static const struct at_cmd *lookup(const struct at_engine *e, const char *name)
+static const struct at_cmd *lookup(struct at_engine *e, const char *name)
 {
-    for (size_t t = 0; t < e->ntables; t++) {
-        const struct at_cmd_table *tab = e->tables[t];
-        for (size_t i = 0; i < tab->count; i++) {
-            const struct at_cmd *row = &tab->rows[i];
-            if (strcmp(row->name, name) != 0)
-                continue;
-            /* A command the profile's firmware lacks is unknown to it. */
-            if (row->features & ~e->features)
-                return NULL;
-            return row;
-        }
+    if (!e->index)
+        index_build(e);
+    for (size_t i = name_hash(name) & (e->index_slots - 1);; i = (i + 1) & (e->index_slots - 1)) {
+        const struct at_cmd *row = e->index[i];
+        if (!row)
+            return NULL;
+        if (strcmp(row->name, name) != 0)
+            continue;
+        /* A command the profile's firmware lacks is unknown to it. */
+        if (row->features & ~e->features)
+            return NULL;
+        return row;
     }
-    return NULL;
 }
 
 /* Closes the line with its one final result and releases held URCs. */
@@ -287,6 +363,8 @@ static void pump(struct at_engine *e)
         }
         if (e->state != AT_ENG_IDLE)
             break; /* core.md 1.5: input waits for the final result */
+        if (!e->passthrough && e->output_full && e->output_full(e->modem))
+            break; /* the last answer has not left the port yet: at_engine_kick */
         if (e->passthrough) {
             size_t used = e->passthrough(e->modem, e->passthrough_ud, bytebuf_head(&e->input),
                                          bytebuf_pending(&e->input));
@@ -305,6 +383,8 @@ void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n)
     bytebuf_append(&e->input, p, n);
     pump(e);
 }
+
+void at_engine_kick(struct at_engine *e) { pump(e); }
 
 /* --- for the layer above (modem/reply.c wraps these for handlers) --- */
 

@@ -85,7 +85,7 @@ enum at_engine_state {
     AT_ENG_DATA,    /* collecting a data entry */
 };
 
-#define AT_TABLES_MAX 16
+#define AT_TABLES_MAX 32
 
 struct at_engine {
     struct modem *modem;
@@ -96,6 +96,13 @@ struct at_engine {
     const struct v250_settings *v250;
     const struct at_cmd_table *tables[AT_TABLES_MAX];
     size_t ntables;
+    /* Every row by name (open addressing; the first table that names a
+     * command wins): a lookup is one hash whatever the number of services.
+     * Built at the first lookup and shared by every engine with the same
+     * tables (a thousand modems keep one copy). */
+    const struct at_cmd **index;
+    size_t index_slots;       /* a power of two, at least twice the rows */
+    bool index_owned;         /* not in the shared cache: freed with the engine */
     unsigned features;        /* of the profile: rows needing others are unknown */
     enum at_engine_state state;
     bool pumping;             /* guards against re-entering the input pump */
@@ -117,6 +124,10 @@ struct at_engine {
     struct at_data_req data;
     struct bytebuf data_buf;
     ev_timer data_timer;
+    /* Asked before a new command line starts: true holds it until
+     * at_engine_kick(), because the last answer has not left the port (the
+     * module takes no command before its answer is on the wire).  May be NULL. */
+    bool (*output_full)(const struct modem *m);
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
@@ -131,6 +142,9 @@ void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
 /* Host bytes in.  Safe to call at any time; bytes arriving while a line is
  * open wait until it ends. */
 void at_engine_input(struct at_engine *e, const uint8_t *p, size_t n);
+
+/* Runs buffered input that waited for the port's output to drain. */
+void at_engine_kick(struct at_engine *e);
 
 /* Drops any open line, data entry and buffered input (reset, power off). */
 void at_engine_reset(struct at_engine *e);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "modem.h"
+#include "reply.h"
 #include "trace.h"
 
 enum boot_step {

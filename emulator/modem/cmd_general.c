@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "modem.h"
+#include "reply.h"
 #include "setting.h"
 
 #define V250_FIELD(f) offsetof(struct modem, v250.f)

@@ -1,6 +1,7 @@
 /* Identification commands (core.md 4.1): answers come from the profile,
  * bare (no "+CGMI:" prefix), and every test form answers just OK. */
 #include "modem.h"
+#include "reply.h"
 
 static int ident_reply(struct modem *m, struct at_req *r, const char *text)
 {

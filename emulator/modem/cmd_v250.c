@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "modem.h"
+#include "reply.h"
 
 /* ATE, ATQ, ATV, &C: a switch whose missing number means 0 (V.250 5.3.1). */
 static int switch_value(const struct at_req *r, int max)

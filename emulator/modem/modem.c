@@ -15,6 +15,13 @@ static void modem_output(void *ud, const uint8_t *p, size_t n)
      * module sends is garbage to the host (core.md 3.1); drop it. */
     if (m->v250.ipr == 0 && !m->autobaud_locked)
         return;
+    /* The rest of the answer to a departed client's command is not the next
+     * client's; the line's final result ends it (the engine is idle after). */
+    if (m->mute_line) {
+        if (m->engine.state != AT_ENG_IDLE)
+            return;
+        m->mute_line = false;
+    }
     if (m->has_pty)
         pty_write(&m->pty, p, n);
     else if (m->test_sink)
@@ -25,7 +32,46 @@ static void pty_input(void *ud, const uint8_t *p, size_t n) { modem_input(ud, p,
 
 static void pty_drained(void *ud) { modem_publish(ud, MODEM_EV_PORT_DRAINED, 0); }
 
-size_t modem_output_backlog(const struct modem *m) { return m->has_pty ? pty_backlog(&m->pty) : 0; }
+/* Back-pressure (pty.h): what the engine holds, and the go-ahead to run the
+ * lines that waited for the output to drain. */
+static size_t pty_input_pending(void *ud)
+{
+    struct modem *m = ud;
+    return bytebuf_pending(&m->engine.input);
+}
+
+/* The client closed the port: what was queued for it is gone (pty.c), and
+ * so is the rest of the answer to the command line it left running. */
+static void pty_client_left(void *ud)
+{
+    struct modem *m = ud;
+    m->mute_line = m->engine.state == AT_ENG_RUNNING || m->engine.state == AT_ENG_PENDING;
+}
+
+/* A client opened the port: if the last one left a data entry open, this
+ * one's bytes go into it (as on the module); the trace says so. */
+static void pty_client_came(void *ud)
+{
+    struct modem *m = ud;
+    if (m->engine.state == AT_ENG_DATA)
+        trace_note(m->id, "pty", "a data entry is still open: input goes into it");
+}
+
+static void pty_resume(void *ud)
+{
+    struct modem *m = ud;
+    at_engine_kick(&m->engine);
+}
+
+/* URCs held behind an open line count too: pushed data must not pile up
+ * there while a command waits. */
+size_t modem_output_backlog(const struct modem *m)
+{
+    size_t held = bytebuf_pending(&m->engine.writer.held);
+    return held + (m->has_pty ? pty_backlog(&m->pty) : 0);
+}
+
+bool modem_output_full(const struct modem *m) { return m->has_pty && pty_output_full(&m->pty); }
 
 void modem_want_drain(struct modem *m)
 {
@@ -99,6 +145,7 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->v250 = m->stored;
     at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
     m->engine.features = profile->features;
+    m->engine.output_full = modem_output_full;
     m->engine.writer.quiet_urcs = profile->quiet_urcs;
     m->engine.v0_data_framing = profile->v0_data_framing;
     add_tables(&m->engine, modem_tables);
@@ -134,6 +181,10 @@ struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *p
     }
     m->has_pty = true;
     m->pty.on_drain = pty_drained;
+    m->pty.on_input_pending = pty_input_pending;
+    m->pty.on_resume = pty_resume;
+    m->pty.on_client = pty_client_came;
+    m->pty.on_client_left = pty_client_left;
     boot_start(m);
     return m;
 }

@@ -12,7 +12,6 @@
 #include "general.h"
 #include "profile.h"
 #include "pty.h"
-#include "reply.h"
 #include "service.h"
 #include "v250.h"
 
@@ -40,6 +39,7 @@ struct modem {
     enum modem_power power;
     bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
     bool reset_ok_first;      /* autobaud reset: answer OK before going silent */
+    bool mute_line;           /* the client left mid-answer: drop the rest of that line's */
     ev_timer boot_timer;
     int boot_step;
     double boot_t0;
@@ -63,6 +63,8 @@ void modem_destroy(struct modem *m);
 void modem_input(struct modem *m, const uint8_t *p, size_t n);
 /* Bytes written to the port that the client has not read yet. */
 size_t modem_output_backlog(const struct modem *m);
+/* True while the client has so much unread that no new command may start. */
+bool modem_output_full(const struct modem *m);
 /* Publishes MODEM_EV_PORT_DRAINED once the client has read them all. */
 void modem_want_drain(struct modem *m);
 

@@ -65,6 +65,7 @@ static const struct key_row key_rows[] = {
     INT("tcpip", "sapbr_ms", sapbr_ms, 0, 85000),
     STR("fs", "storage", fs_storage),
     INT("fs", "capacity", fs_capacity, 0, 67108864),
+    INT("fs", "sync", fs_sync, 0, 2),
     INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576),
     INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160),

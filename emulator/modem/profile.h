@@ -60,6 +60,7 @@ struct profile {
     int sapbr_ms;          /* how long AT+SAPBR=1 takes to open a bearer */
     char fs_storage[512];  /* where the flash file system lives; empty: a temporary directory */
     int fs_capacity;       /* [fs] bytes of user space AT+FSMEM starts from (fs.md 6) */
+    int fs_sync;           /* [fs] 0: no fsync (survives a kill), 1: files, 2: files and directories */
     int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */

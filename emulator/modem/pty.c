@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -21,15 +23,243 @@
  * anyone has opened its port (a few hundred bytes; the bound stops a modem
  * that nobody opens from growing without limit). */
 #define PTY_FIRST_CLIENT_HOLD 4096
+/* Output buffer capacity kept once it has drained; a larger one (a 300 KB
+ * AT+HTTPREAD) is given back. */
+#define PTY_OUT_KEEP (64 * 1024)
+/* While reading is paused, how often to look whether the modem has taken
+ * its input (it may finish a pending command without writing). */
+#define PTY_PAUSE_POLL_S 0.01
 static void flush_out(struct pty_port *p);
+static void client_left(struct pty_port *p);
+static void client_came(struct pty_port *p);
+static bool slave_hung_up(const struct pty_port *p);
+static void deliver_late_input(struct pty_port *p);
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents);
+static void resume_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+/* --- Who has the slave open: inotify's IN_OPEN/IN_CLOSE on /dev/pts/N ---
+ *
+ * The master's POLLHUP says "nobody has the slave open" only while it is
+ * true: a client that closes the port and another that opens it before the
+ * loop runs leave no trace there.  inotify queues both events in order, so
+ * a close followed by an open is seen as the one client leaving and the
+ * next arriving.  One inotify descriptor serves every port of the process;
+ * without it (watch limit reached) the hang-up alone is used. */
+static struct {
+    int fd;
+    struct ev_loop *loop;
+    ev_io io;
+    struct pty_port **by_wd; /* watch descriptor -> port */
+    size_t cap;
+    int users;
+    bool draining;           /* events are handled in order, never nested */
+} watches = {.fd = -1};
+
+/* Events come in the order they happened, and a client's close is queued
+ * before the master sees the hang-up; the port's state follows the queue.
+ * Our own opens of the slave (termios, flush) are read-only, so their
+ * closes are IN_CLOSE_NOWRITE; a client's (read-write) are IN_CLOSE_WRITE. */
+static void watch_event(struct pty_port *p, uint32_t mask)
+{
+    if (p->master < 0)
+        return;
+    if (mask & IN_CLOSE_WRITE) {
+        if (p->client_gone)
+            return;
+        if (slave_hung_up(p))
+            client_left(p);
+        else
+            p->close_seen = true; /* another fd of it, or a new client already */
+        return;
+    }
+    if (mask & IN_CLOSE_NOWRITE) {
+        if (!p->client_gone && slave_hung_up(p))
+            client_left(p); /* a read-only client */
+        return;
+    }
+    if (mask & IN_OPEN) {
+        if (p->client_gone) {
+            if (!slave_hung_up(p))
+                client_came(p);
+            return;
+        }
+        if (p->close_seen) {
+            /* A client closed and another opened since: what the first
+             * left unread is not the second's. */
+            client_left(p);
+            if (!slave_hung_up(p))
+                client_came(p);
+        }
+    }
+}
+
+/* Handles every queued event now (a hang-up was seen: its close is there). */
+static void watches_drain(void)
+{
+    if (watches.fd < 0 || watches.draining)
+        return;
+    watches.draining = true;
+    _Alignas(struct inotify_event) char buf[4096];
+    for (;;) {
+        ssize_t n = read(watches.fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        for (char *q = buf; q < buf + n;) {
+            const struct inotify_event *ev = (const struct inotify_event *)q;
+            q += sizeof(*ev) + ev->len;
+            if (ev->mask & IN_Q_OVERFLOW) {
+                /* Events lost: every port goes by its hang-up alone. */
+                for (size_t i = 0; i < watches.cap; i++) {
+                    struct pty_port *p = watches.by_wd[i];
+                    if (!p)
+                        continue;
+                    bool hup = slave_hung_up(p);
+                    if (!p->client_gone && hup)
+                        client_left(p);
+                    else if (p->client_gone && !hup)
+                        client_came(p);
+                }
+                continue;
+            }
+            if (ev->wd >= 0 && (size_t)ev->wd < watches.cap && watches.by_wd[ev->wd])
+                watch_event(watches.by_wd[ev->wd], ev->mask);
+        }
+    }
+    watches.draining = false;
+}
+
+static void watches_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    watches_drain();
+}
+
+/* The master reported a hang-up (EIO on read, POLLHUP). */
+static void hangup_seen(struct pty_port *p)
+{
+    if (p->watch >= 0)
+        watches_drain(); /* the close is queued: handle it in order */
+    if (p->master >= 0 && !p->client_gone && slave_hung_up(p))
+        client_left(p);
+}
+
+static void watch_add(struct pty_port *p)
+{
+    p->watch = -1;
+    if (watches.fd < 0) {
+        watches.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (watches.fd < 0)
+            return;
+        watches.loop = p->loop;
+        ev_io_init(&watches.io, watches_cb, watches.fd, EV_READ);
+        /* Before any port's input in the same loop turn: a new client's
+         * first command must not be taken for the old one's. */
+        ev_set_priority(&watches.io, EV_MAXPRI);
+        ev_io_start(p->loop, &watches.io);
+    }
+    if (watches.loop != p->loop)
+        return;
+    int wd = inotify_add_watch(watches.fd, p->slave_path, IN_OPEN | IN_CLOSE);
+    if (wd < 0)
+        return;
+    if ((size_t)wd >= watches.cap) {
+        size_t cap = watches.cap ? watches.cap : 64;
+        while (cap <= (size_t)wd)
+            cap *= 2;
+        watches.by_wd = xrealloc(watches.by_wd, cap * sizeof(*watches.by_wd));
+        memset(watches.by_wd + watches.cap, 0, (cap - watches.cap) * sizeof(*watches.by_wd));
+        watches.cap = cap;
+    }
+    watches.by_wd[wd] = p;
+    watches.users++;
+    p->watch = wd;
+}
+
+static void watch_remove(struct pty_port *p)
+{
+    if (p->watch < 0)
+        return;
+    inotify_rm_watch(watches.fd, p->watch);
+    watches.by_wd[p->watch] = NULL;
+    p->watch = -1;
+    if (--watches.users == 0) {
+        ev_io_stop(watches.loop, &watches.io);
+        close(watches.fd);
+        watches.fd = -1;
+        free(watches.by_wd);
+        watches.by_wd = NULL;
+        watches.cap = 0;
+    }
+}
+
+
+/* --- --link: replace only a symlink, remove only our own --- */
+
+int pty_link_check(const char *link, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(link, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "--link %s: %s", link, strerror(errno));
+        return -1;
+    }
+    if (!S_ISLNK(st.st_mode)) {
+        snprintf(err, errlen, "--link %s: exists and is not a symlink; not replaced", link);
+        return -1;
+    }
+    return 0;
+}
+
+/* Makes link point to the slave: created, or an existing symlink replaced
+ * atomically (a new link renamed over it); anything else is refused. */
+static int make_link(struct pty_port *p, const char *link, char *err, size_t errlen)
+{
+    if (symlink(p->slave_path, link) == 0)
+        return 0;
+    if (errno != EEXIST) {
+        snprintf(err, errlen, "cannot create link %s: %s", link, strerror(errno));
+        return -1;
+    }
+    if (pty_link_check(link, err, errlen) < 0)
+        return -1;
+    char tmp[4200];
+    int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        snprintf(err, errlen, "cannot create link %s: name too long", link);
+        return -1;
+    }
+    unlink(tmp);
+    if (symlink(p->slave_path, tmp) < 0 || rename(tmp, link) < 0) {
+        snprintf(err, errlen, "cannot create link %s: %s", link, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes the link only while it still points to our PTY: another instance
+ * may have taken the name since. */
+static void remove_link(const struct pty_port *p)
+{
+    char target[sizeof(p->slave_path) + 1];
+    ssize_t n = readlink(p->link_path, target, sizeof(target));
+    if (n < 0 || (size_t)n >= sizeof(target))
+        return;
+    target[n] = '\0';
+    if (strcmp(target, p->slave_path) == 0)
+        unlink(p->link_path);
+}
 
 static int set_slave_raw(const char *path, bool flush_input)
 {
-    int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    /* Read-only: its close is IN_CLOSE_NOWRITE, unlike a client's. */
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -1;
     struct termios t;
@@ -50,6 +280,7 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
 {
     memset(p, 0, sizeof(*p));
     p->master = -1;
+    p->watch = -1;
     p->loop = loop;
     p->on_input = on_input;
     p->ud = ud;
@@ -70,11 +301,8 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
         goto fail;
     }
     if (link) {
-        unlink(link); /* a stale link from an earlier run */
-        if (symlink(p->slave_path, link) < 0) {
-            snprintf(err, errlen, "cannot create link %s: %s", link, strerror(errno));
+        if (make_link(p, link, err, errlen) < 0)
             goto fail;
-        }
         p->link_path = xstrdup(link);
     }
     ev_io_init(&p->read_watcher, read_cb, m, EV_READ);
@@ -83,10 +311,14 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
     p->write_watcher.data = p;
     ev_timer_init(&p->reconnect_timer, reconnect_cb, PTY_RECONNECT_POLL_S, PTY_RECONNECT_POLL_S);
     p->reconnect_timer.data = p;
+    ev_timer_init(&p->resume_timer, resume_cb, 0., PTY_PAUSE_POLL_S);
+    p->resume_timer.data = p;
+    watch_add(p);
     /* Until a client opens the slave, output waits in p->out. */
     p->client_gone = true;
     p->before_first = true;
-    ev_timer_again(loop, &p->reconnect_timer);
+    if (p->watch < 0 || !slave_hung_up(p))
+        ev_timer_again(loop, &p->reconnect_timer);
     return 0;
 fail:
     if (m >= 0)
@@ -102,19 +334,24 @@ void pty_close(struct pty_port *p)
     ev_io_stop(p->loop, &p->read_watcher);
     ev_io_stop(p->loop, &p->write_watcher);
     ev_timer_stop(p->loop, &p->reconnect_timer);
+    ev_timer_stop(p->loop, &p->resume_timer);
+    watch_remove(p);
     close(p->master);
     p->master = -1;
     if (p->link_path) {
-        unlink(p->link_path);
+        remove_link(p);
         free(p->link_path);
         p->link_path = NULL;
     }
     bytebuf_free(&p->out);
+    bytebuf_free(&p->late_in);
 }
 
 size_t pty_backlog(const struct pty_port *p) { return bytebuf_pending(&p->out); }
 
 void pty_want_drain(struct pty_port *p) { p->drain_wanted = true; }
+
+bool pty_output_full(const struct pty_port *p) { return bytebuf_pending(&p->out) > PTY_OUT_HIGH; }
 
 static void notify_drained(struct pty_port *p)
 {
@@ -122,6 +359,104 @@ static void notify_drained(struct pty_port *p)
         return;
     p->drain_wanted = false;
     p->on_drain(p->ud);
+}
+
+static bool slave_hung_up(const struct pty_port *p)
+{
+    struct pollfd pfd = {.fd = p->master, .events = POLLIN};
+    return poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP);
+}
+
+/* --- back-pressure --- */
+
+static bool input_must_wait(const struct pty_port *p)
+{
+    if (bytebuf_pending(&p->out) > PTY_OUT_HIGH)
+        return true;
+    return p->on_input_pending && p->on_input_pending(p->ud) >= PTY_INPUT_HOLD;
+}
+
+/* Stops reading from the client; resume_cb looks again from the loop. */
+static void pause_input(struct pty_port *p)
+{
+    if (p->input_paused)
+        return;
+    p->input_paused = true;
+    ev_io_stop(p->loop, &p->read_watcher);
+    p->resume_timer.repeat = PTY_PAUSE_POLL_S;
+    ev_timer_again(p->loop, &p->resume_timer);
+}
+
+/* Runs from the loop only (never inside a write the modem is making): lets
+ * the modem run what waited for the output to drain, then reads again if
+ * nothing is over its bound. */
+static void resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)revents;
+    struct pty_port *p = t->data;
+    if (bytebuf_pending(&p->late_in) > 0) {
+        deliver_late_input(p);
+        if (p->master < 0)
+            return;
+    }
+    if (p->out_was_high && bytebuf_pending(&p->out) <= PTY_OUT_LOW) {
+        p->out_was_high = false;
+        if (p->on_resume)
+            p->on_resume(p->ud);
+        if (p->master < 0)
+            return;
+    }
+    /* Output still over the bound: flush_out() calls again once it is low,
+     * so a client that never reads costs no timer. */
+    if (!p->input_paused || p->client_gone || bytebuf_pending(&p->out) > PTY_OUT_HIGH) {
+        ev_timer_stop(loop, t);
+        return;
+    }
+    if (input_must_wait(p))
+        return; /* the modem still holds input: the timer looks again */
+    p->input_paused = false;
+    ev_timer_stop(loop, t);
+    ev_io_start(loop, &p->read_watcher);
+}
+
+/* Asks resume_cb to run from the loop soon. */
+static void schedule_resume(struct pty_port *p)
+{
+    ev_timer_stop(p->loop, &p->resume_timer);
+    ev_timer_set(&p->resume_timer, 0., PTY_PAUSE_POLL_S);
+    ev_timer_start(p->loop, &p->resume_timer);
+}
+
+/* Gives a large drained output buffer back. */
+static void release_out(struct pty_port *p)
+{
+    if (bytebuf_pending(&p->out) == 0 && p->out.cap > PTY_OUT_KEEP)
+        bytebuf_free(&p->out);
+}
+
+/* Reads what is left in the master after the client closed: bytes it wrote
+ * just before.  Bounded by the kernel's buffer. */
+static void take_late_input(struct pty_port *p)
+{
+    uint8_t buf[4096];
+    for (;;) {
+        ssize_t n = read(p->master, buf, sizeof(buf));
+        if (n <= 0)
+            return;
+        trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
+        bytebuf_append(&p->late_in, buf, (size_t)n);
+    }
+}
+
+/* Hands take_late_input()'s bytes to the modem, from the loop. */
+static void deliver_late_input(struct pty_port *p)
+{
+    if (bytebuf_pending(&p->late_in) == 0)
+        return;
+    struct bytebuf in = p->late_in; /* the modem may cause more to be taken */
+    memset(&p->late_in, 0, sizeof(p->late_in));
+    p->on_input(p->ud, bytebuf_head(&in), bytebuf_pending(&in));
+    bytebuf_free(&in);
 }
 
 /* The last client closed the slave. */
@@ -134,20 +469,52 @@ static void client_left(struct pty_port *p)
     trace_note(p->trace_id, "pty", "client closed the port");
     ev_io_stop(p->loop, &p->read_watcher);
     ev_io_stop(p->loop, &p->write_watcher);
+    p->input_paused = false;
+    /* What it wrote before closing still reaches the modem (from the loop:
+     * this may run inside a write the modem is making). */
+    take_late_input(p);
     bytebuf_clear(&p->out);
+    release_out(p);
+    if (p->on_client_left)
+        p->on_client_left(p->ud);
     notify_drained(p); /* nobody reads now: senders need not wait */
     /* What the departed client left unread must not greet the next one. */
     set_slave_raw(p->slave_path, true);
-    p->reconnect_timer.repeat = PTY_RECONNECT_POLL_S;
-    ev_timer_again(p->loop, &p->reconnect_timer);
+    /* The modem goes on with what it was given (into the void). */
+    if (p->out_was_high || bytebuf_pending(&p->late_in) > 0)
+        schedule_resume(p);
+    p->close_seen = false;
+    /* Without inotify, poll for the next client. */
+    if (p->watch < 0) {
+        p->reconnect_timer.repeat = PTY_RECONNECT_POLL_S;
+        ev_timer_again(p->loop, &p->reconnect_timer);
+    }
+}
+
+/* A client has the slave open again. */
+static void client_came(struct pty_port *p)
+{
+    ev_timer_stop(p->loop, &p->reconnect_timer);
+    p->client_gone = false;
+    trace_note(p->trace_id, "pty", "client opened the port");
+    if (p->on_client)
+        p->on_client(p->ud);
+    if (p->master < 0)
+        return;
+    /* The departed client's last bytes go first. */
+    if (input_must_wait(p) || bytebuf_pending(&p->late_in) > 0)
+        pause_input(p);
+    else
+        ev_io_start(p->loop, &p->read_watcher);
+    if (bytebuf_pending(&p->out) > 0)
+        flush_out(p);
 }
 
 static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)revents;
     struct pty_port *p = t->data;
-    struct pollfd pfd = {.fd = p->master, .events = POLLIN};
-    if (poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP)) {
+    if (slave_hung_up(p)) {
         if (t->repeat < PTY_RECONNECT_POLL_MAX_S) {
             t->repeat *= 2;
             if (t->repeat > PTY_RECONNECT_POLL_MAX_S)
@@ -156,12 +523,7 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
         }
         return;
     }
-    ev_timer_stop(loop, t);
-    p->client_gone = false;
-    trace_note(p->trace_id, "pty", "client opened the port");
-    ev_io_start(loop, &p->read_watcher);
-    if (bytebuf_pending(&p->out) > 0)
-        flush_out(p);
+    client_came(p);
 }
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -171,6 +533,12 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct pty_port *p = w->data;
     uint8_t buf[4096];
     for (int rounds = 0; rounds < 16; rounds++) {
+        if (input_must_wait(p)) {
+            /* A hang-up is still seen: by inotify, or by the write watcher
+             * while output waits. */
+            pause_input(p);
+            return;
+        }
         ssize_t n = read(p->master, buf, sizeof(buf));
         if (n > 0) {
             trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
@@ -182,7 +550,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
         /* EIO (or 0): no client has the slave open any more. */
-        client_left(p);
+        hangup_seen(p);
         return;
     }
 }
@@ -190,6 +558,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void flush_out(struct pty_port *p)
 {
     while (bytebuf_pending(&p->out) > 0) {
+        /* A client that left since the last look must not get these bytes
+         * (they answer it, not whoever opened the port after it). */
+        if (p->watch >= 0) {
+            watches_drain();
+            if (p->master < 0 || p->client_gone || bytebuf_pending(&p->out) == 0)
+                return;
+        }
         ssize_t n = write(p->master, bytebuf_head(&p->out), bytebuf_pending(&p->out));
         if (n > 0) {
             bytebuf_consume(&p->out, (size_t)n);
@@ -199,12 +574,17 @@ static void flush_out(struct pty_port *p)
             continue;
         if (n < 0 && errno == EAGAIN) {
             ev_io_start(p->loop, &p->write_watcher);
+            if (p->out_was_high && bytebuf_pending(&p->out) <= PTY_OUT_LOW)
+                schedule_resume(p);
             return;
         }
         client_left(p);
         return;
     }
     ev_io_stop(p->loop, &p->write_watcher);
+    release_out(p);
+    if (p->out_was_high)
+        schedule_resume(p);
     notify_drained(p);
 }
 
@@ -212,7 +592,15 @@ static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
-    flush_out(w->data);
+    struct pty_port *p = w->data;
+    /* With reading paused, the hang-up shows here: writes to a master
+     * whose slave nobody holds still succeed. */
+    if (p->input_paused && slave_hung_up(p)) {
+        hangup_seen(p);
+        if (p->client_gone || p->master < 0)
+            return;
+    }
+    flush_out(p);
 }
 
 void pty_write(struct pty_port *p, const void *data, size_t n)
@@ -225,12 +613,16 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
         if (p->before_first && bytebuf_pending(&p->out) + n <= PTY_FIRST_CLIENT_HOLD) {
             trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
             bytebuf_append(&p->out, data, n);
+        } else {
+            notify_drained(p); /* nothing waits for a reader */
         }
         return;
     }
     trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
     bool was_empty = bytebuf_pending(&p->out) == 0;
     bytebuf_append(&p->out, data, n);
+    if (bytebuf_pending(&p->out) > PTY_OUT_HIGH)
+        p->out_was_high = true;
     if (was_empty)
         flush_out(p);
 }

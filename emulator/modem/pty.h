@@ -7,7 +7,18 @@
  * POLLHUP: we then flush what the client left unread (a real modem's bytes
  * to an absent host are lost), stop reading, and poll for the next client
  * with a short timer.  Bytes written before any client ever opened the
- * slave wait in the PTY and reach the first client. */
+ * slave wait in the PTY and reach the first client.
+ *
+ * A client that closes the port and another that opens it right after are
+ * told apart by inotify's open/close events on the slave (the master's
+ * hang-up is gone again by the time the loop looks), so what the first left
+ * unread never reaches the second.
+ *
+ * Back-pressure, as a UART that takes the next command only once the answer
+ * has left: while more than PTY_OUT_HIGH bytes wait for the client, or the
+ * modem has not yet taken what it was given (on_input_pending), the port
+ * stops reading; it reads again once the output is down to PTY_OUT_LOW, and
+ * on_resume then tells the modem it may run the next command. */
 #ifndef SIM800EMU_PTY_H
 #define SIM800EMU_PTY_H
 
@@ -20,6 +31,13 @@
 
 typedef void (*pty_input_fn)(void *ud, const uint8_t *p, size_t n);
 
+/* Unsent output above which the port stops taking input (and the modem
+ * starts no new command line); reading resumes at PTY_OUT_LOW. */
+#define PTY_OUT_HIGH (32 * 1024)
+#define PTY_OUT_LOW (8 * 1024)
+/* Host bytes the modem may hold unprocessed before the port stops reading. */
+#define PTY_INPUT_HOLD 4096
+
 struct pty_port {
     int master;
     char slave_path[64];
@@ -28,11 +46,22 @@ struct pty_port {
     ev_io read_watcher;
     ev_io write_watcher;
     ev_timer reconnect_timer;
+    ev_timer resume_timer; /* re-checks back-pressure from the loop */
+    int watch;             /* inotify watch of the slave; -1 without */
+    bool close_seen;       /* a client closed the slave, but it is not free */
+    bool input_paused;     /* back-pressure: not reading from the client */
+    bool out_was_high;     /* the backlog passed PTY_OUT_HIGH since the last resume */
     bool client_gone;      /* no client has the slave open; waiting for one */
     bool before_first;     /* no client has opened the slave yet */
     struct bytebuf out;    /* bytes the client has not taken yet */
+    struct bytebuf late_in; /* written by a client just before it closed; handed
+                               to the modem from the loop */
     pty_input_fn on_input;
     void (*on_drain)(void *ud); /* called once the backlog empties, if wanted */
+    size_t (*on_input_pending)(void *ud); /* host bytes the modem holds unprocessed */
+    void (*on_resume)(void *ud);  /* output is low again: run what waits */
+    void (*on_client)(void *ud);  /* a client opened the port */
+    void (*on_client_left)(void *ud); /* the client closed it; its output was dropped */
     bool drain_wanted;
     void *ud;
     int trace_id;
@@ -50,5 +79,11 @@ void pty_write(struct pty_port *p, const void *data, size_t n);
 size_t pty_backlog(const struct pty_port *p);
 /* Asks for one on_drain call when the client has taken everything. */
 void pty_want_drain(struct pty_port *p);
+/* True while the output is over PTY_OUT_HIGH: start no new command. */
+bool pty_output_full(const struct pty_port *p);
+
+/* Checks a --link path before anything is created: only nothing or a
+ * symlink may be there (the link replaces it).  Returns -1 with a message. */
+int pty_link_check(const char *link, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 #include "setting.h"
 
 #include "modem.h"
+#include "reply.h"
 
 int setting_cmd(struct modem *m, struct at_req *r)
 {

@@ -6,6 +6,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -617,14 +618,74 @@ void conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int cou
     }
 }
 
+/* --- orderly shutdown (SIGTERM) --- */
+
+/* While > 0: conn_free() closes established TCP links in order (queued bytes,
+ * close_notify, FIN) until this monotonic deadline, and aborts after it. */
+static double orderly_deadline;
+
+void conn_close_orderly(double seconds)
+{
+    orderly_deadline = seconds > 0 ? monotonic_seconds() + seconds : 0;
+}
+
+/* Waits up to the deadline for fd to take more bytes (or give some, for a
+ * TLS renegotiation); false once the time is up. */
+static bool orderly_wait(struct conn *c, short events)
+{
+    double left = orderly_deadline - monotonic_seconds();
+    if (left <= 0)
+        return false;
+    struct pollfd pfd = {.fd = c->fd, .events = events};
+    return poll(&pfd, 1, (int)(left * 1000) + 1) > 0;
+}
+
+/* Sends what is queued, then close_notify (TLS) and FIN; true when all of it
+ * left in time, false to abort instead. */
+static bool close_orderly(struct conn *c)
+{
+    while (bytebuf_pending(&c->out) > 0) {
+        const uint8_t *p = bytebuf_head(&c->out);
+        size_t n = bytebuf_pending(&c->out);
+        short want = POLLOUT;
+        ssize_t w;
+        if (c->ssl) {
+            ERR_clear_error();
+            int rc = SSL_write(c->ssl, p, n > 65536 ? 65536 : (int)n);
+            int e = rc > 0 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, rc);
+            if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+                return false;
+            want = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+            w = rc > 0 ? rc : 0;
+        } else {
+            w = send(c->fd, p, n, MSG_NOSIGNAL);
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                return false;
+            if (w < 0)
+                w = 0;
+        }
+        bytebuf_consume(&c->out, (size_t)w);
+        if (w == 0 && !orderly_wait(c, want))
+            return false;
+    }
+    if (c->ssl && !c->shut_wr) {
+        ERR_clear_error();
+        SSL_shutdown(c->ssl); /* our close_notify; the peer's is not awaited */
+    }
+    shutdown(c->fd, SHUT_WR);
+    return true;
+}
+
 void conn_free(struct conn *c, bool abortive)
 {
     if (!c || c->freed)
         return;
+    if (orderly_deadline > 0 && c->fd >= 0 && c->kind == CONN_TCP && c->state == CONN_CONNECTED)
+        abortive = !close_orderly(c);
     if (c->fd >= 0 && abortive && c->kind == CONN_TCP) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    } else if (c->ssl && c->state == CONN_CONNECTED && !c->shut_wr) {
+    } else if (c->ssl && c->state == CONN_CONNECTED && !c->shut_wr && orderly_deadline <= 0) {
         SSL_shutdown(c->ssl); /* best effort close_notify; never waits */
     }
     release(c);

@@ -109,6 +109,12 @@ void conn_free(struct conn *c, bool abortive);
  * Also fine while the conn is still connecting: the queue goes out first. */
 void conn_close_after_flush(struct conn *c);
 
+/* From now on (the program is stopping), conn_free() closes every
+ * established TCP connection in order, abortive or not: queued bytes, TLS
+ * close_notify, FIN, waiting at most `seconds` in all before it aborts the
+ * rest with a reset.  0 turns it off. */
+void conn_close_orderly(double seconds);
+
 enum conn_state conn_state(const struct conn *c);
 enum net_err conn_error(const struct conn *c);
 bool conn_is_tls(const struct conn *c);

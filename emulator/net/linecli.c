@@ -1,5 +1,6 @@
-/* Line-protocol client (linecli.h): a conn, an input buffer, and a parser
- * that turns the buffered bytes into one reply at a time. */
+/* Line-protocol client (linecli.h): a conn, an input buffer, and the reply
+ * parser (reply_parser.h) that turns the buffered bytes into one reply at a
+ * time. */
 #include "linecli.h"
 
 #include <stdarg.h>
@@ -7,29 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reply_parser.h"
 #include "trace.h"
 #include "util.h"
 
 #define CMD_MAX 1024
 
-enum phase { PH_FIRST, PH_MORE, PH_BODY };
-
 struct linecli {
     struct conn *conn;       /* NULL once dead */
     const struct linecli_handlers *h;
     void *ud;
-    enum linecli_style style;
     double reply_timeout_s;
-    size_t max_line, max_reply, max_body;
     int trace_id;
     struct bytebuf in;       /* received, not yet parsed */
     bool awaiting;
-    unsigned flags;          /* of the awaited reply */
-    enum phase phase;
-    int code;
-    bool ok;
-    struct bytebuf text;     /* the reply's lines so far */
-    struct bytebuf body;
+    struct reply_parser rp;  /* the reply being read */
     ev_timer timer;          /* reply timeout */
     ev_timer kick;           /* parses replies already buffered, from the loop */
     bool upgrading;
@@ -47,8 +40,7 @@ static void destroy(struct linecli *lc)
     conn_free(lc->conn, false);
     lc->conn = NULL;
     bytebuf_free(&lc->in);
-    bytebuf_free(&lc->text);
-    bytebuf_free(&lc->body);
+    reply_parser_free(&lc->rp);
     free(lc);
 }
 
@@ -93,108 +85,24 @@ static void proto_fail(struct linecli *lc) { fail(lc, NET_EPROTO); }
 static void arm(struct linecli *lc, unsigned flags)
 {
     lc->awaiting = true;
-    lc->flags = flags;
-    lc->phase = PH_FIRST;
-    lc->code = 0;
-    lc->ok = false;
-    bytebuf_clear(&lc->text);
-    bytebuf_clear(&lc->body);
+    reply_parser_start(&lc->rp, flags & LINECLI_BODY);
     ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
     ev_timer_start(L(), &lc->timer);
 }
 
-static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-
-static bool starts_ci(const uint8_t *p, size_t n, const char *prefix)
-{
-    size_t k = strlen(prefix);
-    if (n < k)
-        return false;
-    for (size_t i = 0; i < k; i++)
-        if (ascii_upper((char)p[i]) != prefix[i])
-            return false;
-    return true;
-}
-
-/* The first line of a reply: its code and whether more lines follow.
- * false: not a reply of this protocol. */
-static bool first_line(struct linecli *lc, const uint8_t *p, size_t n)
-{
-    if (lc->style == LINECLI_NUMERIC) {
-        if (n < 3 || p[0] < '1' || p[0] > '5' || !is_digit(p[1]) || !is_digit(p[2]) ||
-            (n > 3 && p[3] != ' ' && p[3] != '-'))
-            return false;
-        lc->code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-        lc->ok = lc->code < 400;
-        lc->phase = n > 3 && p[3] == '-' ? PH_MORE : PH_FIRST;
-        return true;
-    }
-    if (starts_ci(p, n, "+OK") || (n >= 1 && p[0] == '+' && (n == 1 || p[1] == ' ')))
-        lc->ok = true;
-    else if (starts_ci(p, n, "-ERR"))
-        lc->ok = false;
-    else
-        return false;
-    lc->phase = lc->ok && (lc->flags & LINECLI_BODY) ? PH_BODY : PH_FIRST;
-    return true;
-}
-
-/* One line of the status part; 1: the reply is complete, 0: more lines,
- * -1: a protocol error (detail set). */
-static int status_line(struct linecli *lc, const uint8_t *p, size_t n)
-{
-    if (bytebuf_pending(&lc->text) + n + 1 > lc->max_reply) {
-        snprintf(lc->detail, sizeof(lc->detail), "reply longer than %zu bytes", lc->max_reply);
-        return -1;
-    }
-    if (bytebuf_pending(&lc->text) > 0)
-        bytebuf_append(&lc->text, "\n", 1);
-    bytebuf_append(&lc->text, p, n);
-    if (lc->phase == PH_MORE) {
-        /* RFC 959 4.2: the last line is the code and a space; the lines in
-         * between may start with anything, digits included. */
-        const uint8_t *t = bytebuf_head(&lc->text);
-        return n >= 3 && memcmp(p, t, 3) == 0 && (n == 3 || p[3] == ' ');
-    }
-    if (!first_line(lc, p, n)) {
-        char shown[48];
-        trace_quote(shown, sizeof(shown), p, n < 32 ? n : 32);
-        snprintf(lc->detail, sizeof(lc->detail), "not a %s reply: %s",
-                 lc->style == LINECLI_NUMERIC ? "numeric" : "POP3", shown);
-        return -1;
-    }
-    return lc->phase == PH_FIRST;
-}
-
-/* One CRLF-terminated body line (CRLF included); as status_line(). */
-static int body_line(struct linecli *lc, const uint8_t *p, size_t n)
-{
-    if (n == 3 && p[0] == '.')
-        return 1; /* ".\r\n": the end */
-    if (p[0] == '.') { /* RFC 1939 3: a dot-stuffed line */
-        p++;
-        n--;
-    }
-    if (bytebuf_pending(&lc->body) + n > lc->max_body) {
-        snprintf(lc->detail, sizeof(lc->detail), "body longer than %zu bytes", lc->max_body);
-        return -1;
-    }
-    bytebuf_append(&lc->body, p, n);
-    return 0;
-}
-
 static bool deliver(struct linecli *lc)
 {
+    struct reply_parser *rp = &lc->rp;
     lc->awaiting = false;
     ev_timer_stop(L(), &lc->timer);
-    bytebuf_append(&lc->text, "", 1); /* the NUL, not counted */
+    bytebuf_append(&rp->text, "", 1); /* the NUL, not counted */
     struct linecli_reply r = {
-        .code = lc->style == LINECLI_NUMERIC ? lc->code : 0,
-        .ok = lc->ok,
-        .text = (const char *)bytebuf_head(&lc->text),
-        .text_len = bytebuf_pending(&lc->text) - 1,
-        .body = bytebuf_head(&lc->body),
-        .body_len = bytebuf_pending(&lc->body),
+        .code = rp->style == REPLY_NUMERIC ? rp->code : 0,
+        .ok = rp->ok,
+        .text = (const char *)bytebuf_head(&rp->text),
+        .text_len = bytebuf_pending(&rp->text) - 1,
+        .body = bytebuf_head(&rp->body),
+        .body_len = bytebuf_pending(&rp->body),
     };
     enter(lc);
     lc->h->reply(lc, lc->ud, &r);
@@ -206,42 +114,14 @@ static bool deliver(struct linecli *lc)
 static bool parse(struct linecli *lc)
 {
     while (lc->awaiting && lc->conn) {
-        const uint8_t *p = bytebuf_head(&lc->in);
-        size_t avail = bytebuf_pending(&lc->in);
-        int done;
-        if (lc->phase == PH_BODY) {
-            const uint8_t *end = memmem(p, avail, "\r\n", 2);
-            if (!end) {
-                /* An unfinished line may still be a body line. */
-                if (avail > lc->max_body - bytebuf_pending(&lc->body) + 2) {
-                    snprintf(lc->detail, sizeof(lc->detail), "body longer than %zu bytes",
-                             lc->max_body);
-                    return proto_fail(lc), false;
-                }
-                return true;
-            }
-            size_t n = (size_t)(end - p) + 2;
-            done = body_line(lc, p, n);
-            bytebuf_consume(&lc->in, n);
-        } else {
-            const uint8_t *nl = memchr(p, '\n', avail);
-            size_t n = nl ? (size_t)(nl - p) + 1 : avail;
-            if (n > lc->max_line) {
-                snprintf(lc->detail, sizeof(lc->detail), "reply line longer than %zu bytes",
-                         lc->max_line);
-                return proto_fail(lc), false;
-            }
-            if (!nl)
-                return true;
-            size_t len = n - 1;
-            if (len > 0 && p[len - 1] == '\r')
-                len--;
-            done = status_line(lc, p, len);
-            bytebuf_consume(&lc->in, n);
-        }
-        if (done < 0)
+        int done = reply_parser_feed(&lc->rp, &lc->in);
+        if (done == 0)
+            return true;
+        if (done < 0) {
+            snprintf(lc->detail, sizeof(lc->detail), "%s", lc->rp.detail);
             return proto_fail(lc), false;
-        if (done > 0 && !deliver(lc))
+        }
+        if (!deliver(lc))
             return false;
     }
     return lc->conn != NULL;
@@ -284,7 +164,7 @@ static void on_readable(struct conn *c, void *ud)
             if (!parse(lc))
                 return;
         }
-        if (!lc->awaiting && bytebuf_pending(&lc->in) > lc->max_reply) {
+        if (!lc->awaiting && bytebuf_pending(&lc->in) > lc->rp.max_reply) {
             snprintf(lc->detail, sizeof(lc->detail), "%zu bytes nobody asked for",
                      bytebuf_pending(&lc->in));
             proto_fail(lc);
@@ -332,11 +212,10 @@ struct linecli *linecli_open(const struct linecli_params *p, const struct linecl
     struct linecli *lc = xcalloc(1, sizeof(*lc));
     lc->h = h;
     lc->ud = ud;
-    lc->style = p->style;
     lc->reply_timeout_s = p->reply_timeout_s > 0 ? p->reply_timeout_s : 60.0;
-    lc->max_line = p->max_line ? p->max_line : 8192;
-    lc->max_reply = p->max_reply ? p->max_reply : 65536;
-    lc->max_body = p->max_body ? p->max_body : 4u << 20;
+    reply_parser_init(&lc->rp, p->style == LINECLI_POP3 ? REPLY_POP3 : REPLY_NUMERIC,
+                      p->max_line ? p->max_line : 8192, p->max_reply ? p->max_reply : 65536,
+                      p->max_body ? p->max_body : 4u << 20);
     lc->trace_id = p->conn.trace_id;
     ev_timer_init(&lc->timer, timer_cb, 0., 0.);
     lc->timer.data = lc;

@@ -4,6 +4,7 @@
 
 #include "bearer.h"
 #include "modem.h"
+#include "reply.h"
 
 static void bearer_init(struct modem *m)
 {

@@ -7,6 +7,7 @@
 
 #include "bearer.h"
 #include "modem.h"
+#include "reply.h"
 
 static void defaults(struct email_state *e)
 {

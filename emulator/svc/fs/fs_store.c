@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,6 +62,104 @@ static void set_mtime_at(int dirfd, const char *name, struct timespec t)
     const struct timespec ts[2] = {{0, UTIME_OMIT}, t};
     utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
+
+/* --- crash safety ---
+ *
+ * A write never changes a file in place: the new content goes to a
+ * temporary file in the same directory, which gets the old file's creation
+ * stamp and is then renamed over it, so a kill at any moment leaves the old
+ * content or the new, each with its stamp ([fs] sync says what is fsynced,
+ * for power loss).  A directory's creation stamp is also kept in an
+ * extended attribute (its mtime moves whenever an entry inside changes, and
+ * a kill before it is restored would move the directory in AT+FSLS).  A
+ * temporary name contains ':', which no module name can (fs_path.c): it is
+ * never listed, counted or opened by a command; those a kill left behind
+ * are removed by fs_store_recover(). */
+#define FS_TMP_SUFFIX ":tmp"
+#define FS_STAMP_XATTR "user.sim800emu.created"
+
+static bool is_tmp_name(const char *name)
+{
+    size_t n = strlen(name), k = strlen(FS_TMP_SUFFIX);
+    return n > k && strcmp(name + n - k, FS_TMP_SUFFIX) == 0;
+}
+
+/* The stamp of directory name in dirfd: the xattr set at its creation, or
+ * (made by a host, by an older version, or on a file system without user
+ * xattrs) its own mtime. */
+static struct timespec dir_stamp(int dirfd, const char *name, const struct stat *st)
+{
+    int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0)
+        return st->st_mtim;
+    char text[48];
+    ssize_t n = fgetxattr(sub, FS_STAMP_XATTR, text, sizeof(text) - 1);
+    close(sub);
+    long long sec;
+    long nsec;
+    if (n <= 0)
+        return st->st_mtim;
+    text[n] = '\0';
+    if (sscanf(text, "%lld.%ld", &sec, &nsec) != 2 || nsec < 0 || nsec >= 1000000000L)
+        return st->st_mtim;
+    return (struct timespec){(time_t)sec, nsec};
+}
+
+static void put_stamp(int dirfd, const char *name, struct timespec t)
+{
+    int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0)
+        return;
+    char text[48];
+    int n = snprintf(text, sizeof(text), "%lld.%09ld", (long long)t.tv_sec, (long)t.tv_nsec);
+    fsetxattr(sub, FS_STAMP_XATTR, text, (size_t)n, 0);
+    close(sub);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, p + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Removes the temporary files a kill left, in every directory. */
+static void recover_in(int dirfd, int depth)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISREG(st.st_mode) && is_tmp_name(e->d_name)) {
+            unlinkat(dirfd, e->d_name, 0);
+        } else if (S_ISDIR(st.st_mode) && depth < FS_DEPTH_MAX &&
+                   fs_path_name_ok(e->d_name, strlen(e->d_name))) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) {
+                recover_in(sub, depth + 1);
+                close(sub);
+            }
+        }
+    }
+    closedir(d);
+}
+
+void fs_store_recover(int root) { recover_in(root, 0); }
 
 /* --- directory scanning --- */
 
@@ -275,30 +374,59 @@ int fs_store_can_write(int root, const struct fs_path *p, int mode, size_t len, 
 }
 
 int fs_store_write(int root, const struct fs_path *p, int mode, const uint8_t *data, size_t len,
-                   size_t capacity)
+                   size_t capacity, int sync)
 {
-    if (fs_store_can_write(root, p, mode, len, capacity) < 0)
+    if (fs_store_can_write(root, p, mode, len, capacity) < 0 || p->depth == 0 || p->trailing_sep)
         return -1;
-    /* Truncated by hand, after reading the mtime: O_TRUNC would move it
-     * (the creation stamp, see above) before it could be kept. */
-    int fd = open_file(root, p, O_WRONLY | (mode == 0 ? 0 : O_APPEND));
-    if (fd < 0)
+    char name[FS_NAME_MAX + 1];
+    bool exists, is_dir = false;
+    int parent = open_parent(root, p, name, sizeof(name), &exists, &is_dir);
+    if (parent < 0)
         return -1;
-    struct timespec keep = mtime_of(fd);
-    int rc = mode == 0 && ftruncate(fd, 0) < 0 ? -1 : 0;
-    size_t off = 0;
-    while (rc == 0 && off < len) {
-        ssize_t n = write(fd, data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = -1;
-        else
-            off += (size_t)n;
+    int old = exists && !is_dir ? openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    if (old < 0) {
+        close(parent);
+        return -1;
     }
+    char tmp[FS_NAME_MAX + sizeof(FS_TMP_SUFFIX)];
+    snprintf(tmp, sizeof(tmp), "%s%s", name, FS_TMP_SUFFIX);
+    struct timespec keep = mtime_of(old), keep_parent = mtime_of(parent);
+    int rc = -1;
+    int fd = openat(parent, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        goto out;
+    rc = 0;
+    if (mode != 0) { /* append: the old content first */
+        uint8_t buf[4096];
+        for (off_t pos = 0; rc == 0;) {
+            ssize_t n = pread(old, buf, sizeof(buf), pos);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                rc = -1;
+            if (n <= 0)
+                break;
+            rc = write_all(fd, buf, (size_t)n);
+            pos += n;
+        }
+    }
+    if (rc == 0)
+        rc = write_all(fd, data, len);
+    if (rc == 0 && sync >= 1)
+        rc = fsync(fd);
     set_mtime(fd, keep);
     close(fd);
-    return rc;
+    if (rc == 0)
+        rc = renameat(parent, tmp, parent, name);
+    if (rc < 0)
+        unlinkat(parent, tmp, 0);
+    else if (sync >= 2)
+        fsync(parent);
+    set_mtime(parent, keep_parent);
+out:
+    close(old);
+    close(parent);
+    return rc < 0 ? -1 : 0;
 }
 
 int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, struct bytebuf *out)
@@ -400,8 +528,11 @@ int fs_store_mkdir(int root, const struct fs_path *p)
     if (!exists && count_entries(parent) < FS_ENTRIES_MAX) {
         struct timespec keep = mtime_of(parent);
         rc = mkdirat(parent, name, 0755);
-        if (rc == 0)
-            set_mtime_at(parent, name, new_stamp());
+        if (rc == 0) {
+            struct timespec t = new_stamp();
+            put_stamp(parent, name, t);
+            set_mtime_at(parent, name, t);
+        }
         set_mtime(parent, keep);
     }
     close(parent);
@@ -445,7 +576,7 @@ int fs_store_list(int root, const struct fs_path *p, struct bytebuf *out)
     while (n < (int)ARRAY_SIZE(list) && (e = next_visible(d, dirfd, &st)) != NULL) {
         str_copy(list[n].name, sizeof(list[n].name), e->d_name);
         list[n].dir = S_ISDIR(st.st_mode);
-        list[n].created = st.st_mtim;
+        list[n].created = list[n].dir ? dir_stamp(dirfd, e->d_name, &st) : st.st_mtim;
         n++;
     }
     closedir(d);

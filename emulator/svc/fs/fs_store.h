@@ -13,9 +13,14 @@
 #include "util.h"
 
 int fs_store_create(int root, const struct fs_path *p);
-/* mode 0 truncates, 1 appends; capacity bounds the bytes of all files. */
+/* mode 0 truncates, 1 appends; capacity bounds the bytes of all files.
+ * Atomic: a kill at any point leaves the old content or the new.  sync
+ * ([fs] sync): 0 nothing is fsynced (survives a process kill), 1 the file
+ * before it replaces the old one, 2 the directory too (power loss). */
 int fs_store_write(int root, const struct fs_path *p, int mode, const uint8_t *data, size_t len,
-                   size_t capacity);
+                   size_t capacity, int sync);
+/* Removes what a kill in the middle of a write left (temporary files). */
+void fs_store_recover(int root);
 /* Checks, before a prompt, that a write of len bytes could succeed. */
 int fs_store_can_write(int root, const struct fs_path *p, int mode, size_t len, size_t capacity);
 int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, struct bytebuf *out);

@@ -13,6 +13,7 @@
 #include "fs.h"
 #include "fs_store.h"
 #include "modem.h"
+#include "reply.h"
 
 static char base_dir[4096];
 static bool base_is_temp;
@@ -79,6 +80,8 @@ static int root_of(struct modem *m)
     f->root_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (f->root_fd < 0)
         return -1;
+    /* A kill in the middle of a write leaves a temporary file: not ours. */
+    fs_store_recover(f->root_fd);
     /* The factory tree: C:\User\ (fs.md 1). */
     struct fs_path user;
     fs_path_parse("C:\\User\\", 8, &user);
@@ -151,7 +154,8 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
     struct fs_state *f = fs_of(m);
     /* A timeout keeps what arrived and answers TimeOut, no OK (fs.md 3). */
     if (len > 0 &&
-        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m)) < 0)
+        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m),
+                       m->profile->fs_sync) < 0)
         return end == AT_DATA_TIMEOUT ? at_final_text(m, "TimeOut") : AT_ERROR;
     if (end == AT_DATA_TIMEOUT)
         return at_final_text(m, "TimeOut");

@@ -9,6 +9,7 @@
 #include "bearer.h"
 #include "http_codes.h"
 #include "modem.h"
+#include "reply.h"
 #include "ssl.h"
 
 #define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (http.md 0) */

@@ -14,6 +14,7 @@
 #include "email.h"
 #include "linecli.h"
 #include "modem.h"
+#include "reply.h"
 #include "pop3_codes.h"
 #include "ssl.h"
 #include "trace.h"

@@ -17,6 +17,7 @@
 #include "email.h"
 #include "linecli.h"
 #include "modem.h"
+#include "reply.h"
 #include "smtp_codes.h"
 #include "smtp_compose.h"
 #include "ssl.h"

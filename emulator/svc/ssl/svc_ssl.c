@@ -7,6 +7,7 @@
 
 #include "fs.h"
 #include "modem.h"
+#include "reply.h"
 #include "net.h"
 
 static void ssl_init(struct modem *m)

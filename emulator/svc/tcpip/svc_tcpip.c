@@ -7,6 +7,7 @@
 
 #include "conn.h"
 #include "modem.h"
+#include "reply.h"
 #include "tcpip.h"
 #include "setting.h"
 

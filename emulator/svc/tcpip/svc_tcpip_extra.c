@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "tcpip_codes.h"
 #include "modem.h"
+#include "reply.h"
 #include "tcpip.h"
 
 static bool context_up(const struct tcpip_state *t)

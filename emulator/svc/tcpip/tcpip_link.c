@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "tcpip_codes.h"
 #include "modem.h"
+#include "reply.h"
 #include "tcpip.h"
 #include "ssl.h"
 #include "trace.h"

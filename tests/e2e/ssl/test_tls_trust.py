@@ -141,7 +141,7 @@ def test_trace_says_what_each_handshake_checked(emulator, servers, tmp_path):
     ca = re.escape(str(pki() / "root.crt"))
     assert re.search(rf"m0 tls -- tls\.example\.test:4431 certificate verified against "
                      rf"the built-in store {ca}\n", text), text
-    assert re.search(r"m0 net -- tls\.example\.test:4432 failed: \S+ \(certificate rejected: "
+    assert re.search(r"m0 net -- conn tls\.example\.test:4432 failed: \S+ \(certificate rejected: "
                      r"self[- ]signed certificate\)", text), text
     assert re.search(r"m0 tls -- tls\.example\.test:4433 certificate not verified: "
                      r"AT\+SSLOPT=0,1 accepts any certificate\n", text), text
