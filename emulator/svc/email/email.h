@@ -19,7 +19,11 @@ struct email_state {
     int cid;       /* AT+EMAILCID, 1-3 */
     int timeout_s; /* AT+EMAILTO, 10-120 */
     int ssl;       /* AT+EMAILSSL, enum email_ssl */
+    int user;      /* the enum email_user holding the mail stack, or 0 */
 };
+
+/* The module runs SMTP or POP3, not both at once (manual ch. 14). */
+enum email_user { EMAIL_SMTP = 1, EMAIL_POP3 = 2 };
 
 extern const struct service email_service;
 
@@ -30,6 +34,11 @@ static inline const struct email_state *email_settings(const struct modem *m)
 
 /* The port used when AT+SMTPSRV / AT+POP3SRV named none: 25/465, 110/995. */
 int email_default_port(const struct modem *m, bool pop3);
+
+/* Takes the mail stack for who; false while the other one holds it.
+ * svc/email's reset frees it. */
+bool email_claim(struct modem *m, enum email_user who);
+void email_release(struct modem *m, enum email_user who);
 
 /* Whether the mail bearer (AT+EMAILCID) is open. */
 bool email_bearer_open(const struct modem *m);

@@ -11,9 +11,10 @@
 
 static void defaults(struct email_state *e)
 {
-    e->cid = 1;             /* not documented; every SIMCom example sets 1 */
-    e->timeout_s = 30;      /* manual §14.2.2 */
-    e->ssl = EMAIL_SSL_OFF; /* not documented; what clients assume */
+    memset(e, 0, sizeof(*e)); /* and nobody holds the mail stack */
+    e->cid = 1;               /* not documented; every SIMCom example sets 1 */
+    e->timeout_s = 30;        /* manual §14.2.2 */
+    e->ssl = EMAIL_SSL_OFF;   /* not documented; what clients assume */
 }
 
 int email_default_port(const struct modem *m, bool pop3)
@@ -22,6 +23,22 @@ int email_default_port(const struct modem *m, bool pop3)
     if (e->ssl == EMAIL_SSL_IMPLICIT)
         return pop3 ? 995 : 465;
     return pop3 ? 110 : 25;
+}
+
+bool email_claim(struct modem *m, enum email_user who)
+{
+    struct email_state *e = modem_state(m, &email_service);
+    if (e->user && e->user != (int)who)
+        return false;
+    e->user = (int)who;
+    return true;
+}
+
+void email_release(struct modem *m, enum email_user who)
+{
+    struct email_state *e = modem_state(m, &email_service);
+    if (e->user == (int)who)
+        e->user = 0;
 }
 
 bool email_bearer_open(const struct modem *m) { return bearer_is_open(m, email_settings(m)->cid); }

@@ -14,8 +14,8 @@
 #include "email.h"
 #include "linecli.h"
 #include "modem.h"
-#include "reply.h"
 #include "pop3_codes.h"
+#include "reply.h"
 #include "ssl.h"
 #include "trace.h"
 
@@ -70,6 +70,7 @@ static void report_cb(struct ev_loop *loop, ev_timer *t, int revents)
     char urc[sizeof(s->urc)];
     str_copy(urc, sizeof(urc), s->urc);
     pop3_of(m)->sess = NULL;
+    email_release(m, EMAIL_POP3);
     sess_free(s);
     at_urc(m, "%s", urc);
 }
@@ -340,6 +341,8 @@ static int cmd_pop3in(struct modem *m, struct at_req *r)
         return AT_OK;
     if (st->sess || !st->server[0])
         return AT_ERROR;
+    if (!email_claim(m, EMAIL_POP3))
+        return AT_ERROR; /* a mail is being sent (manual ch. 14: not both) */
     login_start(m);
     return AT_OK;
 }

@@ -88,6 +88,7 @@ static void report_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct smtp_send *s = t->data;
     struct modem *m = s->m;
     smtp_of(m)->active = NULL;
+    email_release(m, EMAIL_SMTP);
     int code = s->code;
     send_free(s);
     at_urc(m, "+SMTPSEND: %d", code);
@@ -875,7 +876,8 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
         return AT_ERROR;
     if (type) {
         if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !name[0] ||
-            strpbrk(name, "\"\\") || !clean_text(name) || at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
+            strpbrk(name, "\"\\") || !clean_text(name) ||
+            at_arg_int(&r->args, 0, 1, &enc) != AT_ARG_OK)
             return AT_ERROR;
         /* Text goes 7bit, binary base64 (manual §14.2.9). */
         if ((type == 1 && enc != 0) || (type == 2 && enc != 1))
@@ -930,6 +932,8 @@ static int cmd_smtpsend(struct modem *m, struct at_req *r)
         return AT_OK;
     if (BUSY(st) || !st->server[0] || !st->from_addr[0])
         return AT_ERROR;
+    if (!email_claim(m, EMAIL_SMTP))
+        return AT_ERROR; /* a POP3 session is open (manual ch. 14: not both) */
     send_start(m);
     return AT_OK;
 }

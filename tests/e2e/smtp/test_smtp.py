@@ -501,3 +501,37 @@ def test_hostile_server(emulator, script, code):
         m = mail_modem(emulator, [("smtp.gmail.com:25", srv.port)])
         assert one_send(m) == code
         assert m.cmd(b"AT\r") == at_ok(b"AT\r")
+
+
+def test_not_smtp_and_pop3_at_once(emulator):
+    # The manual (ch. 14): the module does not run SMTP and POP3 together.
+    from mail import start_pop3
+    with start_smtp(mode="plain", cert_name=None) as srv, start_pop3() as pop:
+        m = mail_modem(emulator, [("smtp.gmail.com:25", srv), ("mail.sim.com:110", pop.port)])
+        ok(m, b'AT+POP3SRV="mail.sim.com","john","123456"')
+        m.write(b"AT+POP3IN\r")
+        m.expect(b"+POP3IN: 1\r\n", timeout=10)
+        m.take()
+        ok(m, b'AT+SMTPSRV="SMTP.GMAIL.COM"')
+        ok(m, b'AT+SMTPFROM="account@GMAIL.COM"')
+        ok(m, b'AT+SMTPRCPT=0,0,"john@sim.com"')
+        body(m, BODY)
+        assert m.cmd(b"AT+SMTPSEND\r").endswith(ERROR)
+        m.write(b"AT+POP3OUT\r")
+        m.expect(b"+POP3OUT: 1\r\n", timeout=10)
+        m.take()
+        ok(m, b'AT+SMTPFILE=1,"a.txt",0')      # the send waits for the attachment
+        start_send(m)
+        m.expect(b"+SMTPFT: 1,1360\r\n", timeout=10)
+        assert m.cmd(b"AT+POP3IN\r") == b"AT+POP3IN\r\r\nERROR\r\n"
+        m.write(b"AT+SMTPFT=0\r")
+        m.expect(b"+SMTPSEND: 1\r\n", timeout=10)
+        m.take()
+        assert urc_line(m, b"AT+POP3IN") == b"+POP3IN: 1"
+
+
+def urc_line(m, line, timeout=10):
+    assert not m.buf
+    m.write(line + b"\r")
+    m.expect(b"\r\nOK\r\n", timeout=5)
+    return (m.expect(b"\r\n", timeout=timeout) + m.expect(b"\r\n", timeout=timeout))[2:-2]
