@@ -337,3 +337,13 @@ def test_69_reply_left_unread(emulator):
         assert time.monotonic() - t0 > 9
         assert m.cmd(b"AT+POP3READ=100\r").endswith(ERROR)
         pop.wait_log(r"Logged out")
+
+
+def test_61_when_the_network_drops_the_pdp_context(emulator):
+    with start_pop3() as pop:
+        m = pop3_modem(emulator, [("mail.sim.com:995", pop.tls_port)], ssl=1)
+        assert login(m) == b"+POP3IN: 1"
+        m.write(b"AT+CGATT=0\r")
+        m.expect(b"+POP3OUT: 61\r\n", timeout=10)
+        m.read_for(0.3)
+        assert m.cmd(b"AT+POP3NUM\r").endswith(ERROR)
