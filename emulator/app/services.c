@@ -6,14 +6,16 @@
 #include "services.h"
 
 #include "bearer.h"
+#include "email.h"
 #include "fs.h"
 #include "ftp.h"
 #include "http.h"
+#include "pop3.h"
+#include "smtp.h"
 #include "ssl.h"
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
     &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service,
-    &ftp_service,
-    NULL,
+    &ftp_service, &email_service, &smtp_service, &pop3_service, NULL,
 };

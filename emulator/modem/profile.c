@@ -76,6 +76,10 @@ static const struct key_row key_rows[] = {
     INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600),
     INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600),
     INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600),
+    INT("email", "attachments", email_attachments, 1, 10),
+    INT("email", "ft_max", email_ft_max, 1, 1460),
+    STR("email", "ehlo_name", email_ehlo),
+    BOOL("email", "rset_typo", email_rset_typo),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
     INT("boot", "ipr", ipr, 0, 460800),
@@ -142,6 +146,10 @@ static void profile_defaults(struct profile *p)
     p->ftp_reply_timeout_s = 30;
     p->ftp_unread_timeout_s = 75;
     p->ftp_ready_repeat_s = 10;
+    p->email_attachments = 1;   /* one AT+SMTPFILE description (email.md 2) */
+    p->email_ft_max = 1360;     /* the Email note's +SMTPFT: 1,1360 */
+    strcpy(p->email_ehlo, "sim800");
+    p->email_rset_typo = true;  /* as the manual prints it (email.md 3) */
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->ipr = 115200;

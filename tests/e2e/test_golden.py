@@ -4,8 +4,10 @@ with real loopback servers behind it, and each module byte must match.
 File format (tests/README.md):
     # comment
     @server NAME KIND key=value... map=HOST:PORT   start a server (KIND:
-                                                   tls_echo, legacy_tls_echo, vsftpd
-                                                   or ftp_fault)
+                                                   tls_echo, legacy_tls_echo, vsftpd,
+                                                   ftp_fault, smtp (tests/servers/mail.py's
+                                                   start_smtp), pop3 or pop3s (start_pop3's
+                                                   plain or POP3S port))
     > bytes     what the host writes
     < bytes     what the module answers; consecutive lines form one expectation
     @log NAME regex                                wait for a server log line
@@ -14,6 +16,7 @@ Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
 import codecs
 import contextlib
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -22,10 +25,21 @@ from net import REPO, legacy_tls_echo, sandbox_args, start_tls_echo
 
 sys.path.insert(0, str(REPO / "tests" / "servers"))
 import vsftpd  # noqa: E402
+from mail import start_pop3, start_smtp  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+@contextlib.contextmanager
+def start_pop3s(**kwargs):
+    """dovecot's POP3S port as the server to map (start_pop3().tls_port)."""
+    with start_pop3(**kwargs) as pop:
+        yield types.SimpleNamespace(port=pop.tls_port, wait_log=pop.wait_log, pop=pop)
+
+
 STARTERS = {"tls_echo": start_tls_echo, "legacy_tls_echo": legacy_tls_echo,
-            "vsftpd": vsftpd.start_vsftpd, "ftp_fault": vsftpd.start_fault}
+            "vsftpd": vsftpd.start_vsftpd, "ftp_fault": vsftpd.start_fault,
+            "smtp": start_smtp, "pop3": start_pop3, "pop3s": start_pop3s}
 NUMERIC = ("reply_delay", "close_delay")
 TIMEOUT = 10.0
 
