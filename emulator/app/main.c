@@ -17,11 +17,11 @@
 #include "fault_glue.h"
 #include "fs.h"
 #include "modem.h"
-#include "reply.h"
 #include "net.h"
 #include "profile.h"
-#include "services.h"
 #include "pty.h"
+#include "reply.h"
+#include "services.h"
 #include "tls.h"
 #include "trace.h"
 #include "util.h"
@@ -46,7 +46,7 @@ struct options {
     const char *overrides[OVERRIDES_MAX];
     int noverrides;
     struct net_config net;
-    const char *control;    /* --control PATH */
+    const char *control;            /* --control PATH */
     const char *faults[FAULTS_MAX]; /* --fault SPEC */
     int nfaults;
 };
@@ -255,7 +255,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'C':
         case 'K':
         case 'N': {
-            char *dst = c == 'C' ? o->net.ca_file : c == 'K' ? o->net.keylog_file : o->net.dns_server;
+            char *dst = c == 'C'   ? o->net.ca_file
+                        : c == 'K' ? o->net.keylog_file
+                                   : o->net.dns_server;
             size_t cap = c == 'N' ? sizeof(o->net.dns_server) : sizeof(o->net.ca_file);
             if (!str_copy(dst, cap, optarg)) {
                 fprintf(stderr, "sim800emu: option argument too long: %s\n", optarg);
@@ -379,7 +381,8 @@ int sim800emu_main(int argc, char **argv)
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             return 2;
-    if (opt.tls_verify && profile_set(&profile, "tls", "verify", opt.tls_verify, err, sizeof(err)) < 0) {
+    if (opt.tls_verify &&
+        profile_set(&profile, "tls", "verify", opt.tls_verify, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: --tls-verify %s: %s\n", opt.tls_verify, err);
         return 2;
     }
@@ -416,7 +419,8 @@ int sim800emu_main(int argc, char **argv)
     }
 
     /* --storage wins over the profile's [fs] storage. */
-    const char *storage = opt.storage ? opt.storage : (profile.fs_storage[0] ? profile.fs_storage : NULL);
+    const char *storage =
+        opt.storage ? opt.storage : (profile.fs_storage[0] ? profile.fs_storage : NULL);
     if (fs_set_base(storage, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
         fs_cleanup_base();
@@ -435,7 +439,8 @@ int sim800emu_main(int argc, char **argv)
     /* Build the profile's TLS context now, so a bad cipher list or CA file
      * stops us here rather than at the first connection. */
     {
-        struct tls_policy pol = {.min_version = profile.tls_min, .max_version = profile.tls_max,
+        struct tls_policy pol = {.min_version = profile.tls_min,
+                                 .max_version = profile.tls_max,
                                  .send_sni = profile.tls_sni};
         str_copy(pol.ciphers, sizeof(pol.ciphers), profile.tls_ciphers);
         if (!tls_ctx_for(&pol, err, sizeof(err))) {
@@ -474,8 +479,8 @@ int sim800emu_main(int argc, char **argv)
         char link[512];
         if (opt.link)
             link_for(opt.link, i, link, sizeof(link));
-        modems[i] = modem_create((int)i, loop, &profile, sim800_services, opt.link ? link : NULL, err,
-                                 sizeof(err));
+        modems[i] = modem_create((int)i, loop, &profile, sim800_services, opt.link ? link : NULL,
+                                 err, sizeof(err));
         if (!modems[i]) {
             fprintf(stderr, "sim800emu: modem %ld: %s\n", i, err);
             status = 1;
@@ -487,7 +492,8 @@ int sim800emu_main(int argc, char **argv)
     fault_glue_init(loop, modems, opt.modems);
     for (int i = 0; i < profile.nfaults; i++)
         if (fault_glue_add(profile.faults[i], strlen(profile.faults[i]), err, sizeof(err)) < 0) {
-            fprintf(stderr, "sim800emu: %s: [faults] %s: %s\n", profile.path, profile.faults[i], err);
+            fprintf(stderr, "sim800emu: %s: [faults] %s: %s\n", profile.path, profile.faults[i],
+                    err);
             status = 2;
             goto out;
         }

@@ -16,6 +16,6 @@
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service, &ssl_service, &tcpip_service, &bearer_service, &http_service,
-    &ftp_service, &email_service, &smtp_service, &pop3_service, NULL,
+    &fs_service,  &ssl_service,   &tcpip_service, &bearer_service, &http_service,
+    &ftp_service, &email_service, &smtp_service,  &pop3_service,   NULL,
 };

@@ -3,7 +3,7 @@
  *
  * Parameters are separated by ',' outside double quotes; a parameter may be
  * empty ("AT+CNMI=2,1,,,0").  Strings may be quoted or not: SIMCom firmware
- * takes AT+CPIN=1234 and the seed's unquoted AT+FSCREATE=C:\USER\X.CRT. */
+ * takes AT+CPIN=1234 and the SSL note's unquoted AT+FSCREATE=C:\USER\X.CRT. */
 #ifndef SIM800EMU_AT_ARGS_H
 #define SIM800EMU_AT_ARGS_H
 
@@ -13,8 +13,8 @@
 struct at_args {
     const char *cur; /* next unread byte */
     const char *end;
-    int taken;       /* parameters consumed so far */
-    bool more;       /* another parameter (maybe empty) is still to come */
+    int taken; /* parameters consumed so far */
+    bool more; /* another parameter (maybe empty) is still to come */
 };
 
 enum at_arg_status {

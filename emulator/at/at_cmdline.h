@@ -16,7 +16,7 @@
 
 #include "at_parser.h"
 
-#define AT_NAME_MAX 24      /* longest command name we accept, "+" included */
+#define AT_NAME_MAX 24 /* longest command name we accept, "+" included */
 /* Every command on a line of the module's maximum length must run
  * ("ATEEEE..." is 556 one-letter commands), so the limit is the line's. */
 #define AT_LINE_CMDS_MAX 556
@@ -33,9 +33,9 @@ struct at_command {
     char name[AT_NAME_MAX]; /* upper case: "E", "&F", "S", "D", "+CSQ" */
     enum at_form form;
     bool extended;
-    int number;             /* basic: its number, -1 when absent; S: the register */
-    size_t args_off;        /* offset of the arguments in the cleaned line */
-    size_t args_len;        /* extended WRITE arguments, S-register value, dial string */
+    int number;      /* basic: its number, -1 when absent; S: the register */
+    size_t args_off; /* offset of the arguments in the cleaned line */
+    size_t args_len; /* extended WRITE arguments, S-register value, dial string */
 };
 
 /* Removes spaces outside double quotes in place (V.250 5.1: spaces are

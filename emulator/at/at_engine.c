@@ -182,7 +182,8 @@ static int dispatch(struct at_engine *e, const struct at_command *c)
 {
     const struct at_cmd *row = lookup(e, c->name);
     if (!row)
-        return AT_ERROR; /* unknown command: plain ERROR whatever CMEE (core.md 1.4) */
+        return AT_ERROR; /* unknown command: plain ERROR whatever CMEE (our choice where the manual
+                            is silent) */
     if (!(row->forms & c->form))
         return AT_ERROR;
     int verdict;
@@ -370,7 +371,7 @@ static void pump(struct at_engine *e)
             continue;
         }
         if (e->state != AT_ENG_IDLE)
-            break; /* core.md 1.5: input waits for the final result */
+            break; /* SIM800 AT Command Manual V1.09 §1.4.5: input waits for the final result */
         if (!e->passthrough && e->output_full && e->output_full(e->modem))
             break; /* the last answer has not left the port yet: at_engine_kick */
         if (e->passthrough) {

@@ -29,23 +29,23 @@ struct modem;
  * arguments (a cursor for extended commands; raw text for D and S). */
 struct at_req {
     enum at_form form;
-    int number;           /* basic commands and S registers; -1 when absent */
-    struct at_args args;  /* extended WRITE arguments */
-    const char *raw;      /* raw argument text (NUL-terminated copy) */
+    int number;          /* basic commands and S registers; -1 when absent */
+    struct at_args args; /* extended WRITE arguments */
+    const char *raw;     /* raw argument text (NUL-terminated copy) */
     size_t raw_len;
-    bool last;            /* the last command of its line */
-    const void *ctx;      /* the row's ctx */
+    bool last;       /* the last command of its line */
+    const void *ctx; /* the row's ctx */
 };
 
 typedef int (*at_handler_fn)(struct modem *m, struct at_req *r);
 
 /* One row of a service's command table. */
 struct at_cmd {
-    const char *name;   /* "+CSQ", "E", "&F" */
-    unsigned forms;     /* AT_FORM_* bits this command takes; others answer ERROR */
-    unsigned features;  /* profile features it needs (PROFILE_FEAT_*); 0 = always */
+    const char *name;  /* "+CSQ", "E", "&F" */
+    unsigned forms;    /* AT_FORM_* bits this command takes; others answer ERROR */
+    unsigned features; /* profile features it needs (PROFILE_FEAT_*); 0 = always */
     at_handler_fn fn;
-    const void *ctx;    /* handed to fn as r->ctx: lets one handler serve many rows */
+    const void *ctx; /* handed to fn as r->ctx: lets one handler serve many rows */
 };
 
 struct at_cmd_table {
@@ -65,11 +65,11 @@ typedef int (*at_data_cb)(struct modem *m, void *ud, enum at_data_end end, const
                           size_t len);
 
 struct at_data_req {
-    const char *prompt; /* sent as is when the entry opens: "\r\n> ", "\r\nDOWNLOAD\r\n" */
-    size_t fixed_len;   /* > 0: exactly this many bytes end the entry (binary-safe) */
-    size_t max_len;     /* Ctrl-Z mode: bytes beyond this are dropped */
+    const char *prompt;  /* sent as is when the entry opens: "\r\n> ", "\r\nDOWNLOAD\r\n" */
+    size_t fixed_len;    /* > 0: exactly this many bytes end the entry (binary-safe) */
+    size_t max_len;      /* Ctrl-Z mode: bytes beyond this are dropped */
     unsigned timeout_ms; /* 0: no limit */
-    bool echo;          /* echo data bytes while E1 */
+    bool echo;           /* echo data bytes while E1 */
     at_data_cb cb;
     void *ud;
 };
@@ -91,7 +91,7 @@ struct at_engine {
     struct modem *modem;
     struct ev_loop *loop;
     struct at_parser parser;
-    bool line_ended_by_cr;  /* the last line ended with '\r': swallow a '\n' after it */
+    bool line_ended_by_cr; /* the last line ended with '\r': swallow a '\n' after it */
     struct at_writer writer;
     const struct v250_settings *v250;
     const struct at_cmd_table *tables[AT_TABLES_MAX];
@@ -101,12 +101,12 @@ struct at_engine {
      * Built at the first lookup and shared by every engine with the same
      * tables (a thousand modems keep one copy). */
     const struct at_cmd **index;
-    size_t index_slots;       /* a power of two, at least twice the rows */
-    bool index_owned;         /* not in the shared cache: freed with the engine */
-    unsigned features;        /* of the profile: rows needing others are unknown */
+    size_t index_slots; /* a power of two, at least twice the rows */
+    bool index_owned;   /* not in the shared cache: freed with the engine */
+    unsigned features;  /* of the profile: rows needing others are unknown */
     enum at_engine_state state;
-    bool pumping;             /* guards against re-entering the input pump */
-    struct bytebuf input;     /* received, not yet processed */
+    bool pumping;         /* guards against re-entering the input pump */
+    struct bytebuf input; /* received, not yet processed */
     /* The line being executed. */
     char line[AT_LINE_MAX + 1];
     size_t line_len;
@@ -115,7 +115,7 @@ struct at_engine {
     int cur;
     char args_copy[AT_LINE_MAX + 1];
     char final_text[64];
-    bool last_silent;         /* the last command answered AT_SILENT */
+    bool last_silent; /* the last command answered AT_SILENT */
     /* A/ */
     char last_line[AT_LINE_MAX + 1];
     size_t last_len;
@@ -131,7 +131,7 @@ struct at_engine {
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
-    bool v0_data_framing;     /* [at] v0_data_framing: data headers follow ATV0 */
+    bool v0_data_framing; /* [at] v0_data_framing: data headers follow ATV0 */
 };
 
 void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,

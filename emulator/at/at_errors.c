@@ -1,8 +1,7 @@
 /* +CME ERROR and +CMS ERROR texts, copied from the SIM800 AT Command
- * Manual V1.09 sections 19.1 and 19.2 (through ../shared/spec/core.md 2.5,
- * 2.6).  Under AT+CMEE=2 the module prints these after "+CME ERROR: ".
- * Code 765 uses the lower-case spelling of the manual's own CMEE=2 example
- * (20.1) rather than the table's "Invalid input value" (core.md 2.4). */
+ * Manual V1.09 sections 19.1 and 19.2 (restated in our own words).  Under AT+CMEE=2 the module
+ * prints these after "+CME ERROR: ". Code 765 uses the lower-case spelling of the manual's own
+ * CMEE=2 example (20.1) rather than the table's "Invalid input value" (§19.1). */
 #include "at_writer.h"
 
 #include <stddef.h>
@@ -266,6 +265,12 @@ static const char *lookup(const struct code_text *t, size_t n, int code)
     return NULL;
 }
 
-const char *at_cme_text(int code) { return lookup(cme_texts, sizeof(cme_texts) / sizeof(cme_texts[0]), code); }
+const char *at_cme_text(int code)
+{
+    return lookup(cme_texts, sizeof(cme_texts) / sizeof(cme_texts[0]), code);
+}
 
-const char *at_cms_text(int code) { return lookup(cms_texts, sizeof(cms_texts) / sizeof(cms_texts[0]), code); }
+const char *at_cms_text(int code)
+{
+    return lookup(cms_texts, sizeof(cms_texts) / sizeof(cms_texts[0]), code);
+}

@@ -30,8 +30,7 @@ static enum at_parser_event end_line(struct at_parser *p)
     return AT_EV_LINE;
 }
 
-size_t at_parser_feed(struct at_parser *p, const uint8_t *buf, size_t len,
-                      enum at_parser_event *ev)
+size_t at_parser_feed(struct at_parser *p, const uint8_t *buf, size_t len, enum at_parser_event *ev)
 {
     *ev = AT_EV_NONE;
     for (size_t i = 0; i < len; i++) {

@@ -33,9 +33,9 @@ enum at_parser_state {
 
 struct at_parser {
     enum at_parser_state state;
-    uint8_t backspace;  /* S5, the editing character */
-    bool overflow;      /* more than AT_LINE_MAX body characters were typed */
-    bool garbage;       /* a NUL byte was typed into the body */
+    uint8_t backspace; /* S5, the editing character */
+    bool overflow;     /* more than AT_LINE_MAX body characters were typed */
+    bool garbage;      /* a NUL byte was typed into the body */
     size_t line_len;
     char line[AT_LINE_MAX + 1]; /* body after "AT", NUL-terminated */
 };

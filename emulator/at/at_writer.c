@@ -24,8 +24,7 @@ static void emit(struct at_writer *w, const void *p, size_t n)
 }
 
 /* Frames text as information text into out (V1: CRLF text CRLF; V0: text CRLF). */
-static void frame_info(const struct at_writer *w, struct bytebuf *out, const char *text,
-                       size_t len)
+static void frame_info(const struct at_writer *w, struct bytebuf *out, const char *text, size_t len)
 {
     if (w->v250->verbose)
         bytebuf_append(out, "\r\n", 2);
@@ -50,9 +49,8 @@ static int numeric_code(const char *text)
         const char *text;
         int code;
     } codes[] = {
-        {"OK", 0},         {"CONNECT", 1}, {"RING", 2},        {"NO CARRIER", 3},
-        {"ERROR", 4},      {"NO DIALTONE", 6}, {"BUSY", 7},    {"NO ANSWER", 8},
-        {"PROCEEDING", 9},
+        {"OK", 0},          {"CONNECT", 1}, {"RING", 2},      {"NO CARRIER", 3}, {"ERROR", 4},
+        {"NO DIALTONE", 6}, {"BUSY", 7},    {"NO ANSWER", 8}, {"PROCEEDING", 9},
     };
     for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
         if (strcmp(codes[i].text, text) == 0)
@@ -70,7 +68,7 @@ static void final_text(struct at_writer *w, const char *text)
         return;
     }
     /* Texts without a numeric form (SHUT OK, SEND OK...) stay text under V0,
-     * framed as information text (core.md 2.1). */
+     * framed as information text (SIM800 AT Command Manual V1.09 §2.2.25). */
     at_writer_info(w, text, strlen(text));
 }
 
@@ -111,8 +109,7 @@ void at_writer_final(struct at_writer *w, int result, const char *text)
     }
 }
 
-void at_writer_urc(struct at_writer *w, const char *text, size_t len, const void *data,
-                   size_t dlen)
+void at_writer_urc(struct at_writer *w, const char *text, size_t len, const void *data, size_t dlen)
 {
     /* V.250 6.2.5: under Q1 no part of an unsolicited result code is sent
      * (the manual's ATQ: "any result code").  A URC that carries bytes the

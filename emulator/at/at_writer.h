@@ -23,10 +23,10 @@ typedef void (*at_sink_fn)(void *ud, const uint8_t *p, size_t n);
  * codes; the others are the engine's verdicts. */
 enum {
     AT_OK = 0,
-    AT_ERROR = 4,        /* V.250 numeric code of ERROR */
-    AT_PENDING = -1,     /* the handler will call at_complete() later */
-    AT_SILENT = -2,      /* success, but no final result of its own (AT+CIFSR) */
-    AT_TEXT = -3,        /* the final is the text given to at_final_text() */
+    AT_ERROR = 4,    /* V.250 numeric code of ERROR */
+    AT_PENDING = -1, /* the handler will call at_complete() later */
+    AT_SILENT = -2,  /* success, but no final result of its own (AT+CIFSR) */
+    AT_TEXT = -3,    /* the final is the text given to at_final_text() */
 };
 #define AT_CME_BASE 0x10000
 #define AT_CMS_BASE 0x20000

@@ -8,11 +8,11 @@
 #define V250_SREG_COUNT 11 /* S0..S10; SIM800 implements 0, 3-8 and 10 */
 
 struct v250_settings {
-    bool echo;      /* E: echo command-line characters (factory 1) */
-    bool quiet;     /* Q: suppress result codes (factory 0) */
-    bool verbose;   /* V: text (1) or numeric (0) result codes */
-    int x_level;    /* X: result-code selection 0-4 (factory 4, V.250 usual) */
-    int cmee;       /* +CMEE: 0 plain ERROR, 1 numeric, 2 text */
+    bool echo;    /* E: echo command-line characters (factory 1) */
+    bool quiet;   /* Q: suppress result codes (factory 0) */
+    bool verbose; /* V: text (1) or numeric (0) result codes */
+    int x_level;  /* X: result-code selection 0-4 (factory 4, V.250 usual) */
+    int cmee;     /* +CMEE: 0 plain ERROR, 1 numeric, 2 text */
     int sreg[V250_SREG_COUNT];
     /* AT&W_SAVE extended settings that ATZ/AT&F also restore (manual 2.2.32). */
     int creg_n;
@@ -22,9 +22,9 @@ struct v250_settings {
     int ciurc;
     int cbatchk;
     int cvhu;
-    int cscs;       /* index into the character-set table of cmd_general.c */
-    int csmins;     /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
-    int cnetlight;  /* +CNETLIGHT: the net light blinks (manual 6.2.51) */
+    int cscs;      /* index into the character-set table of cmd_general.c */
+    int csmins;    /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
+    int cnetlight; /* +CNETLIGHT: the net light blinks (manual 6.2.51) */
     /* UART settings: stored by &W but left alone by ATZ and AT&F (2.2.27). */
     long ipr;
     int ifc_dce, ifc_dte;

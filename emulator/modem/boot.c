@@ -1,4 +1,5 @@
-/* Power-on, reset and power-down of a modem (core.md 3).
+/* Power-on, reset and power-down of a modem (SIM800 AT Command Manual V1.09 §3.2.42, §6.2.2,
+ * §19.3).
  *
  * Fixed baud:  RDY, +CFUN: 1, +CPIN: READY, Call Ready, SMS Ready at the
  *              profile's [boot] times.
@@ -102,7 +103,7 @@ static void start_sequence(struct modem *m)
     arm_next(m);
 }
 
-/* A reset in two phases (core.md 3.3): with a fixed rate the module is
+/* A reset in two phases (manual §3.2.42): with a fixed rate the module is
  * silent for reset_ms and then answers the pending AT+CFUN=1,1 with OK;
  * when autobauding, the OK goes out first and nothing follows until the
  * host's next "AT". */

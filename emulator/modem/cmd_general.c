@@ -1,7 +1,7 @@
 /* General 27.007 / SIMCom housekeeping commands: error reporting, SIM,
  * functionality, battery, clock, serial port, SMS format and the other
- * switches every client library sends at init (core.md 2.4, 3.3, 3.4, 4.3,
- * 4.6, 4.7, 4.8). */
+ * switches every client library sends at init (SIM800 AT Command Manual V1.09 §3.2.20, §3.2.42,
+ * §6.2.2, §3.2.28, §3.2.43, §3.2.52, §6.2.12, §2.2.39–2.2.41, §4.2.2). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +16,7 @@
 void general_init(struct modem *m)
 {
     struct general_state *g = &m->general;
-    /* The +CCLK zone and a CFUN level of 4 are auto-saved (core.md 3.3, 4.6). */
+    /* The +CCLK zone and a CFUN level of 4 are auto-saved (manual §3.2.42, §3.2.43). */
     int tz = g->tz_quarters;
     int cfun = g->cfun == 4 ? 4 : 1;
     memset(g, 0, sizeof(*g));
@@ -25,7 +25,7 @@ void general_init(struct modem *m)
     g->sim = m->profile->sim_present ? SIM_BOOTING : SIM_ABSENT;
     g->pin_tries = 3;
     g->cops_mode = 0;
-    /* Without network time the clock restarts at 2004-01-01 (core.md 4.6). */
+    /* Without network time the clock restarts at 2004-01-01 (as logs of real modules show). */
     g->clock_base = 1072915200; /* 2004-01-01 00:00:00 */
     g->clock_set_mono = ev_now(m->loop);
 }
@@ -178,7 +178,7 @@ static int cmd_cfun(struct modem *m, struct at_req *r)
         boot_reset(m);
         return AT_PENDING;
     }
-    /* 0 and 4 do not switch into each other directly (core.md 3.3). */
+    /* 0 and 4 do not switch into each other directly (manual §3.2.42). */
     if ((g->cfun == 0 && fun == 4) || (g->cfun == 4 && fun == 0))
         return AT_CME(3);
     set_cfun(m, (int)fun);
@@ -216,7 +216,8 @@ static int cmd_cbc(struct modem *m, struct at_req *r)
 
 /* --- +IPR, +IFC, +ICF --- */
 
-static const long ipr_rates[] = {0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800};
+static const long ipr_rates[] = {0,     1200,  2400,   4800,   9600,  19200,
+                                 38400, 57600, 115200, 230400, 460800};
 
 static int cmd_ipr(struct modem *m, struct at_req *r)
 {
@@ -288,9 +289,10 @@ static int cmd_icf(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-/* --- +CMGF: SMS commands answer ERROR until SMS Ready (core.md 3.2) --- */
+/* --- +CMGF: SMS commands answer ERROR until SMS Ready (seen in client libraries' logs) --- */
 
-static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0, NULL};
+static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0,
+                                              NULL};
 
 static int cmd_cmgf(struct modem *m, struct at_req *r)
 {
@@ -382,13 +384,18 @@ static int cmd_clip(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIELD(cmee), 0, 2, 0, NULL};
-static const struct setting_desc csclk_desc = {"+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0, NULL};
-static const struct setting_desc cbatchk_desc = {"+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0, NULL};
-static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0, NULL};
-static const struct setting_desc ciurc_desc = {"+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
-static const struct setting_desc cnetlight_desc = {"+CNETLIGHT", "+CNETLIGHT: (0,1)", V250_FIELD(cnetlight),
-                                                   0, 1, 0, NULL};
+static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIELD(cmee), 0, 2, 0,
+                                              NULL};
+static const struct setting_desc csclk_desc = {
+    "+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0, NULL};
+static const struct setting_desc cbatchk_desc = {
+    "+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0, NULL};
+static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0,
+                                              NULL};
+static const struct setting_desc ciurc_desc = {
+    "+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
+static const struct setting_desc cnetlight_desc = {
+    "+CNETLIGHT", "+CNETLIGHT: (0,1)", V250_FIELD(cnetlight), 0, 1, 0, NULL};
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 

@@ -1,5 +1,6 @@
-/* Identification commands (core.md 4.1): answers come from the profile,
- * bare (no "+CGMI:" prefix), and every test form answers just OK. */
+/* Identification commands (SIM800 AT Command Manual V1.09 §2.2.9, §2.2.33–2.2.38, §3.2.8–3.2.11,
+ * §6.2.39): answers come from the profile, bare (no "+CGMI:" prefix), and every test form answers
+ * just OK. */
 #include "modem.h"
 #include "reply.h"
 
@@ -16,7 +17,10 @@ static int cmd_gmi(struct modem *m, struct at_req *r)
     return ident_reply(m, r, m->profile->manufacturer);
 }
 
-static int cmd_gmm(struct modem *m, struct at_req *r) { return ident_reply(m, r, m->profile->model); }
+static int cmd_gmm(struct modem *m, struct at_req *r)
+{
+    return ident_reply(m, r, m->profile->model);
+}
 
 static int cmd_gmr(struct modem *m, struct at_req *r)
 {
@@ -27,7 +31,10 @@ static int cmd_gmr(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-static int cmd_gsn(struct modem *m, struct at_req *r) { return ident_reply(m, r, m->profile->imei); }
+static int cmd_gsn(struct modem *m, struct at_req *r)
+{
+    return ident_reply(m, r, m->profile->imei);
+}
 
 static int cmd_gsv(struct modem *m, struct at_req *r)
 {

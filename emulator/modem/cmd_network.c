@@ -1,7 +1,7 @@
 /* Signal, registration, operator, packet-domain basics and network time
- * (core.md 4.4, 4.5, 4.6).  The network is the profile's: the modem camps
- * once the SIM is ready and CFUN is 1, and attaches GPRS as SIM800 does by
- * itself. */
+ * (SIM800 AT Command Manual V1.09 §3.2.22, §3.2.32, §3.2.35, §7.2.1, §7.2.2, §3.2.43, §3.2.52,
+ * §6.2.12).  The network is the profile's: the modem camps once the SIM is ready and CFUN is 1, and
+ * attaches GPRS as SIM800 does by itself. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,7 +34,7 @@ static void format_reg(const struct modem *m, char *buf, size_t cap, int n, bool
         snprintf(buf + w, cap - (size_t)w, ",\"%s\",\"%s\"", m->profile->lac, m->profile->ci);
 }
 
-/* Network time after AT+CLTS=1, in the order captured (core.md 4.6). */
+/* Network time after AT+CLTS=1, in the order seen in real modules' logs (manual §6.2.12). */
 static void network_time_urcs(struct modem *m)
 {
     struct general_state *g = &m->general;
@@ -79,7 +79,8 @@ void general_set_registered(struct modem *m, bool registered)
 void general_sim_ready(struct modem *m)
 {
     const struct general_state *g = &m->general;
-    if (g->cfun == 1 && g->sim == SIM_READY && g->cops_mode != 2 && is_camped_stat(m->profile->reg_stat))
+    if (g->cfun == 1 && g->sim == SIM_READY && g->cops_mode != 2 &&
+        is_camped_stat(m->profile->reg_stat))
         general_set_registered(m, true);
 }
 
@@ -273,7 +274,7 @@ static int cmd_cgatt(struct modem *m, struct at_req *r)
     if (at_arg_int(&r->args, 0, 1, &v) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
     if (v == 1 && !g->registered)
-        return AT_CME(100); /* seen right after boot (core.md 3.2) */
+        return AT_CME(100); /* seen right after boot in users' logs */
     g->attached = v == 1;
     if (!g->attached) {
         for (int i = 1; i <= CGDCONT_MAX; i++)
@@ -350,8 +351,8 @@ static int cmd_cgact(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-static const struct setting_desc clts_desc = {"+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"",
-                                              V250_FIELD(clts), 0, 1, 0, NULL};
+static const struct setting_desc clts_desc = {
+    "+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"", V250_FIELD(clts), 0, 1, 0, NULL};
 
 /* +CCLK: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours, sign always shown. */
 static int cmd_cclk(struct modem *m, struct at_req *r)
@@ -365,7 +366,8 @@ static int cmd_cclk(struct modem *m, struct at_req *r)
         gmtime_r(&t, &tm);
         at_info(m, "+CCLK: \"%02d/%02d/%02d,%02d:%02d:%02d%c%02d\"", tm.tm_year % 100,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                g->tz_quarters < 0 ? '-' : '+', g->tz_quarters < 0 ? -g->tz_quarters : g->tz_quarters);
+                g->tz_quarters < 0 ? '-' : '+',
+                g->tz_quarters < 0 ? -g->tz_quarters : g->tz_quarters);
         return AT_OK;
     }
     char s[32];
@@ -380,8 +382,12 @@ static int cmd_cclk(struct modem *m, struct at_req *r)
     if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 || tz > 48 ||
         yy < 0 || (sign == '-' && tz > 47))
         return AT_CME(765);
-    struct tm tm = {.tm_year = 100 + yy, .tm_mon = mo - 1, .tm_mday = dd,
-                    .tm_hour = hh, .tm_min = mi, .tm_sec = ss};
+    struct tm tm = {.tm_year = 100 + yy,
+                    .tm_mon = mo - 1,
+                    .tm_mday = dd,
+                    .tm_hour = hh,
+                    .tm_min = mi,
+                    .tm_sec = ss};
     g->clock_base = timegm(&tm);
     g->clock_set_mono = ev_now(m->loop);
     g->tz_quarters = sign == '-' ? -tz : tz;

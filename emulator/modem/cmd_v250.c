@@ -1,5 +1,5 @@
-/* V.250 basic commands and S registers (SIM800 manual chapter 2, core.md
- * 1.6, 2.2, 2.3, 4.2). */
+/* V.250 basic commands and S registers (SIM800 AT Command Manual V1.09 ch. 2:
+ * §2.2.7, §2.2.15–2.2.32). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -81,7 +81,8 @@ static int cmd_and_v(struct modem *m, struct at_req *r)
     if (switch_value(r, 0) < 0)
         return AT_ERROR;
     /* No capture of SIM800's layout exists; clients do not parse it
-     * (core.md 4.2).  One frame, the AT&W set as name: value lines. */
+     * (manual §2.2.7, §2.2.15, §2.2.25–2.2.27, §2.2.30–2.2.32).  One frame, the AT&W set as name:
+     * value lines. */
     const struct v250_settings *s = &m->v250;
     char buf[900];
     snprintf(buf, sizeof(buf),
@@ -91,9 +92,9 @@ static int cmd_and_v(struct modem *m, struct at_req *r)
              "+CLTS: %d\r\n+CREG: %d\r\n+CGREG: %d\r\n+CMEE: %d\r\n+CSCLK: %d\r\n+CIURC: %d\r\n"
              "+CMGF: %d\r\n+IPR: %ld\r\n+IFC: %d,%d\r\n+ICF: %d,%d",
              s->sreg[0], s->sreg[3], s->sreg[4], s->sreg[5], s->sreg[6], s->sreg[7], s->sreg[8],
-             s->sreg[10], s->verbose, s->echo, s->quiet, s->x_level, s->clts, s->creg_n,
-             s->cgreg_n, s->cmee, s->csclk, s->ciurc, s->cmgf, s->ipr, s->ifc_dce, s->ifc_dte,
-             s->icf_format, s->icf_parity);
+             s->sreg[10], s->verbose, s->echo, s->quiet, s->x_level, s->clts, s->creg_n, s->cgreg_n,
+             s->cmee, s->csclk, s->ciurc, s->cmgf, s->ipr, s->ifc_dce, s->ifc_dte, s->icf_format,
+             s->icf_parity);
     at_info(m, "%s", buf);
     return AT_OK;
 }

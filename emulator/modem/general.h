@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#define CGDCONT_MAX 3 /* contexts 1..3 (core.md 4.5) */
+#define CGDCONT_MAX 3 /* contexts 1..3 (SIM800 AT Command Manual V1.09 §7.2.2) */
 
 enum sim_state {
     SIM_ABSENT,    /* no card: +CPIN: NOT INSERTED */
@@ -23,24 +23,24 @@ struct pdp_context {
 };
 
 struct general_state {
-    int cfun;             /* 0 minimum, 1 full, 4 flight */
+    int cfun; /* 0 minimum, 1 full, 4 flight */
     enum sim_state sim;
     int pin_tries;
-    bool registered;      /* camped on the network */
+    bool registered; /* camped on the network */
     bool call_ready;
     bool sms_ready;
-    bool attached;        /* +CGATT */
-    int cops_mode;        /* 0 auto, 1 manual, 2 deregistered */
-    int cops_format;      /* 0 long, 1 short, 2 numeric */
+    bool attached;   /* +CGATT */
+    int cops_mode;   /* 0 auto, 1 manual, 2 deregistered */
+    int cops_format; /* 0 long, 1 short, 2 numeric */
     struct pdp_context ctx[CGDCONT_MAX + 1];
     int clip;
-    int ceng_mode;        /* +CENG engineering mode 0-4 */
-    int ceng_ncell;       /* +CENG: list neighbour cells */
-    int cusd_n;           /* +CUSD result presentation */
-    int tz_quarters;      /* +CCLK zone; auto-saved, so kept across resets */
-    time_t clock_base;    /* what +CCLK showed at clock_set_mono */
+    int ceng_mode;     /* +CENG engineering mode 0-4 */
+    int ceng_ncell;    /* +CENG: list neighbour cells */
+    int cusd_n;        /* +CUSD result presentation */
+    int tz_quarters;   /* +CCLK zone; auto-saved, so kept across resets */
+    time_t clock_base; /* what +CCLK showed at clock_set_mono */
     double clock_set_mono;
-    bool signal_fault;    /* a fault set the signal: +CSQ reads fault_rssi,fault_ber */
+    bool signal_fault; /* a fault set the signal: +CSQ reads fault_rssi,fault_ber */
     int fault_rssi, fault_ber;
 };
 

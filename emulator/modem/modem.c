@@ -27,7 +27,7 @@ static void modem_output(void *ud, const uint8_t *p, size_t n)
     if (m->power != MODEM_ON)
         return;
     /* Autobauding: until the host's first "AT" sets the rate, whatever the
-     * module sends is garbage to the host (core.md 3.1); drop it. */
+     * module sends is garbage to the host (SIM800 AT Command Manual V1.09 §2.2.41.1); drop it. */
     if (m->v250.ipr == 0 && !m->autobaud_locked)
         return;
     /* The rest of the answer to a departed client's command is not the next

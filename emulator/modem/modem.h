@@ -26,8 +26,8 @@ struct modem {
     struct ev_loop *loop;
     const struct profile *profile;
     struct pty_port pty;
-    bool has_pty;             /* unit tests run a modem without a port */
-    at_sink_fn test_sink;     /* where output goes when there is no port */
+    bool has_pty;         /* unit tests run a modem without a port */
+    at_sink_fn test_sink; /* where output goes when there is no port */
     void *test_sink_ud;
     struct at_engine engine;
     struct v250_settings v250;   /* active settings */
@@ -35,17 +35,17 @@ struct modem {
     struct general_state general;
     const struct service *const *services; /* NULL-terminated, from the program */
     size_t nservices;
-    void **states;            /* states[i] belongs to services[i] */
+    void **states; /* states[i] belongs to services[i] */
     enum modem_power power;
-    bool autobaud_locked;     /* autobaud: output starts after the first "AT" */
-    bool reset_ok_first;      /* autobaud reset: answer OK before going silent */
-    uint8_t autobaud_prev;    /* autobaud: the last byte seen before "AT" */
-    long pace_rate;           /* [timing] pace: the rate the port runs at; 0: unpaced */
-    bool mute_line;           /* the client left mid-answer: drop the rest of that line's */
+    bool autobaud_locked;  /* autobaud: output starts after the first "AT" */
+    bool reset_ok_first;   /* autobaud reset: answer OK before going silent */
+    uint8_t autobaud_prev; /* autobaud: the last byte seen before "AT" */
+    long pace_rate;        /* [timing] pace: the rate the port runs at; 0: unpaced */
+    bool mute_line;        /* the client left mid-answer: drop the rest of that line's */
     ev_timer boot_timer;
     int boot_step;
     double boot_t0;
-    unsigned fault_drop;      /* bytes of output a line-noise fault drops */
+    unsigned fault_drop; /* bytes of output a line-noise fault drops */
 };
 
 /* Creates a modem running services (NULL-terminated; they must outlive it)
@@ -75,7 +75,7 @@ const char *modem_port_path(const struct modem *m);
 
 /* --- boot.c --- */
 
-/* Starts the power-on sequence of URCs (core.md 3.2). */
+/* Starts the power-on sequence of URCs (SIM800 AT Command Manual V1.09 §19.3). */
 void boot_start(struct modem *m);
 /* AT+CFUN=1,1: silence, then (fixed baud) the pending OK and a new boot. */
 void boot_reset(struct modem *m);

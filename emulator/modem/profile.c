@@ -12,8 +12,16 @@
 #include "tls.h"
 #include "util.h"
 
-enum key_type { KEY_STR, KEY_INT, KEY_BOOL, KEY_DIGITS, KEY_HEX4, KEY_FEATURES, KEY_TLSVER,
-                KEY_VERIFY };
+enum key_type {
+    KEY_STR,
+    KEY_INT,
+    KEY_BOOL,
+    KEY_DIGITS,
+    KEY_HEX4,
+    KEY_FEATURES,
+    KEY_TLSVER,
+    KEY_VERIFY
+};
 
 struct key_row {
     const char *section;
@@ -24,11 +32,30 @@ struct key_row {
     long min, max;
 };
 
-#define STR(sec, k, field) {sec, k, KEY_STR, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, 0}
-#define DIG(sec, k, field, lo, hi) {sec, k, KEY_DIGITS, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), lo, hi}
-#define HEX(sec, k, field) {sec, k, KEY_HEX4, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, 0}
-#define INT(sec, k, field, lo, hi) {sec, k, KEY_INT, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), lo, hi}
-#define BOOL(sec, k, field) {sec, k, KEY_BOOL, offsetof(struct profile, field), 0, 0, 0}
+#define STR(sec, k, field)                                                                         \
+    {                                                                                              \
+        sec, k, KEY_STR, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, \
+            0                                                                                      \
+    }
+#define DIG(sec, k, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, k, KEY_DIGITS, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), \
+            lo, hi                                                                                 \
+    }
+#define HEX(sec, k, field)                                                                         \
+    {                                                                                              \
+        sec, k, KEY_HEX4, offsetof(struct profile, field), sizeof(((struct profile *)0)->field),   \
+            0, 0                                                                                   \
+    }
+#define INT(sec, k, field, lo, hi)                                                                 \
+    {                                                                                              \
+        sec, k, KEY_INT, offsetof(struct profile, field), sizeof(((struct profile *)0)->field),    \
+            lo, hi                                                                                 \
+    }
+#define BOOL(sec, k, field)                                                                        \
+    {                                                                                              \
+        sec, k, KEY_BOOL, offsetof(struct profile, field), 0, 0, 0                                 \
+    }
 
 static const struct key_row key_rows[] = {
     STR("modem", "ati", ati),
@@ -100,10 +127,12 @@ static const struct {
     {"ssl_client", PROFILE_FEAT_SSL_CLIENT},
 };
 
-static const long valid_rates[] = {0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800};
+static const long valid_rates[] = {0,     1200,  2400,   4800,   9600,  19200,
+                                   38400, 57600, 115200, 230400, 460800};
 
 /* The built-in values every profile starts from: a SIM800L on R14.18
- * (core.md 4.1, 7). */
+ * (SIM800 AT Command Manual V1.09 §2.2.9, §3.2.8–3.2.11; the rest our choice where the manual is
+ * silent). */
 static void profile_defaults(struct profile *p)
 {
     memset(p, 0, sizeof(*p));
@@ -129,8 +158,8 @@ static void profile_defaults(struct profile *p)
     p->bat_status = 0;
     p->bat_percent = 82;
     p->bat_mv = 4049;
-    /* The classic stack: TLS 1.0 only, RSA key exchange (ssl.md 4); OpenSSL 3
-     * needs security level 0 for TLS 1.0 and SHA-1. */
+    /* The classic stack: TLS 1.0 only, RSA key exchange (SIM800 SSL Application Note V1.00 §1.1;
+     * the key exchange as users report); OpenSSL 3 needs security level 0 for TLS 1.0 and SHA-1. */
     p->tls_min = TLS1_VERSION;
     p->tls_max = TLS1_VERSION;
     strcpy(p->tls_ciphers, "AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0");
@@ -140,16 +169,16 @@ static void profile_defaults(struct profile *p)
     p->ciicr_ms = 200;
     p->sapbr_ms = 300;
     p->rx_buffer = 8192;
-    p->fs_capacity = 262144; /* fs.md 6 */
+    p->fs_capacity = 262144; /* our choice where the manual is silent */
     p->escape_guard_ms = 1000;
     p->connect_timeout_s = 75;
     p->ftp_reply_timeout_s = 30;
     p->ftp_unread_timeout_s = 75;
     p->ftp_ready_repeat_s = 10;
-    p->email_attachments = 1;   /* one AT+SMTPFILE description (email.md 2) */
-    p->email_ft_max = 1360;     /* the Email note's +SMTPFT: 1,1360 */
+    p->email_attachments = 1; /* one AT+SMTPFILE description (manual §14.2.9) */
+    p->email_ft_max = 1360;   /* the Email note's +SMTPFT: 1,1360 */
     strcpy(p->email_ehlo, "sim800");
-    p->email_rset_typo = true;  /* as the manual prints it (email.md 3) */
+    p->email_rset_typo = true; /* as the manual prints it (manual §14.2.11) */
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->ipr = 115200;
@@ -326,7 +355,8 @@ static int load_file(struct profile *p, const char *path, const char *dir, int d
 static int resolve_path(const char *name_or_path, const char *dir, char *out, size_t cap)
 {
     size_t n = strlen(name_or_path);
-    bool is_path = strchr(name_or_path, '/') || (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
+    bool is_path =
+        strchr(name_or_path, '/') || (n > 4 && strcmp(name_or_path + n - 4, ".ini") == 0);
     int w;
     if (is_path)
         w = snprintf(out, cap, "%s", name_or_path);
@@ -342,7 +372,8 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
         if (strcmp(key, "inherit") == 0) {
             /* Inheritance loads the base first, so it must come first. */
             if (ctx->any_key) {
-                snprintf(ctx->err, sizeof(ctx->err), "[profile] inherit: must come before other keys");
+                snprintf(ctx->err, sizeof(ctx->err),
+                         "[profile] inherit: must come before other keys");
                 return 0;
             }
             if (ctx->depth >= INHERIT_DEPTH_MAX) {
@@ -384,7 +415,8 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
             snprintf(ctx->err, sizeof(ctx->err), "[faults] %s: unknown key (rule = SPEC)", key);
             return 0;
         }
-        if (p->nfaults >= PROFILE_FAULTS_MAX || !str_copy(p->faults[p->nfaults], sizeof(p->faults[0]), value)) {
+        if (p->nfaults >= PROFILE_FAULTS_MAX ||
+            !str_copy(p->faults[p->nfaults], sizeof(p->faults[0]), value)) {
             snprintf(ctx->err, sizeof(ctx->err), "[faults] rule: at most %d rules of 511 bytes",
                      PROFILE_FAULTS_MAX);
             return 0;

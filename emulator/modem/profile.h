@@ -37,7 +37,7 @@ struct profile {
     /* [network] */
     int rssi;
     int ber;
-    int reg_stat;    /* +CREG/+CGREG <stat> once camped */
+    int reg_stat; /* +CREG/+CGREG <stat> once camped */
     char operator_long[PROFILE_STR];
     char operator_short[PROFILE_STR];
     char operator_numeric[8];
@@ -50,41 +50,42 @@ struct profile {
     int bat_percent;
     int bat_mv;
     /* [tls] the module's SSL stack */
-    int tls_min;           /* TLS1_VERSION ... (OpenSSL constants) */
+    int tls_min; /* TLS1_VERSION ... (OpenSSL constants) */
     int tls_max;
     char tls_ciphers[256];
-    char tls_ca_file[512]; /* the built-in roots; relative to the profile's directory */
-    bool tls_sni;          /* send the server_name extension */
+    char tls_ca_file[512];   /* the built-in roots; relative to the profile's directory */
+    bool tls_sni;            /* send the server_name extension */
     bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
-    int tls_verify;        /* enum tls_verify_mode: [tls] verify, --tls-verify */
+    int tls_verify;          /* enum tls_verify_mode: [tls] verify, --tls-verify */
     /* [tcpip] */
-    int ciicr_ms;          /* how long AT+CIICR takes to activate the context */
-    int sapbr_ms;          /* how long AT+SAPBR=1 takes to open a bearer */
-    char fs_storage[512];  /* where the flash file system lives; empty: a temporary directory */
-    int fs_capacity;       /* [fs] bytes of user space AT+FSMEM starts from (fs.md 6) */
-    int fs_sync;           /* [fs] 0: no fsync (survives a kill), 1: files, 2: files and directories */
-    int rx_buffer;         /* bytes kept per link for AT+CIPRXGET before back-pressure */
+    int ciicr_ms;         /* how long AT+CIICR takes to activate the context */
+    int sapbr_ms;         /* how long AT+SAPBR=1 takes to open a bearer */
+    char fs_storage[512]; /* where the flash file system lives; empty: a temporary directory */
+    int fs_capacity; /* [fs] bytes of user space AT+FSMEM starts from (our choice where the manual
+                        is silent) */
+    int fs_sync;     /* [fs] 0: no fsync (survives a kill), 1: files, 2: files and directories */
+    int rx_buffer;   /* bytes kept per link for AT+CIPRXGET before back-pressure */
     int escape_guard_ms;   /* silence around "+++" in transparent mode */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
-    /* [ftp] where ftp.md leaves the module's timing open */
+    /* [ftp] where SIM800 AT Command Manual V1.09 §8.2.2 leaves the module's timing open */
     int ftp_reply_timeout_s;  /* silence allowed for each server reply, then code 64 */
     int ftp_unread_timeout_s; /* downloaded data left unread this long: "+FTPGET: 1,64" */
     int ftp_ready_repeat_s;   /* "+FTPGET: 1,1" again while data stays unread */
-    /* [email] where the manual leaves the mail commands open (email.md) */
-    int email_attachments;  /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
-    int email_ft_max;       /* +SMTPFT: 1,<maxLength> */
+    /* [email] where the manual leaves the mail commands open (manual §12.2.14) */
+    int email_attachments; /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
+    int email_ft_max;      /* +SMTPFT: 1,<maxLength> */
     char email_ehlo[PROFILE_STR]; /* the name in EHLO/HELO */
-    bool email_rset_typo;   /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
+    bool email_rset_typo;         /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
     /* [at] where V.250 and the manual leave the module's framing open */
-    bool quiet_urcs;       /* ATQ1 suppresses URCs as well as final results */
-    bool v0_data_framing;  /* ATV0 drops the leading CRLF of raw-data replies too */
+    bool quiet_urcs;      /* ATQ1 suppresses URCs as well as final results */
+    bool v0_data_framing; /* ATV0 drops the leading CRLF of raw-data replies too */
     /* [timing] realism, off by default (--timing real turns it on) */
-    bool pace;             /* the port runs at the baud rate, both ways */
-    int connect_ms;        /* added before a TCP connection counts as up (CONNECT OK) */
-    int tls_handshake_ms;  /* added before a TLS handshake counts as done */
-    int httpaction_ms;     /* added before +HTTPACTION (request and response) */
+    bool pace;            /* the port runs at the baud rate, both ways */
+    int connect_ms;       /* added before a TCP connection counts as up (CONNECT OK) */
+    int tls_handshake_ms; /* added before a TLS handshake counts as done */
+    int httpaction_ms;    /* added before +HTTPACTION (request and response) */
     /* [boot] */
-    long ipr;        /* stored rate: 0 autobaud (no RDY), else fixed */
+    long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;
     int cpin_ms;
     int call_ready_ms;

@@ -64,7 +64,7 @@ static struct {
     struct pty_port **by_wd; /* watch descriptor -> port */
     size_t cap;
     int users;
-    bool draining;           /* events are handled in order, never nested */
+    bool draining; /* events are handled in order, never nested */
 } watches = {.fd = -1};
 
 /* Events come in the order they happened, and a client's close is queued
@@ -205,7 +205,6 @@ static void watch_remove(struct pty_port *p)
         watches.cap = 0;
     }
 }
-
 
 /* --- --link: replace only a symlink, remove only our own --- */
 

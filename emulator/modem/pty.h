@@ -41,42 +41,42 @@ typedef void (*pty_input_fn)(void *ud, const uint8_t *p, size_t n);
 struct pty_port {
     int master;
     char slave_path[64];
-    char *link_path;       /* symlink we made, removed on close; may be NULL */
+    char *link_path; /* symlink we made, removed on close; may be NULL */
     struct ev_loop *loop;
     ev_io read_watcher;
     ev_io write_watcher;
     ev_timer reconnect_timer;
-    ev_timer resume_timer; /* re-checks back-pressure from the loop */
-    int watch;             /* inotify watch of the slave; -1 without */
-    bool close_seen;       /* a client closed the slave, but it is not free */
-    bool input_paused;     /* back-pressure: not reading from the client */
-    bool out_was_high;     /* the backlog passed PTY_OUT_HIGH since the last resume */
-    bool client_gone;      /* no client has the slave open; waiting for one */
-    bool before_first;     /* no client has opened the slave yet */
-    struct bytebuf out;    /* bytes the client has not taken yet */
+    ev_timer resume_timer;  /* re-checks back-pressure from the loop */
+    int watch;              /* inotify watch of the slave; -1 without */
+    bool close_seen;        /* a client closed the slave, but it is not free */
+    bool input_paused;      /* back-pressure: not reading from the client */
+    bool out_was_high;      /* the backlog passed PTY_OUT_HIGH since the last resume */
+    bool client_gone;       /* no client has the slave open; waiting for one */
+    bool before_first;      /* no client has opened the slave yet */
+    struct bytebuf out;     /* bytes the client has not taken yet */
     struct bytebuf late_in; /* written by a client just before it closed; handed
                                to the modem from the loop */
     pty_input_fn on_input;
-    void (*on_drain)(void *ud); /* called once the backlog empties, if wanted */
+    void (*on_drain)(void *ud);           /* called once the backlog empties, if wanted */
     size_t (*on_input_pending)(void *ud); /* host bytes the modem holds unprocessed */
-    void (*on_resume)(void *ud);  /* output is low again: run what waits */
-    void (*on_client)(void *ud);  /* a client opened the port */
-    void (*on_client_left)(void *ud); /* the client closed it; its output was dropped */
+    void (*on_resume)(void *ud);          /* output is low again: run what waits */
+    void (*on_client)(void *ud);          /* a client opened the port */
+    void (*on_client_left)(void *ud);     /* the client closed it; its output was dropped */
     bool drain_wanted;
     void *ud;
     int trace_id;
     /* Pacing (pty_set_pace): bytes cross the port no faster than a UART at
      * the line rate, both ways.  0 characters per second: not paced. */
-    double pace_cps;         /* characters (10 bits) per second */
-    double pace_next_cps;    /* a rate change waiting for queued bytes to go */
-    uint64_t pace_next_at;   /* ... after this many bytes queued in all */
+    double pace_cps;       /* characters (10 bits) per second */
+    double pace_next_cps;  /* a rate change waiting for queued bytes to go */
+    uint64_t pace_next_at; /* ... after this many bytes queued in all */
     bool pace_next;
-    uint64_t out_queued;     /* bytes ever queued for the client */
-    uint64_t out_sent;       /* bytes ever written to the master or dropped */
-    double out_credit;       /* characters the line has finished sending */
+    uint64_t out_queued; /* bytes ever queued for the client */
+    uint64_t out_sent;   /* bytes ever written to the master or dropped */
+    double out_credit;   /* characters the line has finished sending */
     ev_tstamp out_t;
     ev_timer out_timer;
-    struct bytebuf in_wire;  /* host bytes still on their way to the modem */
+    struct bytebuf in_wire; /* host bytes still on their way to the modem */
     double in_credit;
     ev_tstamp in_t;
     ev_timer in_timer;

@@ -65,9 +65,15 @@ void at_urc_data(struct modem *m, const char *text, const void *data, size_t len
     at_writer_urc(&m->engine.writer, text, strlen(text), data, len);
 }
 
-void at_urc_raw(struct modem *m, const void *p, size_t n) { at_writer_urc_raw(&m->engine.writer, p, n); }
+void at_urc_raw(struct modem *m, const void *p, size_t n)
+{
+    at_writer_urc_raw(&m->engine.writer, p, n);
+}
 
-void at_final_early(struct modem *m, int result) { at_writer_final(&m->engine.writer, result, NULL); }
+void at_final_early(struct modem *m, int result)
+{
+    at_writer_final(&m->engine.writer, result, NULL);
+}
 
 int at_final_text(struct modem *m, const char *text)
 {
@@ -77,7 +83,10 @@ int at_final_text(struct modem *m, const char *text)
 
 void at_complete(struct modem *m, int result) { at_engine_complete(&m->engine, result); }
 
-void at_begin_data(struct modem *m, const struct at_data_req *req) { at_engine_begin_data(&m->engine, req); }
+void at_begin_data(struct modem *m, const struct at_data_req *req)
+{
+    at_engine_begin_data(&m->engine, req);
+}
 
 void at_set_passthrough(struct modem *m, at_passthrough_fn fn, void *ud)
 {

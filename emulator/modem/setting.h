@@ -10,11 +10,11 @@
 #include "service.h"
 
 struct setting_desc {
-    const char *name;   /* "+CMEE": the read answer is "+CMEE: <n>" */
-    const char *test;   /* the test answer, e.g. "+CMEE: (0-2)"; NULL: just OK */
-    size_t offset;      /* of the int in the owner's state, or in struct modem */
+    const char *name; /* "+CMEE": the read answer is "+CMEE: <n>" */
+    const char *test; /* the test answer, e.g. "+CMEE: (0-2)"; NULL: just OK */
+    size_t offset;    /* of the int in the owner's state, or in struct modem */
     int min, max;
-    int if_empty;       /* value for "AT+X=" with nothing after it */
+    int if_empty;                /* value for "AT+X=" with nothing after it */
     const struct service *owner; /* whose state holds it; NULL: struct modem */
 };
 

@@ -6,19 +6,19 @@
 #include "conn.h"
 #include "conn_fault.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "trace.h"
 #include "util.h"
@@ -30,7 +30,7 @@ struct conn {
     char detail[160];
     int fd;
     SSL *ssl;
-    bool tls_alert;      /* a fatal alert went either way */
+    bool tls_alert; /* a fatal alert went either way */
     bool want_tls;
     struct tls_choice tls; /* a copy: the caller's may not outlive the connect */
     char host[256];
@@ -40,30 +40,30 @@ struct conn {
     int port;
     int local_port;
     char peer[64];
-    char remote[64];     /* the address really connected to (after the map) */
+    char remote[64]; /* the address really connected to (after the map) */
     int trace_id;
     const struct conn_handlers *h;
     void *ud;
     struct net_query *query;
     ev_io io;
     ev_timer timeout;
-    ev_timer kick;       /* serves SSL_pending bytes and deferred events */
+    ev_timer kick; /* serves SSL_pending bytes and deferred events */
     bool kick_readable;
     bool kick_sent;
     bool paused;
     bool ssl_read_wants_write;
     struct bytebuf out;
-    bool freed;          /* conn_free() ran: only the memory is left */
-    bool closing;        /* conn_close_after_flush(): h is closing_handlers */
-    bool shut_wr;        /* closing: close_notify and FIN are out */
-    bool shut_retry;     /* closing: the close_notify did not fit the socket yet */
+    bool freed;      /* conn_free() ran: only the memory is left */
+    bool closing;    /* conn_close_after_flush(): h is closing_handlers */
+    bool shut_wr;    /* closing: close_notify and FIN are out */
+    bool shut_retry; /* closing: the close_notify did not fit the socket yet */
     struct conn *graveyard_next;
     struct conn *closing_next, *closing_prev; /* the closing list, while closing */
     double timeout_s;
-    ev_timer delay;      /* conn_set_latency(): the network's round trips */
-    bool delaying;       /* waiting for it: no I/O meanwhile */
-    bool delayed_tcp;    /* the connect's delay has run */
-    bool delayed_tls;    /* this handshake's delay has run */
+    ev_timer delay;        /* conn_set_latency(): the network's round trips */
+    bool delaying;         /* waiting for it: no I/O meanwhile */
+    bool delayed_tcp;      /* the connect's delay has run */
+    bool delayed_tls;      /* this handshake's delay has run */
     struct conn_faults fx; /* injected faults (conn_fault.h), at the end of this file */
 };
 
@@ -241,8 +241,8 @@ static void info_cb(const SSL *ssl, int where, int ret)
     /* ret: alert level in the high byte.  A close_notify is a warning. */
     if (c && (ret >> 8) == SSL3_AL_FATAL) {
         c->tls_alert = true;
-        snprintf(c->detail, sizeof(c->detail), "TLS alert %s %s", (where & SSL_CB_READ) ? "received" : "sent",
-                 SSL_alert_desc_string_long(ret));
+        snprintf(c->detail, sizeof(c->detail), "TLS alert %s %s",
+                 (where & SSL_CB_READ) ? "received" : "sent", SSL_alert_desc_string_long(ret));
     }
 }
 
@@ -310,7 +310,8 @@ static void drive_handshake(struct conn *c)
     else if (!had_alert)
         set_detail(c, "TLS handshake failed");
     /* An alert (a version the server refuses, a certificate we reject) is
-     * 606 for HTTP; a handshake that just died is 605 (http.md 2). */
+     * 606 for HTTP; a handshake that just died is 605 (SIM800 SSL Application Note V1.00 §2.2; the
+     * split is our choice). */
     fail(c, had_alert ? NET_ETLS_ALERT : NET_ETLS_HANDSHAKE);
 }
 

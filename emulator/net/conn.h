@@ -36,9 +36,9 @@
 struct conn;
 
 struct conn_handlers {
-    void (*connected)(struct conn *c, void *ud);  /* established (TLS done too), or upgraded */
-    void (*readable)(struct conn *c, void *ud);   /* conn_read() has something, or the end */
-    void (*sent)(struct conn *c, void *ud);       /* the write queue is empty; may be NULL */
+    void (*connected)(struct conn *c, void *ud); /* established (TLS done too), or upgraded */
+    void (*readable)(struct conn *c, void *ud);  /* conn_read() has something, or the end */
+    void (*sent)(struct conn *c, void *ud);      /* the write queue is empty; may be NULL */
     void (*failed)(struct conn *c, void *ud, enum net_err err); /* dead; free it */
 };
 
@@ -59,21 +59,21 @@ enum conn_state {
 
 struct conn_params {
     enum conn_kind kind;
-    const char *host;       /* as the client wrote it: a name or an address */
+    const char *host; /* as the client wrote it: a name or an address */
     int port;
     bool tls;
     const struct tls_choice *tls_choice; /* with tls; copied, need not outlive the call */
-    double timeout_s;       /* resolve + connect + handshake */
-    int local_port;         /* 0: any */
-    int trace_id;           /* modem id for the trace */
-    bool direct;            /* host is an address net_resolve() gave: skip map and sandbox */
+    double timeout_s;                    /* resolve + connect + handshake */
+    int local_port;                      /* 0: any */
+    int trace_id;                        /* modem id for the trace */
+    bool direct;             /* host is an address net_resolve() gave: skip map and sandbox */
     const char *verify_name; /* the name the certificate must carry and SNI sends; NULL:
                               * host (a passive FTP data channel goes to an address but
                               * checks the control connection's name) */
-    SSL_SESSION *resume;    /* a session to offer (conn_tls_session() of another conn);
-                             * NULL: none.  conn_open() takes its own reference */
-    const char *tag;        /* what the conn is for ("ftp-data", "smtp"), in the trace and
-                             * for conn_tag(); NULL: "conn"; copied, at most 23 bytes */
+    SSL_SESSION *resume;     /* a session to offer (conn_tls_session() of another conn);
+                              * NULL: none.  conn_open() takes its own reference */
+    const char *tag;         /* what the conn is for ("ftp-data", "smtp"), in the trace and
+                              * for conn_tag(); NULL: "conn"; copied, at most 23 bytes */
 };
 
 struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *h, void *ud);

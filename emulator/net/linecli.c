@@ -15,19 +15,19 @@
 #define CMD_MAX 1024
 
 struct linecli {
-    struct conn *conn;       /* NULL once dead */
+    struct conn *conn; /* NULL once dead */
     const struct linecli_handlers *h;
     void *ud;
     double reply_timeout_s;
     int trace_id;
-    struct bytebuf in;       /* received, not yet parsed */
+    struct bytebuf in; /* received, not yet parsed */
     bool awaiting;
-    struct reply_parser rp;  /* the reply being read */
-    ev_timer timer;          /* reply timeout */
-    ev_timer kick;           /* parses replies already buffered, from the loop */
+    struct reply_parser rp; /* the reply being read */
+    ev_timer timer;         /* reply timeout */
+    ev_timer kick;          /* parses replies already buffered, from the loop */
     bool upgrading;
-    int calling;             /* handlers running up the stack */
-    bool free_pending;       /* linecli_free() ran inside a handler */
+    int calling;       /* handlers running up the stack */
+    bool free_pending; /* linecli_free() ran inside a handler */
     char detail[160];
 };
 
@@ -69,7 +69,8 @@ static bool fail(struct linecli *lc, enum net_err err)
         return true;
     if (!lc->detail[0])
         snprintf(lc->detail, sizeof(lc->detail), "%s", conn_error_detail(lc->conn));
-    trace_note(lc->trace_id, "net", "%s %s (%s)", conn_tag(lc->conn), net_err_name(err), lc->detail);
+    trace_note(lc->trace_id, "net", "%s %s (%s)", conn_tag(lc->conn), net_err_name(err),
+               lc->detail);
     ev_timer_stop(L(), &lc->timer);
     conn_free(lc->conn, false);
     lc->conn = NULL;

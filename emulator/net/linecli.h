@@ -46,7 +46,8 @@ struct linecli;
 enum linecli_style { LINECLI_NUMERIC, LINECLI_POP3 };
 
 /* linecli_send() / linecli_await() flags. */
-#define LINECLI_BODY 1u /* POP3: a +OK is followed by a dot-terminated body (RETR, LIST, UIDL, TOP) */
+#define LINECLI_BODY                                                                               \
+    1u /* POP3: a +OK is followed by a dot-terminated body (RETR, LIST, UIDL, TOP) */
 
 struct linecli_reply {
     int code;         /* LINECLI_NUMERIC: 100..599; LINECLI_POP3: 0 */
@@ -67,12 +68,12 @@ struct linecli_handlers {
 };
 
 struct linecli_params {
-    struct conn_params conn;  /* where and how (tls: implicit TLS, FTPS port 990, SMTPS 465) */
+    struct conn_params conn; /* where and how (tls: implicit TLS, FTPS port 990, SMTPS 465) */
     enum linecli_style style;
-    double reply_timeout_s;   /* silence allowed while a reply is awaited; 0: 60 */
-    size_t max_line;          /* longest status line, CR LF included; 0: 8192 */
-    size_t max_reply;         /* all lines of one reply together; 0: 65536 */
-    size_t max_body;          /* a POP3 body; 0: 4 MiB */
+    double reply_timeout_s; /* silence allowed while a reply is awaited; 0: 60 */
+    size_t max_line;        /* longest status line, CR LF included; 0: 8192 */
+    size_t max_reply;       /* all lines of one reply together; 0: 65536 */
+    size_t max_body;        /* a POP3 body; 0: 4 MiB */
 };
 
 struct linecli *linecli_open(const struct linecli_params *p, const struct linecli_handlers *h,

@@ -1,8 +1,8 @@
 /* Host map, sandbox and asynchronous DNS (c-ares on libev). */
 #include "net.h"
 
-#include <arpa/inet.h>
 #include <ares.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,8 @@ struct net_query {
     struct net_addr addrs[RESOLVE_ADDRS_MAX];
     int count;
     int port;
-    bool lookup_only;   /* net_lookup(): DNS answers, not mapped */
-    bool dropped;       /* an answer was refused by the sandbox */
+    bool lookup_only; /* net_lookup(): DNS answers, not mapped */
+    bool dropped;     /* an answer was refused by the sandbox */
 };
 
 const char *net_err_name(enum net_err err)
@@ -359,8 +359,8 @@ static void ares_done_cb(void *arg, int status, int timeouts, struct ares_addrin
     }
     if (res)
         ares_freeaddrinfo(res);
-    q->err = q->count > 0    ? NET_OK
-             : q->dropped    ? NET_EREFUSED
+    q->err = q->count > 0              ? NET_OK
+             : q->dropped              ? NET_EREFUSED
              : status == ARES_ETIMEOUT ? NET_ETIMEOUT
                                        : NET_EDNS;
     if (q->starting)

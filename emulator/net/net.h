@@ -35,7 +35,8 @@ const char *net_err_name(enum net_err err);
  * enum net_err in order: a table that leaves one out does not compile, and
  * adding a fact means adding it here and so to every table.  Used as
  *     static const int codes[NET_ERR_COUNT] = NET_ERR_TABLE(...);       */
-#define NET_ERR_TABLE(ok, dns, refused, timeout, reset, closed, tls_handshake, tls_alert, io, proto) \
+#define NET_ERR_TABLE(ok, dns, refused, timeout, reset, closed, tls_handshake, tls_alert, io,      \
+                      proto)                                                                       \
     {                                                                                              \
         [NET_OK] = (ok), [NET_EDNS] = (dns), [NET_EREFUSED] = (refused),                           \
         [NET_ETIMEOUT] = (timeout), [NET_ERESET] = (reset), [NET_ECLOSED] = (closed),              \
@@ -46,9 +47,9 @@ const char *net_err_name(enum net_err err);
 #define NET_MAP_MAX 64
 
 struct net_map_entry {
-    char host[256];   /* lower case; a name or an IP literal */
-    int port;         /* 0: any port */
-    char addr[64];    /* IP literal to connect to instead */
+    char host[256]; /* lower case; a name or an IP literal */
+    int port;       /* 0: any port */
+    char addr[64];  /* IP literal to connect to instead */
     int to_port;
 };
 
@@ -86,8 +87,7 @@ struct net_addr {
                      * host map sent it elsewhere */
 };
 
-typedef void (*net_resolve_cb)(void *ud, enum net_err err, const struct net_addr *addrs,
-                               int count);
+typedef void (*net_resolve_cb)(void *ud, enum net_err err, const struct net_addr *addrs, int count);
 
 struct net_query;
 

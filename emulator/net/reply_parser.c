@@ -101,7 +101,7 @@ static int status_line(struct reply_parser *rp, const uint8_t *p, size_t n)
 static int body_line(struct reply_parser *rp, const uint8_t *p, size_t n)
 {
     if (n == 3 && p[0] == '.')
-        return 1; /* ".\r\n": the end */
+        return 1;      /* ".\r\n": the end */
     if (p[0] == '.') { /* RFC 1939 3: a dot-stuffed line */
         p++;
         n--;

@@ -22,7 +22,7 @@ enum reply_style { REPLY_NUMERIC, REPLY_POP3 };
 struct reply_parser {
     enum reply_style style;
     size_t max_line, max_reply, max_body;
-    int phase;           /* private */
+    int phase; /* private */
     bool want_body;
     int code;            /* numeric: the three digits of the reply */
     bool ok;             /* numeric: code < 400; POP3: +OK */

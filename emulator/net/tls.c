@@ -23,11 +23,8 @@ static const struct {
     const char *name;
     int version;
 } versions[] = {
-    {"tls1", TLS1_VERSION},
-    {"tls1.0", TLS1_VERSION},
-    {"tls1.1", TLS1_1_VERSION},
-    {"tls1.2", TLS1_2_VERSION},
-    {"tls1.3", TLS1_3_VERSION},
+    {"tls1", TLS1_VERSION},     {"tls1.0", TLS1_VERSION},   {"tls1.1", TLS1_1_VERSION},
+    {"tls1.2", TLS1_2_VERSION}, {"tls1.3", TLS1_3_VERSION},
 };
 
 int tls_parse_verify_mode(const char *s)
@@ -115,7 +112,9 @@ SSL_CTX *tls_ctx_for(const struct tls_policy *policy, char *err, size_t errlen)
 fail:
     snprintf(err, errlen, "TLS policy %s-%s '%s': %s", tls_version_name(policy->min_version),
              tls_version_name(policy->max_version), policy->ciphers,
-             ERR_reason_error_string(ERR_peek_last_error()) ? ERR_reason_error_string(ERR_peek_last_error()) : "rejected");
+             ERR_reason_error_string(ERR_peek_last_error())
+                 ? ERR_reason_error_string(ERR_peek_last_error())
+                 : "rejected");
     ERR_clear_error();
     SSL_CTX_free(ctx);
     return NULL;

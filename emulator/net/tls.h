@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct tls_policy {
-    int min_version;   /* TLS1_VERSION ... */
+    int min_version; /* TLS1_VERSION ... */
     int max_version;
     char ciphers[256]; /* OpenSSL cipher list for TLS <= 1.2 */
     bool send_sni;
@@ -37,8 +37,8 @@ int tls_parse_verify_mode(const char *s);
  * the modem's SSL settings (AT+SSLOPT, the AT+SSLSETCERT import). */
 struct tls_choice {
     struct tls_policy policy;
-    bool verify;          /* check the chain and the name */
-    char trust[600];      /* for the trace: verified against what, or why not */
+    bool verify;                    /* check the chain and the name */
+    char trust[600];                /* for the trace: verified against what, or why not */
     X509 *anchors[TLS_ANCHORS_MAX]; /* imported certificates to trust too */
     int nanchors;
     X509 *client_cert;    /* presented when the server asks; may be NULL */

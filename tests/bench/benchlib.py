@@ -226,7 +226,7 @@ def boot(path, echo=True):
 
 
 def gprs(port, mux=0, rxget=False):
-    """The bearer sequence of tcpip.md §7, echo off."""
+    """The bearer sequence of the SIM800 AT Command Manual V1.09 §8.2.9–8.2.11, echo off."""
     port.exchange(b"AT+CIPMUX=%d\r" % mux, b"\r\nOK\r\n")
     port.exchange(b'AT+CSTT="CMNET"\r', b"\r\nOK\r\n")
     port.exchange(b"AT+CIICR\r", b"\r\nOK\r\n", timeout=10)

@@ -5,7 +5,7 @@ Every wait has a timeout, so a misbehaving emulator fails a test instead of
 hanging the suite.  On teardown every emulator gets SIGTERM and must exit 0
 without a sanitizer report on stderr.
 
-Expected bytes come from ../shared/spec/core.md (the wire reference).
+Expected bytes come from the SIM800 AT Command Manual V1.09 (chapters 1, 2 and 19) and the README.
 """
 import os
 import re
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO / "build" / "emulator" / "sim800emu"
 
 # Boot URCs all at t=0: they are written before the test opens the port and
-# are delivered to the first client (core.md 3.2).
+# are delivered to the first client (manual §19.3).
 FAST_BOOT = ("-s", "boot.rdy_ms=0", "-s", "boot.cpin_ms=0",
              "-s", "boot.call_ready_ms=0", "-s", "boot.sms_ready_ms=0")
 
@@ -42,7 +42,7 @@ START_TIMEOUT = 10.0   # generous: the ASan build starts slower
 STOP_TIMEOUT = 10.0
 TIMEOUT = 3.0          # default wait for an answer
 
-# A final result code under ATV1 ends the buffer (core.md 1.3, 2.1).
+# A final result code under ATV1 ends the buffer (manual §2.2.25).
 FINAL_V1 = re.compile(
     rb"\r\n(OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT[^\r\n]*"
     rb"|\+CME ERROR: [^\r\n]+|\+CMS ERROR: [^\r\n]+)\r\n\Z")

@@ -80,7 +80,7 @@ static bool same_command(const struct at_command *a, const struct at_command *b)
 }
 
 /* Flips the case of every letter outside double quotes: names are case
- * insensitive (core.md 1.1), so the split must not change. */
+ * insensitive (SIM800 AT Command Manual V1.09 §1.4), so the split must not change. */
 static void check_case_insensitive(const char *line, size_t len, const struct at_command *cmds,
                                    int rc)
 {
@@ -206,8 +206,8 @@ static void process_line(const struct at_parser *p, uint64_t *rng)
 }
 
 /* Feeds the stream and logs every event (with the body of a LINE). */
-static void run(const uint8_t *data, size_t size, enum feed_mode mode, uint8_t bs,
-                uint64_t *rng, struct bytebuf *log)
+static void run(const uint8_t *data, size_t size, enum feed_mode mode, uint8_t bs, uint64_t *rng,
+                struct bytebuf *log)
 {
     struct at_parser p;
     at_parser_init(&p);
@@ -264,8 +264,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(data, size, FEED_CHUNKS, bs, &rng, &chunks);
     run(data, size, FEED_WHOLE, bs, &rng, &whole);
     run(data, size, FEED_BYTES, bs, &rng, &bytes);
-    FUZZ_CHECK(chunks.len == whole.len && (whole.len == 0 || memcmp(chunks.data, whole.data, whole.len) == 0));
-    FUZZ_CHECK(bytes.len == whole.len && (whole.len == 0 || memcmp(bytes.data, whole.data, whole.len) == 0));
+    FUZZ_CHECK(chunks.len == whole.len &&
+               (whole.len == 0 || memcmp(chunks.data, whole.data, whole.len) == 0));
+    FUZZ_CHECK(bytes.len == whole.len &&
+               (whole.len == 0 || memcmp(bytes.data, whole.data, whole.len) == 0));
     bytebuf_free(&chunks);
     bytebuf_free(&whole);
     bytebuf_free(&bytes);

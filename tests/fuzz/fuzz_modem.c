@@ -2,8 +2,8 @@
  * the framer, every command handler, data entry and the services' state,
  * with the event loop turning between chunks.  The network is the sandbox
  * with nothing mapped (no traffic leaves the process); the flash lives in a
- * temporary directory removed at exit.  The oracle is the sanitizers: no crash, no UB, no leak when the
- * modem is destroyed in whatever state the input left it.
+ * temporary directory removed at exit.  The oracle is the sanitizers: no crash, no UB, no leak when
+ * the modem is destroyed in whatever state the input left it.
  *
  * Input: the bytes, cut into chunks at every 0xFF (fed one after another
  * with the loop run in between), so inputs can mix commands and timing. */
@@ -35,7 +35,8 @@ static void setup_once(void)
         return;
     loop = EV_DEFAULT;
     char err[512];
-    FUZZ_CHECK(profile_load(&profile, "sim800l-r14.18", SIM800EMU_PROFILES_DIR, err, sizeof(err)) == 0);
+    FUZZ_CHECK(profile_load(&profile, "sim800l-r14.18", SIM800EMU_PROFILES_DIR, err, sizeof(err)) ==
+               0);
     profile.rdy_ms = profile.cpin_ms = profile.call_ready_ms = profile.sms_ready_ms = 0;
     profile.reset_ms = 0;
     profile.ciicr_ms = profile.sapbr_ms = 0;

@@ -47,9 +47,10 @@ static void run(enum reply_style style, bool body, const uint8_t *p, size_t size
                 FUZZ_CHECK(rp.code >= 100 && rp.code <= 599);
                 FUZZ_CHECK(rp.ok == (rp.code < 400));
             }
-            out->digests[out->n] = fuzz_hash(bytebuf_head(&rp.text), bytebuf_pending(&rp.text)) ^
-                                   (fuzz_hash(bytebuf_head(&rp.body), bytebuf_pending(&rp.body)) * 31) ^
-                                   (uint64_t)rp.code ^ ((uint64_t)rp.ok << 40);
+            out->digests[out->n] =
+                fuzz_hash(bytebuf_head(&rp.text), bytebuf_pending(&rp.text)) ^
+                (fuzz_hash(bytebuf_head(&rp.body), bytebuf_pending(&rp.body)) * 31) ^
+                (uint64_t)rp.code ^ ((uint64_t)rp.ok << 40);
             out->n++;
             reply_parser_start(&rp, body);
             continue;

@@ -12,7 +12,7 @@ and POP3 (pop3.py, Debian's dovecot), both on 127.0.0.1 with the test PKI.
     with start_pop3() as pop:                        # john/123456, the SSL note's mailbox
         pop.port, pop.tls_port, pop.messages, pop.uidls
 
-The SSL application note's mail examples (ssl-note.md 3.1-3.4) run against
+The SSL application note's mail examples (SIM800 SSL Application Note V1.00 examples 3.1–3.4) run against
 these unchanged once the emulator maps the host names to the ports:
   3.1  AT+EMAILSSL=2, SMTP.GMAIL.COM:25  -> start_smtp(mode="starttls")   (cert smtp.gmail.com)
   3.2  AT+EMAILSSL=1, SMTP.GMAIL.COM:465 -> start_smtp(mode="smtps")
@@ -21,7 +21,7 @@ these unchanged once the emulator maps the host names to the ports:
   3.3  AT+EMAILSSL=2, mail.sim.com:110   -> start_pop3().port      (cert mail.sim.com)
   3.4  AT+EMAILSSL=1, mail.sim.com:995   -> start_pop3().tls_port
        john/123456; 2 messages, 11124 bytes; message 1 is 5556 bytes
-The Email application note's plain example (email.md, mail.sim.com:25,
+The Email application note's plain example (mail.sim.com:25,
 AT+SMTPAUTH=1,"john","123456") works with start_smtp(mode="plain" or
 "starttls", cert_name="mail.sim.com").
 
@@ -67,7 +67,7 @@ __all__ = ["start_smtp", "Smtp", "Message", "SMTP_MODES", "SMTP_USERS", "start_p
            "CLASSIC_CIPHERS", "TLS12_CIPHERS"]
 
 SMTP_MODES = ("starttls", "starttls-required", "plain", "smtps")
-# ssl-note.md 3.1/3.2: AT+SMTPAUTH=1,"account","password"; email.md (EAN): "john","123456"
+# SIM800 SSL Application Note V1.00 examples 3.1/3.2: AT+SMTPAUTH=1,"account","password"; SIMCom's Email Application Note: "john","123456"
 SMTP_USERS = {"account": "password", "john": "123456"}
 
 

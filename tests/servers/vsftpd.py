@@ -41,7 +41,7 @@ The tree (FILES; expected(name) gives the bytes without a server):
   /1K.txt              1074 bytes of ASCII digits "0123456789" repeated, no
                        newline: the file of the SSL note's FTPS examples 3.6/3.7
                        (path "/"; they read 50 + 1024 bytes, so 1074, as in
-                       ftp.md's transcript -- the IP note's SIZE example 3.17
+                       our FTP transcripts -- the IP note's SIZE example 3.17
                        says 1024, which its own GET examples contradict); the
                        IP note's FTP examples (3.9 ... 3.25) use it too.  The
                        "50 now, 0, then 1024" pacing is a server's: start_fault

@@ -1,5 +1,5 @@
 /* Unit tests for at_args: the typed cursor over extended-command arguments
- * (shared/spec/core.md 1.4: decimal integers, quoted or unquoted strings,
+ * (SIM800 AT Command Manual V1.09 §1.4.3: decimal integers, quoted or unquoted strings,
  * empty middle parameters). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,8 +56,8 @@ static void int1(const char *s, long min, long max, enum at_arg_status st, long 
     expect_int(&a, min, max, st, v);
 }
 
-static void expect_str(struct at_args *a, size_t cap, enum at_arg_status want_st,
-                       const char *want, bool want_quoted)
+static void expect_str(struct at_args *a, size_t cap, enum at_arg_status want_st, const char *want,
+                       bool want_quoted)
 {
     char buf[64];
     assert_true(cap <= sizeof(buf) - 8);
@@ -271,9 +271,8 @@ static void test_count(void **state)
         const char *s;
         int n;
     } cases[] = {
-        {"", 0},          {"1", 1},       {"1,2,3", 3},        {"1,", 2},
-        {",", 2},         {",,", 3},      {"\"a,b\"", 1},      {"\"a,b\",c", 2},
-        {"2,1,,,0", 5},   {"\"x", 1},     {"\"\",\"\"", 2},
+        {"", 0},        {"1", 1},         {"1,2,3", 3},   {"1,", 2},  {",", 2},         {",,", 3},
+        {"\"a,b\"", 1}, {"\"a,b\",c", 2}, {"2,1,,,0", 5}, {"\"x", 1}, {"\"\",\"\"", 2},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct at_args a = args_of(cases[i].s);

@@ -1,6 +1,6 @@
 /* Unit tests for at_cmdline: space removal and splitting a line body into
- * commands.  Wire rules from shared/spec/core.md 1.1 (spaces), 1.4 (syntax
- * classes) and 1.5 (several commands on one line). */
+ * commands.  Wire rules from SIM800 AT Command Manual V1.09 §1.4 (spaces), §1.4.1–1.4.3 (syntax
+ * classes) and §1.4.4 (several commands on one line). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +33,8 @@ static void test_clean_removes_spaces_outside_quotes(void **state)
     check_clean(" E0", "E0");
     check_clean("+IPR = 115200", "+IPR=115200");
     check_clean("+CENG =1,1", "+CENG=1,1");
-    check_clean("+CIPSTART = \"TCP\" , \"example.com\" , 80", "+CIPSTART=\"TCP\",\"example.com\",80");
+    check_clean("+CIPSTART = \"TCP\" , \"example.com\" , 80",
+                "+CIPSTART=\"TCP\",\"example.com\",80");
 }
 
 static void test_clean_keeps_spaces_inside_quotes(void **state)

@@ -1,6 +1,6 @@
 /* Unit tests for at_parser: the byte-fed V.250 command-line framer.
- * Wire rules from shared/spec/core.md 1.1 (prefix, case, terminators, A/,
- * backspace, the 556-character limit). */
+ * Wire rules from SIM800 AT Command Manual V1.09 §1.4, §2.2.1, §2.2.19 and §1.4.4 (prefix, case,
+ * terminators, A/, backspace, the 556-character limit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,7 +136,7 @@ static void test_garbage_before_prefix_discarded(void **state)
     struct at_parser p;
     at_parser_init(&p);
     static const uint8_t junk[] = {'\n', 0x00, 0xff, 'x', 'y', 'B', 'A', 'x', 'T',
-                                   '\r', 'a', '+', 'A', 'A', 'T', 'E', '1', '\r'};
+                                   '\r', 'a',  '+',  'A', 'A', 'T', 'E', '1', '\r'};
     struct step s = feed(&p, junk, sizeof(junk));
     assert_int_equal(s.ev, AT_EV_LINE);
     assert_int_equal(s.used, sizeof(junk));
@@ -388,8 +388,10 @@ static uint32_t rng(void)
 static void gen_stream(struct bytebuf *b, size_t pieces)
 {
     static const char *const tokens[] = {
-        "AT", "at", "aT", "At", "A/", "a/", "A", "a", "T", "/", "\r", "\n", "\r\n", "\b",
-        "+CSQ", "E0", "&FZE0&W", "+HTTPPARA=\"URL\",\"http://x/?a=1;b=2\"", ";", "\"", " ",
+        "AT",   "at", "aT",   "At", "A/",      "a/",
+        "A",    "a",  "T",    "/",  "\r",      "\n",
+        "\r\n", "\b", "+CSQ", "E0", "&FZE0&W", "+HTTPPARA=\"URL\",\"http://x/?a=1;b=2\"",
+        ";",    "\"", " ",
     };
     for (size_t i = 0; i < pieces; i++) {
         uint32_t r = rng() % 100;

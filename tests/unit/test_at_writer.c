@@ -1,6 +1,6 @@
 /* Unit tests for at_writer: response framing under V0/V1, Q, +CMEE, and URCs
- * held while a command line is open.  Wire rules from shared/spec/core.md
- * 1.3 (framing), 2.1 (result codes), 2.2 (ATQ), 2.4/2.5 (+CMEE, +CME ERROR). */
+ * held while a command line is open.  Wire rules from SIM800 AT Command Manual V1.09
+ * §2.2.25 (framing, result codes), §2.2.15 (ATQ), §3.2.20/§19.1 (+CMEE, +CME ERROR). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -145,7 +145,7 @@ static void test_final_v0(void **state)
 static void test_info_then_final_v0(void **state)
 {
     struct fixture *f = *state;
-    /* core.md 1.3: AT+CSQ under V0 */
+    /* manual §2.2.25: AT+CSQ under V0 */
     f->v250.verbose = false;
     info(f, "+CSQ: 18,0");
     at_writer_final(&f->w, AT_OK, NULL);
@@ -211,7 +211,7 @@ static void test_cme_under_cmee(void **state)
 static void test_cme_765_text(void **state)
 {
     struct fixture *f = *state;
-    /* The manual's own CMEE=2 example (core.md 2.4): lower case. */
+    /* The manual's own CMEE=2 example (manual §20.1): lower case. */
     f->v250.cmee = 2;
     at_writer_final(&f->w, AT_CME(765), NULL);
     EXPECT(f, "\r\n+CME ERROR: invalid input value\r\n");
@@ -236,7 +236,8 @@ static void test_cme_v0(void **state)
     f->v250.cmee = 0;
     at_writer_final(&f->w, AT_CME(10), NULL);
     EXPECT(f, "4\r");
-    /* +CME ERROR stays text under V0, framed as information text (core.md 1.3). */
+    /* +CME ERROR stays text under V0, framed as information text (our choice where the manual is
+     * silent). */
     f->v250.cmee = 1;
     at_writer_final(&f->w, AT_CME(10), NULL);
     EXPECT(f, "+CME ERROR: 10\r\n");
@@ -269,7 +270,7 @@ static void test_error_texts(void **state)
     assert_string_equal(at_cme_text(797), "CFUN state is 0 or 4");
     assert_null(at_cme_text(-1));
     assert_null(at_cme_text(9));
-    assert_null(at_cme_text(256)); /* not in V1.09 (core.md 2.5) */
+    assert_null(at_cme_text(256)); /* not in V1.09 (manual §19.1) */
     assert_string_equal(at_cms_text(321), "invalid memory index");
     assert_string_equal(at_cms_text(500), "Unknown");
     assert_null(at_cms_text(0));
@@ -305,7 +306,7 @@ static void test_text_final(void **state)
     at_writer_final(&f->w, AT_TEXT, "SHUT OK");
     EXPECT(f, "\r\nSHUT OK\r\n");
     f->v250.verbose = false;
-    /* No numeric form: stays text under V0 (core.md 2.1). */
+    /* No numeric form: stays text under V0 (manual §2.2.25). */
     at_writer_final(&f->w, AT_TEXT, "SHUT OK");
     EXPECT(f, "SHUT OK\r\n");
     /* V.250 codes given as text still become numeric under V0. */

@@ -51,7 +51,8 @@ static void h_readable(struct conn *c, void *ud)
             r->ended = true;
             break;
         }
-        size_t k = (size_t)n < sizeof(r->in) - 1 - r->inlen ? (size_t)n : sizeof(r->in) - 1 - r->inlen;
+        size_t k =
+            (size_t)n < sizeof(r->in) - 1 - r->inlen ? (size_t)n : sizeof(r->in) - 1 - r->inlen;
         memcpy(r->in + r->inlen, buf, k);
         r->inlen += k;
         r->in[r->inlen] = '\0';
@@ -95,8 +96,13 @@ static struct conn *open_to(int port, const struct tls_choice *ch, SSL_SESSION *
                             const char *verify_name, struct rec *r)
 {
     memset(r, 0, sizeof(*r));
-    struct conn_params p = {.kind = CONN_TCP, .host = "127.0.0.1", .port = port, .tls = ch != NULL,
-                            .tls_choice = ch, .timeout_s = 10, .resume = resume,
+    struct conn_params p = {.kind = CONN_TCP,
+                            .host = "127.0.0.1",
+                            .port = port,
+                            .tls = ch != NULL,
+                            .tls_choice = ch,
+                            .timeout_s = 10,
+                            .resume = resume,
                             .verify_name = verify_name};
     return conn_open(&p, &H, r);
 }
@@ -131,10 +137,21 @@ static bool line_has(const char *log, const char *prefix, const char *needle)
 static void start_server(struct rig *srv, const char *mode, int version, const char *extra)
 {
     const char *v = version == TLS1_VERSION ? "TLSv1" : "TLSv1_3";
-    const char *args[] = {"--mode", mode, "--tls", "--cert", rig_pki_file("tls.example.test.crt"),
-                          "--key", rig_pki_file("tls.example.test.key"), "--min-version", v,
-                          "--max-version", v, "--verbose",
-                          extra ? "--greeting" : NULL, extra, NULL};
+    const char *args[] = {"--mode",
+                          mode,
+                          "--tls",
+                          "--cert",
+                          rig_pki_file("tls.example.test.crt"),
+                          "--key",
+                          rig_pki_file("tls.example.test.key"),
+                          "--min-version",
+                          v,
+                          "--max-version",
+                          v,
+                          "--verbose",
+                          extra ? "--greeting" : NULL,
+                          extra,
+                          NULL};
     assert_true(rig_start(srv, "tls_echo.py", args) > 0);
 }
 
@@ -147,9 +164,20 @@ static void resume_at(int version, const char *vname, bool tickets)
     if (tickets) {
         start_server(&srv, "echo", version, NULL);
     } else {
-        const char *args[] = {"--mode", "echo", "--tls", "--cert", rig_pki_file("tls.example.test.crt"),
-                              "--key", rig_pki_file("tls.example.test.key"), "--min-version", "TLSv1",
-                              "--max-version", "TLSv1", "--no-tickets", "--verbose", NULL};
+        const char *args[] = {"--mode",
+                              "echo",
+                              "--tls",
+                              "--cert",
+                              rig_pki_file("tls.example.test.crt"),
+                              "--key",
+                              rig_pki_file("tls.example.test.key"),
+                              "--min-version",
+                              "TLSv1",
+                              "--max-version",
+                              "TLSv1",
+                              "--no-tickets",
+                              "--verbose",
+                              NULL};
         assert_true(rig_start(&srv, "tls_echo.py", args) > 0);
     }
     struct tls_choice ch = choice(version, true);
@@ -376,8 +404,8 @@ static void tag_in_trace(void **state)
     assert_int_equal(trace_open(path), 0);
     struct rec r;
     memset(&r, 0, sizeof(r));
-    struct conn_params p = {.kind = CONN_TCP, .host = "127.0.0.1", .port = srv.port,
-                            .timeout_s = 5, .tag = "ftp-data"};
+    struct conn_params p = {
+        .kind = CONN_TCP, .host = "127.0.0.1", .port = srv.port, .timeout_s = 5, .tag = "ftp-data"};
     struct conn *c = conn_open(&p, &H, &r);
     assert_string_equal(conn_tag(c), "ftp-data");
     assert_true(wait_connected(&r));
@@ -404,14 +432,10 @@ static void tag_in_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(resume_tls10),
-        cmocka_unit_test(resume_tls10_session_id),
-        cmocka_unit_test(resume_tls13),
-        cmocka_unit_test(verify_name_apart_from_address),
-        cmocka_unit_test(start_tls_in_place),
-        cmocka_unit_test(close_after_flush_plain),
-        cmocka_unit_test(close_after_flush_tls),
-        cmocka_unit_test(tag_in_trace),
+        cmocka_unit_test(resume_tls10),          cmocka_unit_test(resume_tls10_session_id),
+        cmocka_unit_test(resume_tls13),          cmocka_unit_test(verify_name_apart_from_address),
+        cmocka_unit_test(start_tls_in_place),    cmocka_unit_test(close_after_flush_plain),
+        cmocka_unit_test(close_after_flush_tls), cmocka_unit_test(tag_in_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

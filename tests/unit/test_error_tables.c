@@ -86,8 +86,9 @@ static int ftp_refused(enum ftp_op op, bool passive, enum ftp_step step, int rep
     return ftp_code_for(op, passive, &r);
 }
 
-/* The control connection (ftp.md 2, 4): DNS 62, connect 63, silence 64, a
- * TLS setup that fails 80 (alert or not), an alert later 81. */
+/* The control connection (SIM800 AT Command Manual V1.09 §12.2.14; SIM800 SSL Application Note
+ * V1.00 §2.3 and examples 3.6–3.7): DNS 62, connect 63, silence 64, a TLS setup that fails 80
+ * (alert or not), an alert later 81. */
 static void ftp_control_failures(void **state)
 {
     (void)state;
@@ -123,7 +124,7 @@ static void ftp_data_failures(void **state)
     assert_int_equal(ftp_net(FTP_OP_PUT, true, FTP_STEP_DATA, NET_ETLS_ALERT), 81);
 }
 
-/* A 4xx/5xx to each step (ftp.md 2, SSL note 2.3). */
+/* A 4xx/5xx to each step (manual §12.2.14, SSL note 2.3). */
 static void ftp_refusals(void **state)
 {
     (void)state;
@@ -157,8 +158,10 @@ static void ftp_every_code_is_a_module_code(void **state)
         for (int step = 0; step <= FTP_STEP_COUNT; step++)
             for (int e = 0; e <= NET_ERR_COUNT; e++)
                 for (int f = FTP_FAIL_NET; f <= FTP_FAIL_REPLY; f++) {
-                    struct ftp_result r = {.fact = (enum ftp_fact)f, .step = (enum ftp_step)step,
-                                           .err = (enum net_err)e, .reply_code = 550};
+                    struct ftp_result r = {.fact = (enum ftp_fact)f,
+                                           .step = (enum ftp_step)step,
+                                           .err = (enum net_err)e,
+                                           .reply_code = 550};
                     int code = ftp_code_for((enum ftp_op)op, step & 1, &r);
                     assert_true((code >= 61 && code <= 66) || (code >= 70 && code <= 86));
                 }

@@ -118,10 +118,7 @@ static struct linecli *open_lc(struct rig *srv, enum linecli_style style, struct
 }
 
 /* Runs the loop until the next reply, failure or upgrade. */
-static void next_event(struct rec *x)
-{
-    assert_true(rig_run_until(&x->events, x->events, 10));
-}
+static void next_event(struct rec *x) { assert_true(rig_run_until(&x->events, x->events, 10)); }
 
 static void expect_reply(struct rec *x, int code, const char *text)
 {
@@ -151,7 +148,8 @@ static void numeric_replies(void **state)
 
     /* FTP: the lines between may start with anything, even another code. */
     assert_int_equal(linecli_send(lc, 0, "%s", "FTP150"), 0);
-    expect_reply(&x, 150, "150-Here it comes\n  indented text\n123 not the end\n150x neither\n150 done");
+    expect_reply(&x, 150,
+                 "150-Here it comes\n  indented text\n123 not the end\n150x neither\n150 done");
 
     assert_int_equal(linecli_send(lc, 0, "BYTES"), 0); /* one byte per read */
     expect_reply(&x, 250, "250-first\n250-second\n250 last");

@@ -1,6 +1,6 @@
 /* Unit tests for the two pure path parsers: the module's file names
- * (fs_path.c, fs.md 1) and HTTP URLs and redirects (http_url.c, http.md 1.3,
- * 3.3). */
+ * (fs_path.c, as client libraries use them) and HTTP URLs and redirects
+ * (http_url.c, SIM800 AT Command Manual V1.09 §11.2.3). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,26 +24,27 @@ static void fs_accepts_module_names(void **state)
     assert_string_equal(p.name[0], "USER");
     assert_string_equal(p.name[1], "HENRY_SSL.CRT");
     assert_false(p.trailing_sep);
-    assert_int_equal(parse("\"c:\\User\\Log\\\"", &p), 0);   /* quoted, lower drive, a dir */
+    assert_int_equal(parse("\"c:\\User\\Log\\\"", &p), 0); /* quoted, lower drive, a dir */
     assert_int_equal(p.depth, 2);
     assert_true(p.trailing_sep);
     assert_int_equal(parse("C:\\", &p), 0);
     assert_int_equal(p.depth, 0);
-    assert_int_equal(parse("C:\\a b.txt", &p), 0);             /* spaces are fine */
+    assert_int_equal(parse("C:\\a b.txt", &p), 0); /* spaces are fine */
 }
 
 static void fs_refuses_escapes_and_junk(void **state)
 {
     (void)state;
     struct fs_path p;
-    const char *bad[] = {"", "C:", "C:x", "D:\\a", "C:\\..\\a", "C:\\a\\..", "C:\\.\\a", "C:\\a\\\\b",
-                         "/etc/passwd", "C:\\a/b", "C:\\a:b", "C:\\a*", "C:\\a?", "C:\\a<b",
-                         "C:\\a|b", "C:\\a\"b", "C:\\a\tb", "\"C:\\a"};
+    const char *bad[] = {"",          "C:",       "C:x",        "D:\\a",       "C:\\..\\a",
+                         "C:\\a\\..", "C:\\.\\a", "C:\\a\\\\b", "/etc/passwd", "C:\\a/b",
+                         "C:\\a:b",   "C:\\a*",   "C:\\a?",     "C:\\a<b",     "C:\\a|b",
+                         "C:\\a\"b",  "C:\\a\tb", "\"C:\\a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(parse(bad[i], &p), -1);
     char long_name[80] = "C:\\";
     memset(long_name + 3, 'A', 65);
-    assert_int_equal(parse(long_name, &p), -1);                /* a 65-character component */
+    assert_int_equal(parse(long_name, &p), -1); /* a 65-character component */
     char nul[] = {'C', ':', '\\', 'a', 0, 'b'};
     assert_int_equal(fs_path_parse(nul, sizeof(nul), &p), -1); /* a NUL inside */
 }
@@ -66,13 +67,13 @@ static void fs_limits(void **state)
     assert_int_equal((int)strlen(path), FS_PATH_MAX);
     assert_int_equal(parse(path, &p), 0);
     assert_int_equal(p.depth, FS_DEPTH_MAX);
-    strcat(path, "\\");                                     /* 129 characters */
+    strcat(path, "\\"); /* 129 characters */
     assert_int_equal(parse(path, &p), -1);
     /* The 128 are counted without the quotes. */
     char quoted[FS_PATH_MAX + 4] = "\"";
     strcpy(path, "C:\\");
     memset(path + 3, 'q', FS_PATH_MAX - 3);
-    path[3 + 62] = '\\';                                     /* two components of 62 */
+    path[3 + 62] = '\\'; /* two components of 62 */
     path[FS_PATH_MAX] = '\0';
     strcat(quoted, path);
     strcat(quoted, "\"");
@@ -80,7 +81,7 @@ static void fs_limits(void **state)
     assert_int_equal(parse(quoted, &p), 0);
     assert_int_equal(p.depth, 2);
     path[FS_PATH_MAX - 1] = '\0';
-    strcat(path, "qq");                                        /* 129 unquoted */
+    strcat(path, "qq"); /* 129 unquoted */
     assert_int_equal(parse(path, &p), -1);
 }
 
@@ -88,7 +89,7 @@ static void fs_component_names(void **state)
 {
     (void)state;
     assert_true(fs_path_name_ok("HENRY_SSL.CRT", 13));
-    assert_true(fs_path_name_ok(".cfg", 4));                   /* a leading dot is a name */
+    assert_true(fs_path_name_ok(".cfg", 4)); /* a leading dot is a name */
     assert_true(fs_path_name_ok("...", 3));
     assert_true(fs_path_name_ok("a b", 3));
     assert_false(fs_path_name_ok(".", 1));
@@ -97,7 +98,7 @@ static void fs_component_names(void **state)
     assert_false(fs_path_name_ok("a\\b", 3));
     assert_false(fs_path_name_ok("a/b", 3));
     assert_false(fs_path_name_ok("a\r\nb", 4));
-    assert_false(fs_path_name_ok("caf\xc3\xa9", 5));          /* ASCII only */
+    assert_false(fs_path_name_ok("caf\xc3\xa9", 5)); /* ASCII only */
     assert_false(fs_path_name_ok("a\0b", 3));
     assert_false(fs_path_name_ok("a,b", 3));
     char longest[FS_NAME_MAX + 1];
@@ -124,7 +125,7 @@ static void url_forms(void **state)
     assert_int_equal(http_url_parse("http://h:0/", &u), -1);
     assert_int_equal(http_url_parse("http://h:65536/", &u), -1);
     assert_int_equal(http_url_parse("http:///x", &u), -1);
-    assert_int_equal(http_url_parse("http://h/a\r\nX: y", &u), -1);   /* no header injection */
+    assert_int_equal(http_url_parse("http://h/a\r\nX: y", &u), -1); /* no header injection */
 }
 
 static void url_redirects(void **state)

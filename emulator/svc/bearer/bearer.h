@@ -1,6 +1,6 @@
-/* The bearer profiles of AT+SAPBR (tcpip.md 5): what HTTP, FTP and mail run
- * over.  Independent bookkeeping from the CIP stack's CSTT/CIICR context,
- * over the same PDP address (tcpip.md 5, UNCERTAIN). */
+/* The bearer profiles of AT+SAPBR (SIM800 AT Command Manual V1.09 §9.2.1): what HTTP, FTP and mail
+ * run over.  Independent bookkeeping from the CIP stack's CSTT/CIICR context, over the same PDP
+ * address (our choice where the manual is silent). */
 #ifndef SIM800EMU_BEARER_H
 #define SIM800EMU_BEARER_H
 
@@ -18,17 +18,17 @@ enum bearer_status {
 
 struct bearer {
     enum bearer_status status;
-    char contype[8];   /* "GPRS" or "CSD" */
+    char contype[8]; /* "GPRS" or "CSD" */
     char apn[65];
     char user[33];
     char pwd[33];
     char phonenum[33];
-    int rate;          /* CSD 0-3 */
+    int rate; /* CSD 0-3 */
 };
 
 struct bearer_state {
     struct bearer cids[BEARER_CIDS + 1]; /* index 1..3 */
-    int opening;        /* the cid AT+SAPBR=1 is bringing up, or 0 */
+    int opening;                         /* the cid AT+SAPBR=1 is bringing up, or 0 */
     ev_timer open_timer;
 };
 

@@ -1,4 +1,4 @@
-/* AT+SAPBR: the bearer profiles HTTP, FTP and mail use (tcpip.md 5). */
+/* AT+SAPBR: the bearer profiles HTTP, FTP and mail use (SIM800 AT Command Manual V1.09 §9.2.1). */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,8 +72,10 @@ static char *param_field(struct bearer *p, const char *tag, size_t *cap)
         char *field;
         size_t cap;
     } map[] = {
-        {"CONTYPE", p->contype, sizeof(p->contype)}, {"APN", p->apn, sizeof(p->apn)},
-        {"USER", p->user, sizeof(p->user)},          {"PWD", p->pwd, sizeof(p->pwd)},
+        {"CONTYPE", p->contype, sizeof(p->contype)},
+        {"APN", p->apn, sizeof(p->apn)},
+        {"USER", p->user, sizeof(p->user)},
+        {"PWD", p->pwd, sizeof(p->pwd)},
         {"PHONENUM", p->phonenum, sizeof(p->phonenum)},
     };
     for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
@@ -134,7 +136,7 @@ static int cmd_sapbr(struct modem *m, struct at_req *r)
         modem_publish(m, MODEM_EV_BEARER_CLOSED, (int)cid);
         return AT_OK;
     case 1:
-        /* Opening needs the network (tcpip.md 5); one at a time. */
+        /* Opening needs the network (manual §9.2.1); one at a time. */
         if (p->status == BEARER_CONNECTED || b->opening || !m->general.attached)
             return AT_ERROR;
         p->status = BEARER_CONNECTING;
@@ -147,9 +149,11 @@ static int cmd_sapbr(struct modem *m, struct at_req *r)
                 p->status == BEARER_CONNECTED ? m->profile->local_ip : "0.0.0.0");
         return AT_OK;
     default:
-        /* The captured layout (tcpip.md 5): "+SAPBR:" alone, then TAG: value. */
-        at_info(m, "+SAPBR:\r\nCONTYPE: %s\r\nAPN: %s\r\nPHONENUM: %s\r\nUSER: %s\r\nPWD: %s\r\nRATE: %d",
-                p->contype, p->apn, p->phonenum, p->user, p->pwd, p->rate);
+        /* The layout seen in real modules' logs: "+SAPBR:" alone, then TAG: value. */
+        at_info(
+            m,
+            "+SAPBR:\r\nCONTYPE: %s\r\nAPN: %s\r\nPHONENUM: %s\r\nUSER: %s\r\nPWD: %s\r\nRATE: %d",
+            p->contype, p->apn, p->phonenum, p->user, p->pwd, p->rate);
         return AT_OK;
     }
 }
@@ -171,10 +175,7 @@ static int service_init(struct modem *m, void *state, char *err, size_t errlen)
     return 0;
 }
 
-static void service_reset(struct modem *m, void *state, enum service_reset why)
-{
-    bearer_stop(m);
-}
+static void service_reset(struct modem *m, void *state, enum service_reset why) { bearer_stop(m); }
 
 static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
 {

@@ -1,4 +1,4 @@
-/* The module's flash file system (fs.md), kept per modem in a host
+/* The module's flash file system (as client libraries use it), kept per modem in a host
  * directory so that it outlives resets and, with --storage, the process.
  *
  * Every module path goes through fs_path_parse() first, and every host call
@@ -15,11 +15,11 @@
 #include "service.h"
 #include "util.h"
 
-#define FS_WRITE_MAX 10240   /* one AT+FSWRITE / AT+FSREAD (fs.md 1) */
+#define FS_WRITE_MAX 10240 /* one AT+FSWRITE / AT+FSREAD (SIMCom FS note; client libraries) */
 
 struct fs_state {
-    int root_fd;             /* the modem's storage directory, or -1 */
-    int write_mode;          /* the AT+FSWRITE whose data is being entered */
+    int root_fd;    /* the modem's storage directory, or -1 */
+    int write_mode; /* the AT+FSWRITE whose data is being entered */
     struct fs_path write_path;
 };
 

@@ -24,14 +24,15 @@ bool fs_path_name_ok(const char *name, size_t len)
 int fs_path_parse(const char *text, size_t len, struct fs_path *out)
 {
     memset(out, 0, sizeof(*out));
-    /* One pair of surrounding quotes is optional everywhere (fs.md 6). */
+    /* One pair of surrounding quotes is optional everywhere (our choice where the manual is
+     * silent). */
     if (len >= 2 && text[0] == '"' && text[len - 1] == '"') {
         text++;
         len -= 2;
     }
     if (len > FS_PATH_MAX || len < 3)
         return -1;
-    /* Drive C: only (fs.md 1), either case. */
+    /* Drive C: only (as client libraries use it), either case. */
     if ((text[0] != 'C' && text[0] != 'c') || text[1] != ':' || text[2] != '\\')
         return -1;
     size_t i = 3;

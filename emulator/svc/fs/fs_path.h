@@ -1,4 +1,4 @@
-/* The module's file names (fs.md 1): "C:\User\HENRY_SSL.CRT", with or
+/* The module's file names (as client libraries use it): "C:\User\HENRY_SSL.CRT", with or
  * without one pair of quotes, directories with or without a trailing '\'.
  *
  * This is the only gate between a host's bytes and the storage directory:
@@ -11,16 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FS_PATH_MAX 128      /* characters of a whole path (fs.md 6) */
-#define FS_NAME_MAX 64       /* characters of one component */
-/* Any depth that fits in FS_PATH_MAX (fs.md 1): "C:\a\b\..." with
+#define FS_PATH_MAX 128 /* characters of a whole path (our choice where the manual is silent) */
+#define FS_NAME_MAX 64  /* characters of one component */
+/* Any depth that fits in FS_PATH_MAX (our choice): "C:\a\b\..." with
  * one-character names. */
 #define FS_DEPTH_MAX ((FS_PATH_MAX - 3 + 1) / 2)
 
 struct fs_path {
-    int depth;                              /* components after "C:\"; 0 = the root */
+    int depth; /* components after "C:\"; 0 = the root */
     char name[FS_DEPTH_MAX][FS_NAME_MAX + 1];
-    bool trailing_sep;                      /* written with a final '\' (a directory) */
+    bool trailing_sep; /* written with a final '\' (a directory) */
 };
 
 /* Parses text[0..len) (len may include no NUL); returns 0 or -1. */

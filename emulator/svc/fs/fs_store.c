@@ -12,12 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FS_ENTRIES_MAX 64 /* per directory, the root included (fs.md 6) */
+#define FS_ENTRIES_MAX                                                                             \
+    64 /* per directory, the root included (our choice where the manual is silent) */
 
 /* --- creation order ---
  *
- * AT+FSLS lists each kind in creation order (fs.md 3, 6).  A host keeps no
- * creation time it will hand back everywhere: ctime moves on every write and
+ * AT+FSLS lists each kind in creation order (as client libraries use it; the order is our choice).
+ * A host keeps no creation time it will hand back everywhere: ctime moves on every write and
  * rename, and timestamps tick at the kernel's coarse clock, so two files made
  * in the same millisecond tie.  So every entry's mtime is set when it is
  * created to a strictly increasing stamp, and kept there: a write restores
@@ -277,8 +278,9 @@ static int open_dir(int root, const struct fs_path *p)
     int parent = open_parent(root, p, name, sizeof(name), &exists, &is_dir);
     if (parent < 0)
         return -1;
-    int fd = exists && is_dir ? openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                              : -1;
+    int fd = exists && is_dir
+                 ? openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                 : -1;
     close(parent);
     return fd;
 }
@@ -437,7 +439,7 @@ int fs_store_read(int root, const struct fs_path *p, size_t pos, size_t size, st
     struct stat st;
     if (fstat(fd, &st) < 0 || pos >= (size_t)st.st_size) {
         close(fd);
-        return -1; /* nothing at that position (fs.md 6) */
+        return -1; /* nothing at that position (our choice where the manual is silent) */
     }
     uint8_t buf[4096];
     size_t left = size;
@@ -468,7 +470,8 @@ static int remove_entry(int root, const struct fs_path *p, bool dir)
     int rc = -1;
     if (exists && is_dir == dir) {
         struct timespec keep = mtime_of(parent);
-        /* unlinkat refuses a non-empty directory, as the module does (fs.md 2). */
+        /* unlinkat refuses a non-empty directory, as clients expect of the module (our choice where
+         * the manual is silent). */
         rc = unlinkat(parent, name, dir ? AT_REMOVEDIR : 0);
         set_mtime(parent, keep);
     }
@@ -496,7 +499,7 @@ int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *
     if (!a_dir && (from->trailing_sep || to->trailing_sep))
         goto out;
     bool one_dir = same_dir(pa, pb);
-    /* Renaming onto an existing name fails (fs.md 2), unless that name is
+    /* Renaming onto an existing name fails (as client libraries see it), unless that name is
      * the entry itself in another case ("a.txt" to "A.TXT"). */
     if (b_exists && !(one_dir && strcasecmp(a, b) == 0))
         goto out;

@@ -1,7 +1,7 @@
 /* Host side of the module's file system: operations on parsed paths,
  * relative to one storage directory fd.  Names are case-insensitive and
- * case-preserving (fs.md 1).  Every function returns 0 or -1 (the module
- * answers every failure with ERROR, fs.md 2). */
+ * case-preserving (as client libraries use it).  Every function returns 0 or -1 (the module
+ * answers every failure with ERROR, as client libraries see it). */
 #ifndef SIM800EMU_FS_STORE_H
 #define SIM800EMU_FS_STORE_H
 
@@ -32,7 +32,7 @@ int fs_store_rename(int root, const struct fs_path *from, const struct fs_path *
 int fs_store_mkdir(int root, const struct fs_path *p);
 int fs_store_rmdir(int root, const struct fs_path *p);
 /* Directories first (with a trailing '\'), then files, each kind in
- * creation order (fs.md 3, UNCERTAIN; see fs_store.c); each "name" or
+ * creation order (our choice; see fs_store.c); each "name" or
  * "name\" appended to out followed by "\r\n". */
 int fs_store_list(int root, const struct fs_path *p, struct bytebuf *out);
 /* Bytes held by all files. */

@@ -1,5 +1,5 @@
-/* AT+FS*: the module's flash file system (fs.md), in a host directory per
- * modem.  Every failure is a plain ERROR (fs.md 2). */
+/* AT+FS*: the module's flash file system (as client libraries use it), in a host directory per
+ * modem.  Every failure is a plain ERROR (as client libraries see it). */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +82,7 @@ static int root_of(struct modem *m)
         return -1;
     /* A kill in the middle of a write leaves a temporary file: not ours. */
     fs_store_recover(f->root_fd);
-    /* The factory tree: C:\User\ (fs.md 1). */
+    /* The factory tree: C:\User\ (as client libraries use it). */
     struct fs_path user;
     fs_path_parse("C:\\User\\", 8, &user);
     fs_store_mkdir(f->root_fd, &user);
@@ -109,7 +109,7 @@ int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
     return fs_store_read(root, &p, 0, size, out);
 }
 
-/* Bytes of user space: the profile's [fs] capacity (fs.md 6). */
+/* Bytes of user space: the profile's [fs] capacity (our choice where the manual is silent). */
 static size_t capacity(const struct modem *m) { return (size_t)m->profile->fs_capacity; }
 
 int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data, size_t len,
@@ -129,8 +129,7 @@ int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data,
     size_t size;
     if (fs_store_size(root, &p, &size) < 0 && fs_store_create(root, &p) < 0)
         return -1;
-    return fs_store_write(root, &p, append ? 1 : 0, data, len, capacity(m),
-                          m->profile->fs_sync);
+    return fs_store_write(root, &p, append ? 1 : 0, data, len, capacity(m), m->profile->fs_sync);
 }
 
 /* --- arguments: paths come unquoted and may hold anything but ',' --- */
@@ -173,10 +172,9 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
 {
     (void)ud;
     struct fs_state *f = fs_of(m);
-    /* A timeout keeps what arrived and answers TimeOut, no OK (fs.md 3). */
-    if (len > 0 &&
-        fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m),
-                       m->profile->fs_sync) < 0)
+    /* A timeout keeps what arrived and answers TimeOut, no OK (as client libraries use it). */
+    if (len > 0 && fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m),
+                                  m->profile->fs_sync) < 0)
         return end == AT_DATA_TIMEOUT ? at_final_text(m, "TimeOut") : AT_ERROR;
     if (end == AT_DATA_TIMEOUT)
         return at_final_text(m, "TimeOut");
@@ -193,7 +191,7 @@ static int cmd_fswrite(struct modem *m, struct at_req *r)
         at_arg_int(&r->args, 1, FS_WRITE_MAX, &size) != AT_ARG_OK ||
         at_arg_int(&r->args, 1, 100, &timeout) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
-    /* The file must exist and the data fit, before any prompt (fs.md 2). */
+    /* The file must exist and the data fit, before any prompt (as client libraries see it). */
     if (fs_store_can_write(root_of(m), &f->write_path, (int)mode, (size_t)size, capacity(m)) < 0)
         return AT_ERROR;
     f->write_mode = (int)mode;
@@ -218,12 +216,12 @@ static int cmd_fsread(struct modem *m, struct at_req *r)
         at_arg_int(&r->args, 0, 0x7fffffff, &pos) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
     struct bytebuf out = {0};
-    /* Mode 0 reads from the start whatever the position says (fs.md 3). */
+    /* Mode 0 reads from the start whatever the position says (as client libraries use it). */
     if (fs_store_read(root_of(m), &p, mode == 0 ? 0 : (size_t)pos, (size_t)size, &out) < 0) {
         bytebuf_free(&out);
         return AT_ERROR;
     }
-    /* No header: CR LF, the bytes raw, then OK (fs.md 3). */
+    /* No header: CR LF, the bytes raw, then OK (as client libraries use it). */
     at_data_header(m, NULL);
     at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));
     bytebuf_free(&out);
@@ -258,7 +256,7 @@ static int size_info(struct modem *m, struct at_req *r, const char *name)
 }
 
 static int cmd_fsflsize(struct modem *m, struct at_req *r) { return size_info(m, r, "FSFLSIZE"); }
-/* fs.md 3: the size alone (UNCERTAIN whether a date follows). */
+/* The size alone: our choice (whether a date follows is undocumented). */
 static int cmd_fsattri(struct modem *m, struct at_req *r) { return size_info(m, r, "FSATTRI"); }
 
 static int cmd_fsmem(struct modem *m, struct at_req *r)
@@ -294,7 +292,7 @@ static int cmd_fsls(struct modem *m, struct at_req *r)
         bytebuf_free(&out);
         return AT_ERROR;
     }
-    /* One block: "\r\nA\\\r\nB.TXT\r\n" then OK (fs.md 3, UNCERTAIN layout). */
+    /* One block: "\r\nA\\\r\nB.TXT\r\n" then OK (the layout is our choice). */
     if (bytebuf_pending(&out) > 0) {
         at_data_header(m, NULL);
         at_raw(m, bytebuf_head(&out), bytebuf_pending(&out));

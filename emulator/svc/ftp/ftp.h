@@ -1,6 +1,6 @@
-/* The FTP service of AT+FTP* (ftp.md): the parameters, the one session the
- * module runs at a time, its download buffer and the RAM images of the
- * extended commands. */
+/* The FTP service of AT+FTP* (SIM800 AT Command Manual V1.09 ch. 12): the parameters, the one
+ * session the module runs at a time, its download buffer and the RAM images of the extended
+ * commands. */
 #ifndef SIM800EMU_FTP_H
 #define SIM800EMU_FTP_H
 
@@ -13,56 +13,65 @@
 
 struct ftp_params {
     int cid;
-    char serv[50];      /* 49 characters (ftp.md 1.1) */
+    char serv[50]; /* 49 characters (manual §12.2.1–12.2.13) */
     int port;
     char un[50], pw[50];
-    int mode;           /* 0 active, 1 passive */
-    char type;          /* 'A' or 'I' */
-    int putopt;         /* enum ftp_putopt */
+    int mode;   /* 0 active, 1 passive */
+    char type;  /* 'A' or 'I' */
+    int putopt; /* enum ftp_putopt */
     long rest;
     char getname[100], getpath[256];
     char putname[100], putpath[256];
 };
 
 enum ftp_kind {
-    FTP_K_NONE, FTP_K_GET, FTP_K_PUT, FTP_K_LIST, FTP_K_SIZE, FTP_K_DELE, FTP_K_MKD, FTP_K_RMD,
-    FTP_K_GETTOFS, FTP_K_PUTFRMFS, FTP_K_EXTGET,
+    FTP_K_NONE,
+    FTP_K_GET,
+    FTP_K_PUT,
+    FTP_K_LIST,
+    FTP_K_SIZE,
+    FTP_K_DELE,
+    FTP_K_MKD,
+    FTP_K_RMD,
+    FTP_K_GETTOFS,
+    FTP_K_PUTFRMFS,
+    FTP_K_EXTGET,
 };
 
 struct ftp_state {
     struct modem *m;
     struct ftp_params p;
-    struct ftp_params saved;    /* AT+FTPSCONT ("NVRAM", in memory) */
+    struct ftp_params saved; /* AT+FTPSCONT ("NVRAM", in memory) */
     bool saved_valid;
-    int ssl;                    /* AT+FTPSSL */
+    int ssl; /* AT+FTPSSL */
 
-    enum ftp_kind kind;         /* the session running (AT+FTPSTATE 1), or none */
-    struct ftp_client *cli;     /* its client while the server is involved */
-    bool passive;               /* of the running session */
-    struct bytebuf dl;          /* GET/LIST: received, not yet read by the host */
-    bool readable_told;         /* "1,1" sent: AT+FTPGET=2 allowed */
-    bool finished;              /* the server's part is over: "1,0" once dl is drained */
+    enum ftp_kind kind;     /* the session running (AT+FTPSTATE 1), or none */
+    struct ftp_client *cli; /* its client while the server is involved */
+    bool passive;           /* of the running session */
+    struct bytebuf dl;      /* GET/LIST: received, not yet read by the host */
+    bool readable_told;     /* "1,1" sent: AT+FTPGET=2 allowed */
+    bool finished;          /* the server's part is over: "1,0" once dl is drained */
     bool paused;
     ev_tstamp last_read;
-    ev_tstamp last_told;        /* the last "1,1" */
-    ev_timer tick;              /* the "1,1" repeat and the unread-data timeout */
-    bool put_ready;             /* "+FTPPUT: 1,1,1360" sent */
-    bool put_chunk_out;         /* a chunk went to the server; "1,1,1360" when it is out */
-    bool put_ended;             /* AT+FTPPUT=2,0 */
-    bool put_entry;             /* a data entry of AT+FTPPUT=2 is open */
-    struct bytebuf image;       /* the bytes of an upload in one go (EXTPUT, FILEPUT, PUTFRMFS) */
-    bool image_upload;          /* the running PUT sends image, no "1,1,1360" step */
-    char fs_name[160];          /* GETTOFS: the module path written */
+    ev_tstamp last_told;  /* the last "1,1" */
+    ev_timer tick;        /* the "1,1" repeat and the unread-data timeout */
+    bool put_ready;       /* "+FTPPUT: 1,1,1360" sent */
+    bool put_chunk_out;   /* a chunk went to the server; "1,1,1360" when it is out */
+    bool put_ended;       /* AT+FTPPUT=2,0 */
+    bool put_entry;       /* a data entry of AT+FTPPUT=2 is open */
+    struct bytebuf image; /* the bytes of an upload in one go (EXTPUT, FILEPUT, PUTFRMFS) */
+    bool image_upload;    /* the running PUT sends image, no "1,1,1360" step */
+    char fs_name[160];    /* GETTOFS: the module path written */
     size_t fs_received, fs_written;
 
-    int extput_mode;            /* AT+FTPEXTPUT 0/1 */
-    struct bytebuf extput;      /* its RAM image */
-    bool fileput;               /* AT+FTPFILEPUT=1 */
+    int extput_mode;       /* AT+FTPEXTPUT 0/1 */
+    struct bytebuf extput; /* its RAM image */
+    bool fileput;          /* AT+FTPFILEPUT=1 */
     struct bytebuf fileput_img;
-    bool extget_on;             /* AT+FTPEXTGET=1 ran (RAM holds a download) */
+    bool extget_on; /* AT+FTPEXTGET=1 ran (RAM holds a download) */
     struct bytebuf extget;
-    size_t extget_pos;          /* the running offset of the FONA-style mode-2 reads */
-    long pos, len;              /* AT+FTPEXTPUT=2 entry */
+    size_t extget_pos; /* the running offset of the FONA-style mode-2 reads */
+    long pos, len;     /* AT+FTPEXTPUT=2 entry */
 };
 
 extern const struct service ftp_service;

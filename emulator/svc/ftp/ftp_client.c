@@ -21,33 +21,44 @@ struct ftp_client {
 
     struct linecli *lc;
     enum ftp_step step;
-    struct conn *data;           /* the data connection */
+    struct conn *data;              /* the data connection */
     struct conn_listener *listener; /* active mode, until the server connects */
     char data_host[64];
     int data_port;
-    bool got_prelim;             /* 150/125 to the transfer command */
-    bool data_up;                /* the data connection is established */
-    bool data_eof;               /* GET/LIST: the server closed it in order */
-    bool put_finished;           /* PUT: ftp_client_finish() ran */
+    bool got_prelim;   /* 150/125 to the transfer command */
+    bool data_up;      /* the data connection is established */
+    bool data_eof;     /* GET/LIST: the server closed it in order */
+    bool put_finished; /* PUT: ftp_client_finish() ran */
     bool awaiting_final;
     bool paused;
     bool writable_told;
     size_t transferred;
-    ev_timer kick;               /* reports a failure decided outside the loop */
-    ev_timer accept_timer;       /* active mode: the server must connect back in time */
+    ev_timer kick;         /* reports a failure decided outside the loop */
+    ev_timer accept_timer; /* active mode: the server must connect back in time */
     struct ftp_result pending;
-    int calling;                 /* handlers of the owner running up the stack */
-    bool dead;                   /* released while calling: free when they return */
+    int calling; /* handlers of the owner running up the stack */
+    bool dead;   /* released while calling: free when they return */
 };
 
 static struct ev_loop *L(void) { return net_loop(); }
 
 static const char *const step_names[FTP_STEP_COUNT] = {
-    [FTP_STEP_CONNECT] = "connect", [FTP_STEP_AUTH] = "AUTH",     [FTP_STEP_AUTH_TLS] = "AUTH TLS handshake",
-    [FTP_STEP_USER] = "USER",       [FTP_STEP_PASS] = "PASS",     [FTP_STEP_PBSZ] = "PBSZ",
-    [FTP_STEP_PROT] = "PROT",       [FTP_STEP_TYPE] = "TYPE",     [FTP_STEP_CWD] = "CWD",
-    [FTP_STEP_PASV] = "PASV",       [FTP_STEP_PORT] = "PORT",     [FTP_STEP_REST] = "REST",
-    [FTP_STEP_COMMAND] = "command", [FTP_STEP_DATA_OPEN] = "data connection", [FTP_STEP_DATA] = "data",     [FTP_STEP_FINAL] = "final reply",
+    [FTP_STEP_CONNECT] = "connect",
+    [FTP_STEP_AUTH] = "AUTH",
+    [FTP_STEP_AUTH_TLS] = "AUTH TLS handshake",
+    [FTP_STEP_USER] = "USER",
+    [FTP_STEP_PASS] = "PASS",
+    [FTP_STEP_PBSZ] = "PBSZ",
+    [FTP_STEP_PROT] = "PROT",
+    [FTP_STEP_TYPE] = "TYPE",
+    [FTP_STEP_CWD] = "CWD",
+    [FTP_STEP_PASV] = "PASV",
+    [FTP_STEP_PORT] = "PORT",
+    [FTP_STEP_REST] = "REST",
+    [FTP_STEP_COMMAND] = "command",
+    [FTP_STEP_DATA_OPEN] = "data connection",
+    [FTP_STEP_DATA] = "data",
+    [FTP_STEP_FINAL] = "final reply",
 };
 
 const char *ftp_step_name(enum ftp_step s)
@@ -110,7 +121,7 @@ static void finish(struct ftp_client *c, enum ftp_fact fact, enum net_err err, i
         trace_note(c->req.trace_id, "ftp", "done, %zu bytes", c->transferred);
     else
         trace_note(c->req.trace_id, "ftp", "failed at %s: %s%s%d", ftp_step_name(c->step),
-                   fact == FTP_FAIL_NET ? net_err_name(err)
+                   fact == FTP_FAIL_NET       ? net_err_name(err)
                    : fact == FTP_FAIL_REFUSED ? "refused"
                                               : "unusable reply",
                    fact == FTP_FAIL_REFUSED ? " " : "", fact == FTP_FAIL_REFUSED ? code : 0);
@@ -187,9 +198,10 @@ static void data_connected(struct conn *conn, void *ud)
 {
     struct ftp_client *c = ud;
     c->data_up = true;
-    trace_note(c->req.trace_id, "ftp", "data connection up%s", conn_is_tls(conn)
-                   ? (conn_tls_resumed(conn) ? ", TLS session resumed" : ", TLS session not resumed")
-                   : "");
+    trace_note(c->req.trace_id, "ftp", "data connection up%s",
+               conn_is_tls(conn) ? (conn_tls_resumed(conn) ? ", TLS session resumed"
+                                                           : ", TLS session not resumed")
+                                 : "");
     tell_writable(c);
 }
 
@@ -607,10 +619,12 @@ struct ftp_client *ftp_client_start(const struct ftp_request *req, const struct 
     c->kick.data = c;
     ev_timer_init(&c->accept_timer, accept_timeout_cb, 1., 0.);
     c->accept_timer.data = c;
-    trace_note(req->trace_id, "ftp", "%s %s:%d%s", (const char *[]){"RETR", "STOR", "LIST", "SIZE",
-                                                                      "DELE", "MKD", "RMD"}[req->op],
+    trace_note(req->trace_id, "ftp", "%s %s:%d%s",
+               (const char *[]){"RETR", "STOR", "LIST", "SIZE", "DELE", "MKD", "RMD"}[req->op],
                c->host, req->port,
-               req->tls_mode == 1 ? " implicit TLS" : req->tls_mode == 2 ? " explicit TLS" : "");
+               req->tls_mode == 1   ? " implicit TLS"
+               : req->tls_mode == 2 ? " explicit TLS"
+                                    : "");
     struct linecli_params p = {
         .conn =
             {

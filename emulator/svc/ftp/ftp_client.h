@@ -1,11 +1,9 @@
-/* One FTP operation of the module (one login per AT operation, ftp.md 3):
- * the control dialogue over linecli, passive or active data connections,
- * ASCII or binary type, REST, and FTPS, implicit (TLS from the first byte)
- * or explicit (AUTH TLS, PBSZ 0, PROT P), the data channel resuming the
- * control channel's TLS session.  It reports facts: where it was (enum
- * ftp_step) and what happened (enum ftp_fact plus the connection's
- * enum net_err, or the server's reply code); the service's table
- * (ftp_codes.h) turns them into the module's 61-86. */
+/* One FTP operation of the module (one login per AT operation, our choice where the manual is
+ * silent): the control dialogue over linecli, passive or active data connections, ASCII or binary
+ * type, REST, and FTPS, implicit (TLS from the first byte) or explicit (AUTH TLS, PBSZ 0, PROT P),
+ * the data channel resuming the control channel's TLS session.  It reports facts: where it was
+ * (enum ftp_step) and what happened (enum ftp_fact plus the connection's enum net_err, or the
+ * server's reply code); the service's table (ftp_codes.h) turns them into the module's 61-86. */
 #ifndef SIM800EMU_FTP_CLIENT_H
 #define SIM800EMU_FTP_CLIENT_H
 
@@ -16,7 +14,15 @@
 #include "net.h"
 #include "tls.h"
 
-enum ftp_op { FTP_OP_GET, FTP_OP_PUT, FTP_OP_LIST, FTP_OP_SIZE, FTP_OP_DELE, FTP_OP_MKD, FTP_OP_RMD };
+enum ftp_op {
+    FTP_OP_GET,
+    FTP_OP_PUT,
+    FTP_OP_LIST,
+    FTP_OP_SIZE,
+    FTP_OP_DELE,
+    FTP_OP_MKD,
+    FTP_OP_RMD
+};
 
 /* Where the session was when it ended. */
 enum ftp_step {
@@ -32,34 +38,34 @@ enum ftp_step {
     FTP_STEP_PASV,
     FTP_STEP_PORT,
     FTP_STEP_REST,
-    FTP_STEP_COMMAND,  /* RETR STOR APPE STOU LIST SIZE DELE MKD RMD: the first reply */
+    FTP_STEP_COMMAND,   /* RETR STOR APPE STOU LIST SIZE DELE MKD RMD: the first reply */
     FTP_STEP_DATA_OPEN, /* the data connection: connect or accept, TLS handshake */
-    FTP_STEP_DATA,     /* the data connection carrying the bytes */
-    FTP_STEP_FINAL,    /* the reply after the transfer (226) */
+    FTP_STEP_DATA,      /* the data connection carrying the bytes */
+    FTP_STEP_FINAL,     /* the reply after the transfer (226) */
 };
 #define FTP_STEP_COUNT (FTP_STEP_FINAL + 1)
 
 enum ftp_fact {
-    FTP_DONE,          /* the operation succeeded */
-    FTP_FAIL_NET,      /* a connection failed or ended: err says how */
-    FTP_FAIL_REFUSED,  /* the server answered the step with 4xx/5xx (reply_code) */
-    FTP_FAIL_REPLY,    /* a reply that cannot be used (unexpected code, bad 227) */
+    FTP_DONE,         /* the operation succeeded */
+    FTP_FAIL_NET,     /* a connection failed or ended: err says how */
+    FTP_FAIL_REFUSED, /* the server answered the step with 4xx/5xx (reply_code) */
+    FTP_FAIL_REPLY,   /* a reply that cannot be used (unexpected code, bad 227) */
 };
 
 enum ftp_putopt { FTP_PUT_STOR, FTP_PUT_APPE, FTP_PUT_STOU };
 
 struct ftp_request {
     enum ftp_op op;
-    const char *host;          /* FTPSERV */
+    const char *host; /* FTPSERV */
     int port;
     const char *user, *pass;
-    bool passive;              /* FTPMODE=1 */
-    char type;                 /* 'A' or 'I' */
+    bool passive; /* FTPMODE=1 */
+    char type;    /* 'A' or 'I' */
     enum ftp_putopt putopt;
-    const char *path;          /* GETPATH / PUTPATH ("" none); MKD/RMD: the directory */
-    const char *name;          /* GETNAME / PUTNAME */
-    long rest;                 /* FTPREST: GET only */
-    int tls_mode;              /* FTPSSL: 0 none, 1 implicit, 2 explicit */
+    const char *path; /* GETPATH / PUTPATH ("" none); MKD/RMD: the directory */
+    const char *name; /* GETNAME / PUTNAME */
+    long rest;        /* FTPREST: GET only */
+    int tls_mode;     /* FTPSSL: 0 none, 1 implicit, 2 explicit */
     const struct tls_choice *tls_choice;
     double connect_timeout_s;
     double reply_timeout_s;
@@ -69,9 +75,9 @@ struct ftp_request {
 struct ftp_result {
     enum ftp_fact fact;
     enum ftp_step step;
-    enum net_err err;          /* FTP_FAIL_NET */
-    int reply_code;            /* FTP_FAIL_REFUSED */
-    long size;                 /* FTP_OP_SIZE */
+    enum net_err err; /* FTP_FAIL_NET */
+    int reply_code;   /* FTP_FAIL_REFUSED */
+    long size;        /* FTP_OP_SIZE */
 };
 
 struct ftp_client;

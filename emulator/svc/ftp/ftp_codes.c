@@ -7,7 +7,8 @@
 
 /* The control connection before the session is set up (resolve, connect,
  * implicit TLS, the greeting; the handshake after AUTH TLS's 234): a TLS
- * failure there is 80 whether or not an alert went (ftp.md 4). */
+ * failure there is 80 whether or not an alert went (SIM800 SSL Application Note V1.00 §2.3 and
+ * examples 3.6–3.7). */
 static const int setup_codes[NET_ERR_COUNT] = NET_ERR_TABLE(
     /* ok */ FTP_NET_ERROR, /* dns */ FTP_DNS_ERROR, /* refused */ FTP_CONNECT_ERROR,
     /* timeout */ FTP_TIMEOUT, /* reset */ FTP_CONNECT_ERROR, /* closed */ FTP_SERVER_ERROR,

@@ -1,4 +1,4 @@
-/* AT+FTP*: the module's FTP client (ftp.md).  The service owns the
+/* AT+FTP*: the module's FTP client (SIM800 AT Command Manual V1.09 ch. 12).  The service owns the
  * parameters, the session the module runs (one at a time), the download
  * buffer and the RAM images; ftp_client.c speaks FTP over the shared
  * connection layer and TLS policy, and ftp_codes.c turns what it saw into
@@ -15,23 +15,27 @@
 #include "reply.h"
 #include "ssl.h"
 
-#define FTP_READ_MAX 1460        /* AT+FTPGET=2 / AT+FTPLIST=2 (ftp.md 1.2) */
-#define FTP_PUT_MAX 1360         /* the <maxlength> of every SIMCom transcript (ftp.md 1.3) */
-#define FTP_DL_BUFFER 65536      /* held before the data socket stops being read (ftp.md 3) */
-#define FTP_PUT_QUEUE 16384     /* queued upload bytes beyond which the next chunk waits */
+#define FTP_READ_MAX 1460 /* AT+FTPGET=2 / AT+FTPLIST=2 (manual §12.2.14) */
+#define FTP_PUT_MAX 1360  /* the <maxlength> of every SIMCom transcript (manual §12.2.15) */
+#define FTP_DL_BUFFER                                                                              \
+    65536 /* held before the data socket stops being read (our choice where the manual is silent)  \
+           */
+#define FTP_PUT_QUEUE 16384      /* queued upload bytes beyond which the next chunk waits */
 #define FTP_PUT_ENTRY_MS 20000   /* the bytes of AT+FTPPUT=2,<n> (UNCERTAIN) */
 #define FTP_RAM_MAX (300 * 1024) /* the EXTPUT/EXTGET RAM image (manual: 0-300K) */
 #define FTP_CONNECT_S 75.0       /* the manual's max response time */
-/* [ftp] reply_timeout_s, unread_timeout_s, ready_repeat_s: the times ftp.md
+/* [ftp] reply_timeout_s, unread_timeout_s, ready_repeat_s: the times manual §12.2.15
  * leaves open (the "1,1" repeat, the unread-data "1,64", a silent server). */
 static double repeat_s(const struct modem *m) { return m->profile->ftp_ready_repeat_s; }
 static double unread_s(const struct modem *m) { return m->profile->ftp_unread_timeout_s; }
 
 static const char *const urc_names[] = {
-    [FTP_K_NONE] = "+FTPGET",     [FTP_K_GET] = "+FTPGET",   [FTP_K_PUT] = "+FTPPUT",
-    [FTP_K_LIST] = "+FTPLIST",    [FTP_K_SIZE] = "+FTPSIZE", [FTP_K_DELE] = "+FTPDELE",
-    [FTP_K_MKD] = "+FTPMKD",      [FTP_K_RMD] = "+FTPRMD",   [FTP_K_GETTOFS] = "+FTPGETTOFS",
-    [FTP_K_PUTFRMFS] = "+FTPPUTFRMFS", [FTP_K_EXTGET] = "+FTPEXTGET",
+    [FTP_K_NONE] = "+FTPGET",        [FTP_K_GET] = "+FTPGET",
+    [FTP_K_PUT] = "+FTPPUT",         [FTP_K_LIST] = "+FTPLIST",
+    [FTP_K_SIZE] = "+FTPSIZE",       [FTP_K_DELE] = "+FTPDELE",
+    [FTP_K_MKD] = "+FTPMKD",         [FTP_K_RMD] = "+FTPRMD",
+    [FTP_K_GETTOFS] = "+FTPGETTOFS", [FTP_K_PUTFRMFS] = "+FTPPUTFRMFS",
+    [FTP_K_EXTGET] = "+FTPEXTGET",
 };
 
 static void params_default(struct ftp_params *p)
@@ -174,7 +178,7 @@ static void on_done(void *ud, const struct ftp_result *res)
             end_session(m);
             report(m, k, 0, 0);
         }
-        /* else "1,0" after the read that drains the buffer (ftp.md 1.2) */
+        /* else "1,0" after the read that drains the buffer (manual §12.2.14) */
         return;
     case FTP_K_GETTOFS:
         end_session(m);
@@ -210,7 +214,7 @@ static const struct ftp_handlers client_handlers = {
 };
 
 /* The "1,1" repeat while the host leaves data unread, and the end of a
- * session whose host never reads (ftp.md 1.2: "1,64"). */
+ * session whose host never reads (manual §12.2.14: "1,64"). */
 static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
@@ -254,8 +258,8 @@ static enum ftp_op op_of(enum ftp_kind k)
     }
 }
 
-/* Answers OK in every case (ftp.md 8): a refusal comes as the session's
- * URC after it.  Returns true when a session started. */
+/* Answers OK in every case (our choice where the manual is silent): a refusal comes as the
+ * session's URC after it.  Returns true when a session started. */
 static bool open_session(struct modem *m, enum ftp_kind k)
 {
     struct ftp_state *f = ftp_of(m);
@@ -269,7 +273,8 @@ static bool open_session(struct modem *m, enum ftp_kind k)
     if (!p->serv[0])
         code = FTP_NOT_ALLOWED;
     else if ((op == FTP_OP_GET || op == FTP_OP_SIZE || op == FTP_OP_DELE) && !p->getname[0])
-        code = FTP_TIMEOUT; /* IP note 3.13 (UNCERTAIN: the note's own comment says operate error) */
+        code =
+            FTP_TIMEOUT; /* IP note 3.13 (UNCERTAIN: the note's own comment says operate error) */
     else if (op == FTP_OP_PUT && !p->putname[0] && p->putopt != FTP_PUT_STOU)
         code = FTP_NOT_ALLOWED;
     else if (!bearer_is_open(m, p->cid))
@@ -315,7 +320,8 @@ static int set_str(struct modem *m, struct at_req *r, char *dst, size_t cap)
         strlen(v) >= cap)
         return AT_ERROR;
     if (ftp_of(m)->kind != FTP_K_NONE)
-        return AT_ERROR; /* not while a session runs (ftp.md 1.1, UNCERTAIN) */
+        return AT_ERROR; /* not while a session runs (manual §12.2.1–12.2.13; our choice where the
+                            manual is silent) */
     str_copy(dst, cap, v);
     return AT_OK;
 }
@@ -329,8 +335,21 @@ static int set_int(struct modem *m, struct at_req *r, long min, long max, long *
     return AT_OK;
 }
 
-enum param_id { P_CID, P_SERV, P_PORT, P_UN, P_PW, P_MODE, P_TYPE, P_PUTOPT, P_REST,
-                P_GETNAME, P_GETPATH, P_PUTNAME, P_PUTPATH };
+enum param_id {
+    P_CID,
+    P_SERV,
+    P_PORT,
+    P_UN,
+    P_PW,
+    P_MODE,
+    P_TYPE,
+    P_PUTOPT,
+    P_REST,
+    P_GETNAME,
+    P_GETPATH,
+    P_PUTNAME,
+    P_PUTPATH
+};
 
 static const char *const putopts[] = {"STOR", "APPE", "STOU"};
 
@@ -339,19 +358,45 @@ static void show_param(struct modem *m, const struct ftp_params *p, enum param_i
 {
     (void)m;
     switch (id) {
-    case P_CID: snprintf(out, cap, "+FTPCID: %d", p->cid); break;
-    case P_SERV: snprintf(out, cap, "+FTPSERV: \"%s\"", p->serv); break;
-    case P_PORT: snprintf(out, cap, "+FTPPORT: %d", p->port); break;
-    case P_UN: snprintf(out, cap, "+FTPUN: \"%s\"", p->un); break;
-    case P_PW: snprintf(out, cap, "+FTPPW: \"%s\"", p->pw); break;
-    case P_MODE: snprintf(out, cap, "+FTPMODE: %d", p->mode); break;
-    case P_TYPE: snprintf(out, cap, "+FTPTYPE: \"%c\"", p->type); break;
-    case P_PUTOPT: snprintf(out, cap, "+FTPPUTOPT: \"%s\"", putopts[p->putopt]); break;
-    case P_REST: snprintf(out, cap, "+FTPREST: %ld", p->rest); break;
-    case P_GETNAME: snprintf(out, cap, "+FTPGETNAME: \"%s\"", p->getname); break;
-    case P_GETPATH: snprintf(out, cap, "+FTPGETPATH: \"%s\"", p->getpath); break;
-    case P_PUTNAME: snprintf(out, cap, "+FTPPUTNAME: \"%s\"", p->putname); break;
-    case P_PUTPATH: snprintf(out, cap, "+FTPPUTPATH: \"%s\"", p->putpath); break;
+    case P_CID:
+        snprintf(out, cap, "+FTPCID: %d", p->cid);
+        break;
+    case P_SERV:
+        snprintf(out, cap, "+FTPSERV: \"%s\"", p->serv);
+        break;
+    case P_PORT:
+        snprintf(out, cap, "+FTPPORT: %d", p->port);
+        break;
+    case P_UN:
+        snprintf(out, cap, "+FTPUN: \"%s\"", p->un);
+        break;
+    case P_PW:
+        snprintf(out, cap, "+FTPPW: \"%s\"", p->pw);
+        break;
+    case P_MODE:
+        snprintf(out, cap, "+FTPMODE: %d", p->mode);
+        break;
+    case P_TYPE:
+        snprintf(out, cap, "+FTPTYPE: \"%c\"", p->type);
+        break;
+    case P_PUTOPT:
+        snprintf(out, cap, "+FTPPUTOPT: \"%s\"", putopts[p->putopt]);
+        break;
+    case P_REST:
+        snprintf(out, cap, "+FTPREST: %ld", p->rest);
+        break;
+    case P_GETNAME:
+        snprintf(out, cap, "+FTPGETNAME: \"%s\"", p->getname);
+        break;
+    case P_GETPATH:
+        snprintf(out, cap, "+FTPGETPATH: \"%s\"", p->getpath);
+        break;
+    case P_PUTNAME:
+        snprintf(out, cap, "+FTPPUTNAME: \"%s\"", p->putname);
+        break;
+    case P_PUTPATH:
+        snprintf(out, cap, "+FTPPUTPATH: \"%s\"", p->putpath);
+        break;
     }
 }
 
@@ -361,7 +406,7 @@ static int cmd_param(struct modem *m, struct at_req *r)
     struct ftp_params *p = &f->p;
     enum param_id id = (enum param_id)(intptr_t)r->ctx;
     if (r->form == AT_FORM_TEST)
-        return AT_OK; /* a bare OK (ftp.md 1.1) */
+        return AT_OK; /* a bare OK (manual §12.2.13) */
     if (r->form == AT_FORM_READ) {
         char line[320];
         show_param(m, p, id, line, sizeof(line));
@@ -456,9 +501,9 @@ static int cmd_ftpscont(struct modem *m, struct at_req *r)
         return AT_OK;
     if (r->form == AT_FORM_READ) {
         bool same = f->saved_valid && memcmp(&f->saved, &f->p, sizeof(f->p)) == 0;
-        static const enum param_id order[] = {P_SERV, P_PORT, P_UN, P_PW, P_CID, P_MODE, P_TYPE,
-                                              P_PUTOPT, P_REST, P_GETNAME, P_GETPATH, P_PUTNAME,
-                                              P_PUTPATH};
+        static const enum param_id order[] = {P_SERV,    P_PORT,    P_UN,     P_PW,   P_CID,
+                                              P_MODE,    P_TYPE,    P_PUTOPT, P_REST, P_GETNAME,
+                                              P_GETPATH, P_PUTNAME, P_PUTPATH};
         struct bytebuf out = {0};
         char line[320];
         snprintf(line, sizeof(line), "+FTPSCONT: %d", same ? 0 : 1);
@@ -492,7 +537,7 @@ static int cmd_ftpquit(struct modem *m, struct at_req *r)
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (f->kind == FTP_K_NONE)
-        return AT_ERROR; /* UNCERTAIN: the manual shows only the OK */
+        return AT_ERROR;              /* UNCERTAIN: the manual shows only the OK */
     fail_session(m, FTP_MANUAL_QUIT); /* IP note 3.25: OK, then "1,86" */
     return AT_OK;
 }
@@ -528,7 +573,7 @@ static int read_data(struct modem *m, struct at_req *r, enum ftp_kind k, const c
         bytebuf_clear(&f->dl);
         if (f->finished) {
             end_session(m);
-            report(m, k, 0, 0); /* after this read's OK (ftp.md 1.2) */
+            report(m, k, 0, 0); /* after this read's OK (manual §12.2.14) */
             return AT_OK;
         }
     }
@@ -578,7 +623,7 @@ static int put_entry_cb(struct modem *m, void *ud, enum at_data_end end, const u
     struct ftp_state *f = ftp_of(m);
     f->put_entry = false;
     if (end != AT_DATA_SUBMIT)
-        return AT_ERROR; /* the bytes did not all come: the session stays (ftp.md 1.3) */
+        return AT_ERROR; /* the bytes did not all come: the session stays (manual §12.2.15) */
     if (f->kind != FTP_K_PUT || !f->cli)
         return AT_ERROR;
     ftp_client_write(f->cli, data, len);
@@ -762,7 +807,8 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
         if (at_arg_str(&r->args, name, sizeof(name), &quoted) != AT_ARG_OK || !f->extget_on)
             return AT_ERROR;
         if (!quoted && !at_args_done(&r->args) && mode == 2) {
-            /* FONA forks: AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on (ftp.md 1.10) */
+            /* FONA forks: AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on (manual §12.2.26; SIM800 IP
+             * Application Note V1.02 §3.23) */
             long n = strtol(name, NULL, 10), t;
             if (at_arg_int(&r->args, 0, 0x7fffffffL, &t) != AT_ARG_OK || !at_args_done(&r->args))
                 return AT_ERROR;
@@ -775,8 +821,10 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
             return AT_OK;
         }
         char path[200];
-        if (!at_args_done(&r->args) || strlen(name) > 64 || module_path(name, path, sizeof(path)) < 0 ||
-            fs_write_file(m, path, bytebuf_head(&f->extget), bytebuf_pending(&f->extget), false) < 0)
+        if (!at_args_done(&r->args) || strlen(name) > 64 ||
+            module_path(name, path, sizeof(path)) < 0 ||
+            fs_write_file(m, path, bytebuf_head(&f->extget), bytebuf_pending(&f->extget), false) <
+                0)
             return AT_ERROR; /* 85: the file system refused (UNCERTAIN: no URC shape) */
         at_info(m, "+FTPEXTGET: %ld,%zu", mode, bytebuf_pending(&f->extget));
         return AT_OK;
@@ -802,8 +850,8 @@ static int cmd_ftpgettofs(struct modem *m, struct at_req *r)
         at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || strlen(name) > 64)
         return AT_ERROR;
     if (!at_args_done(&r->args) &&
-        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK || at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK ||
-         !at_args_done(&r->args)))
+        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK ||
+         at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK || !at_args_done(&r->args)))
         return AT_ERROR;
     if (f->kind != FTP_K_NONE) {
         report(m, FTP_K_GETTOFS, FTP_NOT_ALLOWED, 0);
@@ -848,8 +896,8 @@ static int cmd_ftpputfrmfs(struct modem *m, struct at_req *r)
     if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || strlen(name) > 128)
         return AT_ERROR;
     if (!at_args_done(&r->args) &&
-        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK || at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK ||
-         !at_args_done(&r->args)))
+        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK ||
+         at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK || !at_args_done(&r->args)))
         return AT_ERROR;
     if (f->kind != FTP_K_NONE) {
         report(m, FTP_K_PUTFRMFS, FTP_NOT_ALLOWED, 0);
@@ -895,14 +943,29 @@ static int cmd_ftpfileput(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-#define PARAM(name, id) {name, AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_param, (const void *)(intptr_t)(id)}
-#define ONESHOT(name, k) {name, AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_oneshot, (const void *)(intptr_t)(k)}
+#define PARAM(name, id)                                                                            \
+    {                                                                                              \
+        name, AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_param,                           \
+            (const void *)(intptr_t)(id)                                                           \
+    }
+#define ONESHOT(name, k)                                                                           \
+    {                                                                                              \
+        name, AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_oneshot, (const void *)(intptr_t)(k)             \
+    }
 
 static const struct at_cmd rows[] = {
-    PARAM("+FTPCID", P_CID),         PARAM("+FTPSERV", P_SERV),       PARAM("+FTPPORT", P_PORT),
-    PARAM("+FTPUN", P_UN),           PARAM("+FTPPW", P_PW),           PARAM("+FTPMODE", P_MODE),
-    PARAM("+FTPTYPE", P_TYPE),       PARAM("+FTPPUTOPT", P_PUTOPT),   PARAM("+FTPREST", P_REST),
-    PARAM("+FTPGETNAME", P_GETNAME), PARAM("+FTPGETPATH", P_GETPATH), PARAM("+FTPPUTNAME", P_PUTNAME),
+    PARAM("+FTPCID", P_CID),
+    PARAM("+FTPSERV", P_SERV),
+    PARAM("+FTPPORT", P_PORT),
+    PARAM("+FTPUN", P_UN),
+    PARAM("+FTPPW", P_PW),
+    PARAM("+FTPMODE", P_MODE),
+    PARAM("+FTPTYPE", P_TYPE),
+    PARAM("+FTPPUTOPT", P_PUTOPT),
+    PARAM("+FTPREST", P_REST),
+    PARAM("+FTPGETNAME", P_GETNAME),
+    PARAM("+FTPGETPATH", P_GETPATH),
+    PARAM("+FTPPUTNAME", P_PUTNAME),
     PARAM("+FTPPUTPATH", P_PUTPATH),
     {"+FTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_ftpssl, NULL},
     {"+FTPSCONT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_EXEC, 0, cmd_ftpscont, NULL},
@@ -959,7 +1022,7 @@ static void service_reset(struct modem *m, void *state, enum service_reset why)
     ftp_free(m, f);
     if (why == SERVICE_DESTROY)
         return;
-    /* A power cycle loads the AT+FTPSCONT parameters (ftp.md 1.8). */
+    /* A power cycle loads the AT+FTPSCONT parameters (manual §12.2.16). */
     struct ftp_params saved = f->saved;
     bool valid = f->saved_valid;
     ftp_setup(m, f);
@@ -969,7 +1032,8 @@ static void service_reset(struct modem *m, void *state, enum service_reset why)
         f->p = saved;
 }
 
-/* The bearer under a session went away: "1,61" (ftp.md 5, UNCERTAIN). */
+/* The bearer under a session went away: "1,61" (manual §12.2.16; our choice where the manual is
+ * silent). */
 static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
 {
     struct ftp_state *f = state;

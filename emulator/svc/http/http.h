@@ -1,5 +1,5 @@
-/* The HTTP service of AT+HTTP* (http.md): its parameters, the POST body,
- * the stored response and the action in flight. */
+/* The HTTP service of AT+HTTP* (SIM800 AT Command Manual V1.09 ch. 11): its parameters, the POST
+ * body, the stored response and the action in flight. */
 #ifndef SIM800EMU_HTTP_H
 #define SIM800EMU_HTTP_H
 
@@ -26,16 +26,16 @@ struct http_params {
 
 struct http_state {
     bool inited;
-    int ssl;                     /* AT+HTTPSSL */
+    int ssl; /* AT+HTTPSSL */
     struct http_params params;
-    struct http_params saved;    /* AT+HTTPSCONT: kept in memory ("NVRAM") */
+    struct http_params saved; /* AT+HTTPSCONT: kept in memory ("NVRAM") */
     bool saved_valid;
-    struct bytebuf postdata;     /* AT+HTTPDATA */
+    struct bytebuf postdata; /* AT+HTTPDATA */
     bool have_postdata;
-    struct bytebuf body;         /* the stored response */
+    struct bytebuf body; /* the stored response */
     struct bytebuf head;
-    int last_method;             /* for AT+HTTPSTATUS when idle */
-    struct http_client *active;  /* the action in flight, or NULL */
+    int last_method;            /* for AT+HTTPSTATUS when idle */
+    struct http_client *active; /* the action in flight, or NULL */
     int active_method;
     /* [timing] httpaction_ms: a finished action's result waits here until
      * the module's latency has passed; the action still counts as running. */

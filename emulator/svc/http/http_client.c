@@ -11,16 +11,16 @@
 #include "http_url.h"
 #include "trace.h"
 
-#define HTTP_REDIRECTS_MAX 5 /* http.md 3.3 */
+#define HTTP_REDIRECTS_MAX 5 /* our choice; REDIR: SIM800 AT Command Manual V1.09 §11.2.3 */
 
 struct http_client {
-    struct http_request req;   /* strings point into owned copies below */
+    struct http_request req; /* strings point into owned copies below */
     char *url_copy, *ua_copy, *content_copy, *userdata_copy, *proxy_copy;
     uint8_t *body_copy;
     struct tls_choice tls;
 
-    struct http_url url;       /* the current hop */
-    enum http_verb method;     /* may turn into GET on a redirect */
+    struct http_url url;   /* the current hop */
+    enum http_verb method; /* may turn into GET on a redirect */
     bool use_tls;
     int hops;
 
@@ -28,17 +28,17 @@ struct http_client {
     http_parser parser;
     http_parser_settings settings;
     bool headers_done, complete, head_request;
-    char field[16];            /* the header name being parsed (enough for "Location") */
+    char field[16]; /* the header name being parsed (enough for "Location") */
     size_t field_len;
-    bool last_was_value;       /* a new name starts after a value */
-    bool in_location;          /* the value being parsed is Location's */
+    bool last_was_value; /* a new name starts after a value */
+    bool in_location;    /* the value being parsed is Location's */
     char location[HTTP_URL_MAX + 1];
     size_t location_len;
     struct http_result res;
 
     ev_timer deadline;
-    ev_timer kick;             /* delivers results decided before start returns */
-    enum http_fact pending;   /* a failure decided (HTTP_DONE: none), to report from the loop */
+    ev_timer kick;          /* delivers results decided before start returns */
+    enum http_fact pending; /* a failure decided (HTTP_DONE: none), to report from the loop */
     enum net_err pending_err;
     http_done_fn done;
     void *ud;
@@ -99,7 +99,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
     struct http_client *c = p->data;
     if (bytebuf_pending(&c->res.body) + len > HTTP_STORE_MAX) {
         c->pending = HTTP_FAIL_TOO_BIG;
-        return -1; /* stops the parser: the store is full (http.md 3.2) */
+        return -1; /* stops the parser: the store is full (manual §11.2.5; our choice where the
+                      manual is silent) */
     }
     bytebuf_append(&c->res.body, at, len);
     return 0;
@@ -199,7 +200,7 @@ static void response_complete(struct http_client *c)
 
 static void append_userdata(struct bytebuf *out, const char *ud)
 {
-    /* The two characters '\' 'r' '\' 'n' separate header lines (http.md 1.3). */
+    /* The two characters '\' 'r' '\' 'n' separate header lines (manual §11.2.3). */
     const char *p = ud;
     while (*p) {
         const char *sep = strstr(p, "\\r\\n");
@@ -245,7 +246,7 @@ static void send_request(struct http_client *c)
     }
     append_userdata(&out, c->req.userdata);
     if (c->method == HTTP_VERB_GET && (c->req.range_start || c->req.range_end)) {
-        /* BREAKEND below BREAK means "to the end of the file" (http.md 1.3). */
+        /* BREAKEND below BREAK means "to the end of the file" (manual §11.2.3). */
         if (c->req.range_end > c->req.range_start)
             snprintf(line, sizeof(line), "Range: bytes=%ld-%ld\r\n", c->req.range_start,
                      c->req.range_end);
@@ -305,7 +306,7 @@ static void on_readable(struct conn *conn, void *ud)
             return;
         }
         if (used != (size_t)n || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK) {
-            /* Not an HTTP response at all: 600 (http.md 2). */
+            /* Not an HTTP response at all: 600 (manual §11.2.5). */
             fail(c, HTTP_FAIL_NOT_HTTP);
             return;
         }
@@ -357,8 +358,10 @@ static void start_hop(struct http_client *c)
         .trace_id = c->req.trace_id,
         .tag = "http",
     };
-    trace_note(c->req.trace_id, "http", "%s %s%s:%d%s", c->method == HTTP_VERB_POST ? "POST"
-                                                         : c->method == HTTP_VERB_HEAD ? "HEAD" : "GET",
+    trace_note(c->req.trace_id, "http", "%s %s%s:%d%s",
+               c->method == HTTP_VERB_POST   ? "POST"
+               : c->method == HTTP_VERB_HEAD ? "HEAD"
+                                             : "GET",
                c->use_tls ? "https://" : "http://", c->url.host, port, c->url.path);
     c->conn = conn_open(&p, &handlers, c);
     tls_choice_clear(&tls);
@@ -368,7 +371,8 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    fail(w->data, HTTP_FAIL_TIMEOUT); /* TIMEOUT bounds the whole action (http.md 3.4) */
+    fail(w->data, HTTP_FAIL_TIMEOUT); /* TIMEOUT bounds the whole action (manual §11.2.3; the bound
+                                         is our choice) */
 }
 
 static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -400,10 +404,14 @@ static void client_free(struct http_client *c)
 }
 
 static const char *const fact_names[HTTP_FACT_COUNT] = {
-    [HTTP_DONE] = "response",        [HTTP_FAIL_NET] = "connection failed",
-    [HTTP_FAIL_NOT_HTTP] = "not HTTP",   [HTTP_FAIL_TOO_BIG] = "body too large",
-    [HTTP_FAIL_TIMEOUT] = "timeout",     [HTTP_FAIL_NO_HOST] = "no host",
-    [HTTP_FAIL_SCHEME] = "https refused", [HTTP_FAIL_NO_BEARER] = "bearer closed",
+    [HTTP_DONE] = "response",
+    [HTTP_FAIL_NET] = "connection failed",
+    [HTTP_FAIL_NOT_HTTP] = "not HTTP",
+    [HTTP_FAIL_TOO_BIG] = "body too large",
+    [HTTP_FAIL_TIMEOUT] = "timeout",
+    [HTTP_FAIL_NO_HOST] = "no host",
+    [HTTP_FAIL_SCHEME] = "https refused",
+    [HTTP_FAIL_NO_BEARER] = "bearer closed",
 };
 
 static void finish(struct http_client *c, enum http_fact fact, enum net_err err, int status)
@@ -417,11 +425,12 @@ static void finish(struct http_client *c, enum http_fact fact, enum net_err err,
     c->res.err = err;
     c->res.status = status;
     if (failed) {
-        /* A failed action stores nothing (http.md 2). */
+        /* A failed action stores nothing (manual §11.2.5: 60x report 0 bytes). */
         bytebuf_clear(&c->res.body);
         bytebuf_clear(&c->res.head);
         trace_note(c->req.trace_id, "http", "failed: %s%s%s", fact_names[fact],
-                   fact == HTTP_FAIL_NET ? ", " : "", fact == HTTP_FAIL_NET ? net_err_name(err) : "");
+                   fact == HTTP_FAIL_NET ? ", " : "",
+                   fact == HTTP_FAIL_NET ? net_err_name(err) : "");
     } else {
         trace_note(c->req.trace_id, "http", "status %d, %zu body bytes", status,
                    bytebuf_pending(&c->res.body));
@@ -476,12 +485,13 @@ struct http_client *http_client_start(const struct http_request *req, http_done_
     } else if (http_url_parse(c->req.url, &c->url) < 0) {
         c->pending = HTTP_FAIL_NO_HOST;
     } else if (!req->tls && c->url.scheme == HTTP_SCHEME_HTTPS) {
-        /* HTTPSSL=0 with an https:// URL: decided at once, no traffic (http.md 3.6). */
+        /* HTTPSSL=0 with an https:// URL: decided at once, no traffic (as real modules' logs show).
+         */
         c->pending = HTTP_FAIL_SCHEME;
     }
     if (c->pending) {
         /* Decided at once, reported a moment after the OK, in its own write
-         * (http.md 5: drivers read the OK block and the URC separately). */
+         * (as client libraries expect: drivers read the OK block and the URC separately). */
         ev_timer_set(&c->kick, 0.02, 0.);
         ev_timer_start(L(), &c->kick);
         return c;

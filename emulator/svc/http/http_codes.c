@@ -12,7 +12,7 @@ static const int net_codes[NET_ERR_COUNT] = NET_ERR_TABLE(
     /* tls_alert */ HTTP_TLS_ALERT, /* io */ HTTP_NETWORK_ERROR, /* proto */ HTTP_NOT_HTTP);
 
 static const int fact_codes[HTTP_FACT_COUNT] = {
-    [HTTP_DONE] = 0, /* the server's own status */
+    [HTTP_DONE] = 0,     /* the server's own status */
     [HTTP_FAIL_NET] = 0, /* net_codes decides */
     [HTTP_FAIL_NOT_HTTP] = HTTP_NOT_HTTP,
     [HTTP_FAIL_TOO_BIG] = HTTP_NO_MEMORY,

@@ -47,7 +47,7 @@ int http_url_parse(const char *url, struct http_url *out)
             return -1;
         out->port = (int)port;
     }
-    /* The module sends the path and query byte for byte (http.md 3.1); a
+    /* The module sends the path and query byte for byte (our choice where the manual is silent); a
      * fragment never goes on the wire. */
     size_t pathlen = strcspn(p, "#");
     if (pathlen == 0 || p[0] == '#') {

@@ -1,6 +1,6 @@
-/* Splitting the URL of AT+HTTPPARA="URL" (http.md 1.3, 3.6): an optional
- * http:// or https:// scheme, a host, an optional port, a path and query.
- * Pure: no I/O, so the fuzzer and the unit tests call it directly. */
+/* Splitting the URL of AT+HTTPPARA="URL" (SIM800 AT Command Manual V1.09 §11.2.3; SIM800 SSL
+ * Application Note V1.00 example 3.5): an optional http:// or https:// scheme, a host, an optional
+ * port, a path and query. Pure: no I/O, so the fuzzer and the unit tests call it directly. */
 #ifndef SIM800EMU_HTTP_URL_H
 #define SIM800EMU_HTTP_URL_H
 
@@ -14,7 +14,7 @@ enum http_scheme { HTTP_SCHEME_NONE, HTTP_SCHEME_HTTP, HTTP_SCHEME_HTTPS };
 struct http_url {
     enum http_scheme scheme;
     char host[256];
-    int port;               /* 0 when the URL gives none */
+    int port;                    /* 0 when the URL gives none */
     char path[HTTP_URL_MAX + 2]; /* "/..." with the query; "/" when absent */
 };
 

@@ -1,4 +1,4 @@
-/* AT+HTTP*: the module's HTTP client (http.md).  The service owns its
+/* AT+HTTP*: the module's HTTP client (SIM800 AT Command Manual V1.09 ch. 11).  The service owns its
  * parameters, POST body and stored response; http_client.c makes the
  * request over the shared connection layer and TLS policy. */
 #include <stdio.h>
@@ -12,14 +12,14 @@
 #include "reply.h"
 #include "ssl.h"
 
-#define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (http.md 0) */
+#define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (manual §19.1) */
 #define HTTPDATA_MAX HTTP_STORE_MAX
 
 static void params_default(struct http_params *p)
 {
     memset(p, 0, sizeof(*p));
     p->cid = 1;
-    str_copy(p->ua, sizeof(p->ua), "SIMCOM_MODULE"); /* as servers see it (http.md 1.3) */
+    str_copy(p->ua, sizeof(p->ua), "SIMCOM_MODULE"); /* as servers see it (manual §11.2.3) */
     p->proport = 80;
     p->timeout_s = 120;
 }
@@ -70,7 +70,7 @@ static void action_done(void *ud, struct http_result *res)
     struct modem *m = ud;
     struct http_state *h = http_of(m);
     h->active = NULL;
-    /* HEAD and every 60x report 0 bytes (http.md 1.5). */
+    /* HEAD and every 60x report 0 bytes (manual §11.2.5). */
     int status = res->fact == HTTP_DONE ? res->status : http_code_for(res->fact, res->err);
     if (m->profile->httpaction_ms > 0) {
         /* [timing]: the request and its answer take the radio network's
@@ -157,11 +157,11 @@ static int cmd_httpaction(struct modem *m, struct at_req *r)
         .timeout_s = h->params.timeout_s,
         .trace_id = m->id,
     };
-    /* OK, then 601 when the bearer was never opened (http.md 4). */
+    /* OK, then 601 when the bearer was never opened (manual §11.2.5). */
     if (!bearer_is_open(m, h->params.cid))
         req.no_bearer = true;
     h->active = http_client_start(&req, action_done, m);
-    /* OK now, the URC later and never in the same write (http.md 5). */
+    /* OK now, the URC later and never in the same write (as client libraries expect). */
     return AT_OK;
 }
 
@@ -188,7 +188,7 @@ static int set_long(const char *value, long min, long max, long *out)
 }
 
 /* The value of a tag: quoted, or unquoted up to the end of the line
- * (unquoted URLs with commas are real, http.md 1.3). */
+ * (unquoted URLs with commas are real, client libraries send them). */
 static int read_value(struct at_req *r, char *buf, size_t cap)
 {
     const char *raw = r->raw;
@@ -224,7 +224,7 @@ static int cmd_httppara(struct modem *m, struct at_req *r)
     struct http_state *h = http_of(m);
     struct http_params *p = &h->params;
     if (r->form == AT_FORM_TEST) {
-        at_info(m, "+HTTPPARA: \"HTTPParamTag\",\"HTTPParmValue\""); /* sic (http.md 1.3) */
+        at_info(m, "+HTTPPARA: \"HTTPParamTag\",\"HTTPParmValue\""); /* sic (manual §11.2.3) */
         return AT_OK;
     }
     if (!h->inited)
@@ -294,7 +294,7 @@ static int httpdata_cb(struct modem *m, void *ud, enum at_data_end end, const ui
                        size_t len)
 {
     (void)ud;
-    (void)end; /* a timeout keeps what arrived (http.md 1.4, UNCERTAIN) */
+    (void)end; /* a timeout keeps what arrived (manual §11.2.4; our choice) */
     struct http_state *h = http_of(m);
     bytebuf_clear(&h->postdata);
     bytebuf_append(&h->postdata, data, len);
@@ -346,7 +346,7 @@ static int cmd_httpread(struct modem *m, struct at_req *r)
         (at_arg_int(&r->args, 0, HTTP_STORE_MAX, &start) != AT_ARG_OK ||
          at_arg_int(&r->args, 1, HTTP_STORE_MAX, &size) != AT_ARG_OK || !at_args_done(&r->args)))
         return AT_ERROR;
-    /* Before any action the HTTPDATA body is what there is (http.md 1.4). */
+    /* Before any action the HTTPDATA body is what there is (manual §11.2.4, §11.2.6). */
     const struct bytebuf *src = &h->body;
     if (h->last_method < 0 && h->have_postdata)
         src = &h->postdata;
@@ -360,7 +360,7 @@ static int cmd_httpread(struct modem *m, struct at_req *r)
     char header[32];
     snprintf(header, sizeof(header), "+HTTPREAD: %zu", n);
     at_info_data(m, header, bytebuf_head(src) + start, n);
-    /* No blank line between the data and OK: OK's own \r\n (http.md 1.6). */
+    /* No blank line between the data and OK: OK's own \r\n (manual §11.2.6). */
     return AT_OK;
 }
 
@@ -409,7 +409,7 @@ static int cmd_httpinit(struct modem *m, struct at_req *r)
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     if (h->inited)
-        return NOT_ALLOWED; /* why drivers send AT+HTTPTERM first (http.md 1.1) */
+        return NOT_ALLOWED; /* why drivers send AT+HTTPTERM first (manual §11.2.1) */
     h->inited = true;
     if (h->saved_valid)
         h->params = h->saved;
@@ -430,7 +430,7 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
         return AT_OK;
     if (!h->inited)
         return NOT_ALLOWED;
-    /* An action in flight is dropped without its URC (http.md 1.2). */
+    /* An action in flight is dropped without its URC (manual §11.2.2; the URC is our choice). */
     http_client_cancel(h->active);
     h->active = NULL;
     drop_held(m);
@@ -506,10 +506,7 @@ static int service_init(struct modem *m, void *state, char *err, size_t errlen)
     return 0;
 }
 
-static void service_reset(struct modem *m, void *state, enum service_reset why)
-{
-    http_free(m);
-}
+static void service_reset(struct modem *m, void *state, enum service_reset why) { http_free(m); }
 
 static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
 {

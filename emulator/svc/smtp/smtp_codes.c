@@ -21,7 +21,8 @@ static const int fact_codes[SMTP_FACT_COUNT] = {
     [SMTP_FAIL_AUTH_NEEDED] = SMTP_NOT_AUTHENTICATED,
     [SMTP_FAIL_AUTH] = SMTP_AUTH_FAILED,
     [SMTP_FAIL_RCPT] = SMTP_BAD_RECIPIENT,
-    /* Not documented (email.md: 71 or 65); the TLS channel could not be set up. */
+    /* Not documented (SIM800 AT Command Manual V1.09 §14.2.2: 71 or 65); the TLS channel could not
+       be set up. */
     [SMTP_FAIL_NO_STARTTLS] = SMTP_TLS_SETUP,
 };
 

@@ -1,5 +1,5 @@
-/* AT+SSLOPT and the TLS policy the services share (ssl.md 2, ssl-note.md).
- * AT+SSLSETCERT and the file system come with their own issue. */
+/* AT+SSLOPT and the TLS policy the services share (SIM800 SSL Application Note (Chinese edition)
+ * §2.6 and examples 3.8–3.10). AT+SSLSETCERT and the file system come with their own issue. */
 #include "ssl.h"
 
 #include <stdio.h>
@@ -7,8 +7,8 @@
 
 #include "fs.h"
 #include "modem.h"
-#include "reply.h"
 #include "net.h"
+#include "reply.h"
 
 static void ssl_init(struct modem *m)
 {
@@ -29,7 +29,8 @@ static void ssl_free(struct modem *m)
 static void describe_anchors(const char *ca_file, int nimported, char *out, size_t cap)
 {
     if (ca_file[0] && nimported)
-        snprintf(out, cap, "the built-in store %s and %d imported certificate(s)", ca_file, nimported);
+        snprintf(out, cap, "the built-in store %s and %d imported certificate(s)", ca_file,
+                 nimported);
     else if (ca_file[0])
         snprintf(out, cap, "the built-in store %s", ca_file);
     else if (nimported)
@@ -38,14 +39,13 @@ static void describe_anchors(const char *ca_file, int nimported, char *out, size
         snprintf(out, cap, "no trust anchor at all");
 }
 
-/* Whether this connection checks the server's certificate (ssl.md 2,
- * AT+SSLOPT).  The module checks only when AT+SSLOPT option 0 is 0 and it
- * has something to check against: a certificate imported with AT+SSLSETCERT
- * or AT+SSLSETROOT, or its firmware's built-in store (--ca-file / [tls]
- * ca_file).  SIMCom's modules hold no built-in CA, and HTTPS to public
- * servers works on them with nothing imported and no AT+SSLOPT sent, so a
- * fresh module accepts any certificate.  [tls] verify = always / never lets
- * the operator override that for every connection. */
+/* Whether this connection checks the server's certificate (SIM800 SSL Application Note (Chinese
+ * edition) §2.6, AT+SSLOPT).  The module checks only when AT+SSLOPT option 0 is 0 and it has
+ * something to check against: a certificate imported with AT+SSLSETCERT or AT+SSLSETROOT, or its
+ * firmware's built-in store (--ca-file / [tls] ca_file).  SIMCom's modules hold no built-in CA, and
+ * HTTPS to public servers works on them with nothing imported and no AT+SSLOPT sent, so a fresh
+ * module accepts any certificate.  [tls] verify = always / never lets the operator override that
+ * for every connection. */
 static void decide_verify(const struct modem *m, struct tls_choice *out)
 {
     const struct net_config *cfg = net_config();
@@ -69,7 +69,8 @@ static void decide_verify(const struct modem *m, struct tls_choice *out)
         snprintf(out->trust, sizeof(out->trust), "AT+SSLOPT=0,1 accepts any certificate");
     } else if (!ca_file[0] && out->nanchors == 0) {
         out->verify = false;
-        snprintf(out->trust, sizeof(out->trust), "no trust anchor (nothing imported, no --ca-file)");
+        snprintf(out->trust, sizeof(out->trust),
+                 "no trust anchor (nothing imported, no --ca-file)");
     } else {
         out->verify = true;
         snprintf(out->trust, sizeof(out->trust), "%s", anchors);
@@ -85,7 +86,7 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
     out->policy.max_version = p->tls_max;
     str_copy(out->policy.ciphers, sizeof(out->policy.ciphers), p->tls_ciphers);
     out->policy.send_sni = p->tls_sni;
-    /* ssl.md leaves open what the import is (UNCERTAIN): a certificate alone
+    /* SIMCom's SSL notes leave open what the import is (our choice): a certificate alone
      * is trusted as a root (TinyGSM's use); one with its private key is the
      * client certificate (the note V1.05), presented when AT+SSLOPT=1,1 and
      * the firmware supports it, and a CA that comes with it is trusted. */
@@ -99,7 +100,7 @@ void ssl_choice_for(const struct modem *m, struct tls_choice *out)
     } else if (imp->cert) {
         out->anchors[out->nanchors++] = imp->cert;
     }
-    /* The roots of AT+SSLSETROOT (later firmware, ssl.md). */
+    /* The roots of AT+SSLSETROOT (later firmware: SSL application note V1.03 and later). */
     for (int i = 0; i < ssl_of(m)->nroots && out->nanchors < TLS_ANCHORS_MAX; i++)
         out->anchors[out->nanchors++] = ssl_of(m)->roots[i].cert;
     decide_verify(m, out);
@@ -113,7 +114,8 @@ static int cmd_sslopt(struct modem *m, struct at_req *r)
         at_info(m, "+SSLOPT: (0-1),(0-1)");
         return AT_OK;
     case AT_FORM_READ:
-        at_info(m, "+SSLOPT: 0,%d\r\n+SSLOPT: 1,%d", ssl_of(m)->ignore_invalid, ssl_of(m)->client_auth);
+        at_info(m, "+SSLOPT: 0,%d\r\n+SSLOPT: 1,%d", ssl_of(m)->ignore_invalid,
+                ssl_of(m)->client_auth);
         return AT_OK;
     default:
         if (at_arg_int(&r->args, 0, 1, &opt) != AT_ARG_OK ||
@@ -127,8 +129,8 @@ static int cmd_sslopt(struct modem *m, struct at_req *r)
     }
 }
 
-/* ssl.md: at most 100 characters of file name (path included) and 32 of
- * password; the test form's literal is implied by those (UNCERTAIN). */
+/* SIM800 SSL Application Note (Chinese edition) §2.5: at most 100 characters of file name (path
+ * included) and 32 of password; the test form's literal is implied by those (UNCERTAIN). */
 #define SSLSETCERT_FILE_MAX 100
 #define SSLSETCERT_PASSWORD_MAX 32
 
@@ -144,7 +146,7 @@ static int cmd_sslsetcert(struct modem *m, struct at_req *r)
     enum at_arg_status st = at_arg_str(&r->args, password, sizeof(password), NULL);
     if (st == AT_ARG_BAD || !at_args_done(&r->args))
         return AT_ERROR;
-    /* OK first, then the outcome (drivers wait for it after OK, ssl.md). */
+    /* OK first, then the outcome (drivers wait for it after OK, as TinyGSM does). */
     struct bytebuf data = {0};
     int result = 1;
     if (fs_read_file(m, file, &data) == 0) {
@@ -162,7 +164,8 @@ static int cmd_sslsetcert(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-/* --- the root store of later firmware (ssl.md: AT+SSLSETROOT & co.) --- */
+/* --- the root store of later firmware (SSL application note V1.03 and later: AT+SSLSETROOT & co.)
+ * --- */
 
 #define CLIENT_CERT_ID 1014 /* the number the note's AT+SSLDECLI? example lists */
 
@@ -215,7 +218,8 @@ static int cmd_sslderoot(struct modem *m, struct at_req *r)
         char buf[SSL_ROOTS_MAX * 8 + 1] = "";
         size_t n = 0;
         for (int i = 0; i < s->nroots; i++)
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d", i ? "\r\n" : "", s->roots[i].id);
+            n +=
+                (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d", i ? "\r\n" : "", s->roots[i].id);
         if (n)
             at_info(m, "%s", buf);
         return AT_OK;
@@ -226,13 +230,14 @@ static int cmd_sslderoot(struct modem *m, struct at_req *r)
     for (int i = 0; i < s->nroots; i++) {
         if (s->roots[i].id == id) {
             X509_free(s->roots[i].cert);
-            memmove(&s->roots[i], &s->roots[i + 1], (size_t)(s->nroots - i - 1) * sizeof(s->roots[0]));
+            memmove(&s->roots[i], &s->roots[i + 1],
+                    (size_t)(s->nroots - i - 1) * sizeof(s->roots[0]));
             s->nroots--;
             at_info(m, "+SSLDEROOT: 0");
             return AT_OK;
         }
     }
-    at_info(m, "+SSLDEROOT: 13"); /* no such file (ssl.md) */
+    at_info(m, "+SSLDEROOT: 13"); /* no such file (SSL application note V1.05) */
     return AT_OK;
 }
 
@@ -263,8 +268,8 @@ static const struct at_cmd rows[] = {
      cmd_sslsetroot, NULL},
     {"+SSLDEROOT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS,
      cmd_sslderoot, NULL},
-    {"+SSLDECLI", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS,
-     cmd_ssldecli, NULL},
+    {"+SSLDECLI", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL_ROOTS, cmd_ssldecli,
+     NULL},
     {"+SSLOPT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_sslopt, NULL},
     {"+SSLSETCERT", AT_FORM_TEST | AT_FORM_WRITE, PROFILE_FEAT_SSL | PROFILE_FEAT_FS,
      cmd_sslsetcert, NULL},

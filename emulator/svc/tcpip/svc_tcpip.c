@@ -1,4 +1,4 @@
-/* The TCP/IP application commands (SIM800 manual chapter 8, tcpip.md):
+/* The TCP/IP application commands (SIM800 AT Command Manual V1.09 ch. 8):
  * the IP state machine, CIPSTART/SEND/CLOSE/SHUT/STATUS and the receive
  * modes.  Links and their data are in tcpip_link.c. */
 #include <arpa/inet.h>
@@ -8,8 +8,8 @@
 #include "conn.h"
 #include "modem.h"
 #include "reply.h"
-#include "tcpip.h"
 #include "setting.h"
+#include "tcpip.h"
 
 static const char *const ip_state_names[] = {
     [IP_INITIAL] = "IP INITIAL", [IP_START] = "IP START",   [IP_CONFIG] = "IP CONFIG",
@@ -17,8 +17,8 @@ static const char *const ip_state_names[] = {
 };
 
 static const char *const link_state_names[] = {
-    [LINK_INITIAL] = "INITIAL",    [LINK_CONNECTING] = "CONNECTING", [LINK_CONNECTED] = "CONNECTED",
-    [LINK_CLOSING] = "CLOSING",    [LINK_CLOSED] = "CLOSED",
+    [LINK_INITIAL] = "INITIAL", [LINK_CONNECTING] = "CONNECTING", [LINK_CONNECTED] = "CONNECTED",
+    [LINK_CLOSING] = "CLOSING", [LINK_CLOSED] = "CLOSED",
 };
 
 static void ciicr_done_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -31,7 +31,7 @@ void tcpip_init(struct modem *m)
     memset(t, 0, sizeof(*t));
     t->ip = IP_INITIAL;
     t->sprt = 1;
-    strcpy(t->apn, "CMNET"); /* what an untouched module reports (tcpip.md 2) */
+    strcpy(t->apn, "CMNET"); /* what an untouched module reports (manual §8.2.9) */
     strcpy(t->dns1, "0.0.0.0");
     strcpy(t->dns2, "0.0.0.0");
     t->tka[0] = 0, t->tka[1] = 7200, t->tka[2] = 75, t->tka[3] = 9;
@@ -101,7 +101,7 @@ static bool any_link_in_use(const struct tcpip_state *t)
     return false;
 }
 
-/* The STATE: text of AT+CIPSTATUS (tcpip.md 1). */
+/* The STATE: text of AT+CIPSTATUS (manual §8.2.12). */
 static const char *state_text(const struct tcpip_state *t)
 {
     if (t->ip != IP_STATUS)
@@ -179,7 +179,7 @@ static void ciicr_done_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (tcpip_of(m)->ip != IP_CONFIG)
         return;
     if (!m->general.attached) {
-        /* Activation refused: +PDP: DEACT then ERROR (tcpip.md 2, CIICR). */
+        /* Activation refused: +PDP: DEACT then ERROR (manual §8.2.10, CIICR). */
         tcpip_of(m)->ip = IP_PDP_DEACT;
         at_info(m, "+PDP: DEACT");
         at_complete(m, AT_ERROR);
@@ -239,7 +239,7 @@ static int cmd_cipstart(struct modem *m, struct at_req *r)
     if (!udp && !ascii_ieq(proto, "TCP"))
         return AT_ERROR;
     if (link_in_use(l)) {
-        /* tcpip.md 1: ERROR, then ALREADY CONNECT (held until after it). */
+        /* manual §8.2.2: ERROR, then ALREADY CONNECT (held until after it). */
         if (t->mux)
             at_urc(m, "%d, ALREADY CONNECT", l->id);
         else
@@ -269,7 +269,7 @@ static int send_data_cb(struct modem *m, void *ud, enum at_data_end end, const u
     struct cip_link *l = ud;
     struct tcpip_state *t = tcpip_of(m);
     if (end == AT_DATA_CANCEL)
-        return AT_OK; /* ESC: nothing sent (tcpip.md 2, UNCERTAIN default) */
+        return AT_OK; /* ESC: nothing sent (manual §8.2.3; the default is our choice) */
     if (l->state != LINK_CONNECTED || !l->conn)
         return text_result(m, l, "SEND FAIL");
     if (len == 0)
@@ -482,12 +482,18 @@ static int cmd_ato(struct modem *m, struct at_req *r)
 
 #define TCPIP_FIELD(f) offsetof(struct tcpip_state, f)
 
-static const struct setting_desc cipssl_desc = {"+CIPSSL", "+CIPSSL: (0-1)", TCPIP_FIELD(ssl), 0, 1, 0, &tcpip_service};
-static const struct setting_desc cipqsend_desc = {"+CIPQSEND", "+CIPQSEND: (0,1)", TCPIP_FIELD(qsend), 0, 1, 0, &tcpip_service};
-static const struct setting_desc ciphead_desc = {"+CIPHEAD", "+CIPHEAD: (0,1)", TCPIP_FIELD(head), 0, 1, 0, &tcpip_service};
-static const struct setting_desc cipsrip_desc = {"+CIPSRIP", "+CIPSRIP: (0,1)", TCPIP_FIELD(srip), 0, 1, 0, &tcpip_service};
-static const struct setting_desc cipshowtp_desc = {"+CIPSHOWTP", "+CIPSHOWTP: (0,1)", TCPIP_FIELD(showtp), 0, 1, 0, &tcpip_service};
-static const struct setting_desc cipsprt_desc = {"+CIPSPRT", "+CIPSPRT: (0-2)", TCPIP_FIELD(sprt), 0, 2, 1, &tcpip_service};
+static const struct setting_desc cipssl_desc = {"+CIPSSL", "+CIPSSL: (0-1)", TCPIP_FIELD(ssl), 0, 1,
+                                                0,         &tcpip_service};
+static const struct setting_desc cipqsend_desc = {
+    "+CIPQSEND", "+CIPQSEND: (0,1)", TCPIP_FIELD(qsend), 0, 1, 0, &tcpip_service};
+static const struct setting_desc ciphead_desc = {
+    "+CIPHEAD", "+CIPHEAD: (0,1)", TCPIP_FIELD(head), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipsrip_desc = {
+    "+CIPSRIP", "+CIPSRIP: (0,1)", TCPIP_FIELD(srip), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipshowtp_desc = {
+    "+CIPSHOWTP", "+CIPSHOWTP: (0,1)", TCPIP_FIELD(showtp), 0, 1, 0, &tcpip_service};
+static const struct setting_desc cipsprt_desc = {
+    "+CIPSPRT", "+CIPSPRT: (0-2)", TCPIP_FIELD(sprt), 0, 2, 1, &tcpip_service};
 
 /* --- AT+CIPRXGET --- */
 
@@ -523,7 +529,7 @@ static int cmd_ciprxget(struct modem *m, struct at_req *r)
         return AT_ERROR;
     size_t have = bytebuf_pending(&l->rx);
     if (have == 0 && l->state != LINK_CONNECTED)
-        return AT_ERROR; /* nothing kept and nothing to come (tcpip.md 2) */
+        return AT_ERROR; /* nothing kept and nothing to come (manual §8.2.26) */
     char prefix[16] = "";
     if (t->mux)
         snprintf(prefix, sizeof(prefix), "%d,", l->id);
@@ -532,8 +538,8 @@ static int cmd_ciprxget(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     size_t take = have < (size_t)len ? have : (size_t)len;
-    /* Field 3 is what follows, field 4 what is left: the captures, not
-     * the manual (tcpip.md 2). */
+    /* Field 3 is what follows, field 4 what is left: as seen in TinyGSM's
+     * logs, not as the manual's §8.2.26 has it. */
     char head[64];
     snprintf(head, sizeof(head), "+CIPRXGET: %ld,%s%zu,%zu", mode, prefix, take, have - take);
     at_data_header(m, head);

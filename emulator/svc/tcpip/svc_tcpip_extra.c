@@ -1,15 +1,15 @@
 /* The TCP/IP stack's side commands: DNS (AT+CDNSCFG, AT+CDNSGIP),
  * keepalive (AT+CIPTKA), ping (AT+CIPPING) and the local port (AT+CLPORT)
- * (tcpip.md 2). */
+ * (SIM800 AT Command Manual V1.09 ch. 8). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
-#include "tcpip_codes.h"
 #include "modem.h"
 #include "reply.h"
 #include "tcpip.h"
+#include "tcpip_codes.h"
 
 static bool context_up(const struct tcpip_state *t)
 {
@@ -34,7 +34,8 @@ static int cmd_cdnscfg(struct modem *m, struct at_req *r)
     if (at_arg_str(&r->args, pri, sizeof(pri), NULL) != AT_ARG_OK || !net_is_ipv4_literal(pri))
         return AT_ERROR;
     enum at_arg_status st = at_arg_str(&r->args, sec, sizeof(sec), NULL);
-    if (st == AT_ARG_BAD || (st == AT_ARG_OK && !net_is_ipv4_literal(sec)) || !at_args_done(&r->args))
+    if (st == AT_ARG_BAD || (st == AT_ARG_OK && !net_is_ipv4_literal(sec)) ||
+        !at_args_done(&r->args))
         return AT_ERROR;
     /* Stored and shown; lookups go through the emulator's host map and
      * resolver, never to these servers. */
@@ -149,7 +150,7 @@ static int cmd_clport(struct modem *m, struct at_req *r)
 /* --- AT+CIPPING ---
  * ICMP needs privileges the emulator should not ask for, so each echo is a
  * TCP connect to the destination's port (the mapped one, else 80): a SYN and
- * its answer (SYN-ACK or RST) are one real round trip (tcpip.md 2 allows
+ * its answer (SYN-ACK or RST) are one real round trip (the manual's §10.2.1 allows
  * this).  Times in the manual's 100 ms units, at least 1; a lost echo shows
  * 600 and TTL 255. */
 
@@ -206,8 +207,12 @@ static void ping_next(struct modem *m)
     }
     t->ping_seq++;
     t->ping_t0 = ev_now(m->loop);
-    struct conn_params p = {.kind = CONN_TCP, .host = t->ping_addr, .port = t->ping_port,
-                            .timeout_s = 600, .trace_id = m->id, .direct = true};
+    struct conn_params p = {.kind = CONN_TCP,
+                            .host = t->ping_addr,
+                            .port = t->ping_port,
+                            .timeout_s = 600,
+                            .trace_id = m->id,
+                            .direct = true};
     t->ping_conn = conn_open(&p, &ping_handlers, m);
     ev_timer_set(&t->ping_timer, t->ping[2] / 10.0, 0.);
     t->ping_timer.data = m;

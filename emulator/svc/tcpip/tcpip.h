@@ -1,4 +1,4 @@
-/* State of the TCP/IP application stack (AT+CIP*, tcpip.md), owned by
+/* State of the TCP/IP application stack (AT+CIP*, SIM800 AT Command Manual V1.09 ch. 8), owned by
  * svc_tcpip.c (commands) and tcpip_link.c (links and their data). */
 #ifndef SIM800EMU_TCPIP_H
 #define SIM800EMU_TCPIP_H
@@ -10,15 +10,15 @@
 #include "service.h"
 #include "util.h"
 
-#define CIP_LINKS 6        /* <n> 0-5 in multi mode (tcpip.md 4) */
-#define CIP_SEND_MAX 1460  /* AT+CIPSEND?: bytes one send may carry */
-#define CIP_READ_MAX 1460  /* AT+CIPRXGET=2 per call; 730 in hex */
+#define CIP_LINKS 6       /* <n> 0-5 in multi mode (manual §8.2.2) */
+#define CIP_SEND_MAX 1460 /* AT+CIPSEND?: bytes one send may carry */
+#define CIP_READ_MAX 1460 /* AT+CIPRXGET=2 per call; 730 in hex */
 
 struct modem;
 struct conn;
 struct net_query;
 
-/* tcpip.md 1: the stack's own states; single mode shows states 5-8 from the
+/* manual §8.2.12: the stack's own states; single mode shows states 5-8 from the
  * link, multi mode IP PROCESSING while a link is in use. */
 enum ip_state {
     IP_INITIAL,
@@ -43,35 +43,35 @@ struct cip_link {
     enum link_state state;
     bool udp;
     bool tls;
-    char host[256];      /* as the host wrote it */
+    char host[256]; /* as the host wrote it */
     int port;
     struct conn *conn;
-    struct bytebuf rx;   /* unread bytes in AT+CIPRXGET=1 mode */
-    bool rx_announced;   /* +CIPRXGET: 1 sent since the buffer was last empty */
-    uint64_t tx_total;   /* bytes handed to the socket (AT+CIPACK) */
-    bool send_waiting;   /* a CIPSEND waits for its SEND OK */
-    bool push_paused;    /* reading stopped until the host takes pushed data */
+    struct bytebuf rx; /* unread bytes in AT+CIPRXGET=1 mode */
+    bool rx_announced; /* +CIPRXGET: 1 sent since the buffer was last empty */
+    uint64_t tx_total; /* bytes handed to the socket (AT+CIPACK) */
+    bool send_waiting; /* a CIPSEND waits for its SEND OK */
+    bool push_paused;  /* reading stopped until the host takes pushed data */
 };
 
 struct tcpip_state {
     enum ip_state ip;
-    int mux;             /* AT+CIPMUX */
-    int mode;            /* AT+CIPMODE: 1 transparent */
-    int qsend;           /* AT+CIPQSEND */
-    int rxget;           /* AT+CIPRXGET=0/1 */
-    int head;            /* AT+CIPHEAD */
-    int srip;            /* AT+CIPSRIP */
-    int showtp;          /* AT+CIPSHOWTP */
-    int sprt;            /* AT+CIPSPRT */
-    int ssl;             /* AT+CIPSSL: applies to links started afterwards */
+    int mux;    /* AT+CIPMUX */
+    int mode;   /* AT+CIPMODE: 1 transparent */
+    int qsend;  /* AT+CIPQSEND */
+    int rxget;  /* AT+CIPRXGET=0/1 */
+    int head;   /* AT+CIPHEAD */
+    int srip;   /* AT+CIPSRIP */
+    int showtp; /* AT+CIPSHOWTP */
+    int sprt;   /* AT+CIPSPRT */
+    int ssl;    /* AT+CIPSSL: applies to links started afterwards */
     char apn[65], user[33], pwd[33];
     char dns1[16], dns2[16];
-    int tka[4];          /* AT+CIPTKA mode, idle, interval, count */
-    int ping[4];         /* AT+CIPPING defaults: retries, size, timeout, ttl */
+    int tka[4];  /* AT+CIPTKA mode, idle, interval, count */
+    int ping[4]; /* AT+CIPPING defaults: retries, size, timeout, ttl */
     int clport_tcp[CIP_LINKS], clport_udp[CIP_LINKS];
     struct cip_link links[CIP_LINKS];
     ev_timer ciicr_timer;
-    struct net_query *dns_query;  /* AT+CDNSGIP under way */
+    struct net_query *dns_query; /* AT+CDNSGIP under way */
     char dns_name[256];
     /* AT+CIPPING under way */
     struct conn *ping_conn;
@@ -82,10 +82,10 @@ struct tcpip_state {
     char ping_host[256], ping_addr[64];
     int ping_port;
     /* Transparent mode (AT+CIPMODE=1). */
-    bool data_mode;      /* the port is a pipe to link 0 */
+    bool data_mode; /* the port is a pipe to link 0 */
     ev_timer escape_timer;
-    int plus_count;      /* '+' seen after a guard silence */
-    double last_input;   /* ev_now() of the last host byte in data mode */
+    int plus_count;    /* '+' seen after a guard silence */
+    double last_input; /* ev_now() of the last host byte in data mode */
 };
 
 extern const struct service tcpip_service;

@@ -1,16 +1,17 @@
 /* The links of the TCP/IP stack: connecting, receiving (pushed to the host
  * or kept for AT+CIPRXGET), sending, closing, and transparent mode
- * (tcpip.md 2, 3). */
+ * (SIM800 AT Command Manual V1.09 §8.2.2–8.2.7, §8.2.22,
+ * §8.2.26, §19.3). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
-#include "tcpip_codes.h"
 #include "modem.h"
 #include "reply.h"
-#include "tcpip.h"
 #include "ssl.h"
+#include "tcpip.h"
+#include "tcpip_codes.h"
 #include "trace.h"
 
 /* Pushed bytes the host may leave unread before links stop reading. */
@@ -34,7 +35,7 @@ bool link_in_use(const struct cip_link *l)
 }
 
 /* CIPSTATUS and RECV FROM show the address the host asked for when it gave
- * one (so the seed's 116.228.221.51 stays), else the one resolved. */
+ * one (so the SSL note's 116.228.221.51 stays), else the one resolved. */
 const char *link_shown_address(const struct cip_link *l)
 {
     if (net_is_ipv4_literal(l->host) || !l->conn || !conn_peer_address(l->conn)[0])
@@ -42,7 +43,7 @@ const char *link_shown_address(const struct cip_link *l)
     return conn_peer_address(l->conn);
 }
 
-/* "<n>, " in multi mode, nothing in single mode (tcpip.md 0). */
+/* "<n>, " in multi mode, nothing in single mode (manual §8.2.2, §8.2.6). */
 static void urc_linked(struct cip_link *l, const char *text)
 {
     struct modem *m = l->modem;
@@ -69,7 +70,8 @@ int link_start(struct modem *m, struct cip_link *l, bool udp, const char *host, 
     l->send_waiting = false;
     l->push_paused = false;
     l->udp = udp;
-    l->tls = t->ssl && !udp; /* CIPSSL at start time decides (seed 3.9) */
+    l->tls = t->ssl && !udp; /* CIPSSL at start time decides (SIM800 SSL Application Note (Chinese
+                                edition) example 3.9) */
     str_copy(l->host, sizeof(l->host), host);
     l->port = port;
     l->state = LINK_CONNECTING;
@@ -171,8 +173,8 @@ void link_send(struct cip_link *l, const uint8_t *p, size_t n)
     conn_write(l->conn, p, n);
 }
 
-/* Pushes received bytes to the host as the settings say (tcpip.md 2,
- * "Receiving data"). */
+/* Pushes received bytes to the host as the settings say (manual §8.2.15,
+ * §8.2.20, §8.2.24). */
 static void push_to_host(struct cip_link *l, const uint8_t *p, size_t n)
 {
     struct modem *m = l->modem;
@@ -192,12 +194,14 @@ static void push_to_host(struct cip_link *l, const uint8_t *p, size_t n)
         return;
     }
     if (t->srip) {
-        int k = snprintf(head, sizeof(head), "\r\nRECV FROM:%s:%d\r\n", link_shown_address(l), l->port);
+        int k =
+            snprintf(head, sizeof(head), "\r\nRECV FROM:%s:%d\r\n", link_shown_address(l), l->port);
         at_urc_raw(m, head, (size_t)k);
     }
     if (t->head) {
-        int k = t->showtp ? snprintf(head, sizeof(head), "\r\n+IPD,%zu,%s:", n, l->udp ? "UDP" : "TCP")
-                          : snprintf(head, sizeof(head), "\r\n+IPD,%zu:", n);
+        int k = t->showtp
+                    ? snprintf(head, sizeof(head), "\r\n+IPD,%zu,%s:", n, l->udp ? "UDP" : "TCP")
+                    : snprintf(head, sizeof(head), "\r\n+IPD,%zu:", n);
         at_urc_raw(m, head, (size_t)k);
     }
     at_urc_raw(m, p, n);
@@ -209,7 +213,7 @@ static void announce_rx(struct cip_link *l)
     if (l->rx_announced)
         return;
     l->rx_announced = true;
-    /* Edge-triggered: once when the buffer stops being empty (tcpip.md 2). */
+    /* Edge-triggered: once when the buffer stops being empty (manual §8.2.26). */
     if (tcpip_of(m)->srip) {
         if (tcpip_of(m)->mux)
             at_urc(m, "+CIPRXGET: 1,%d,%s:%d", l->id, link_shown_address(l), l->port);
@@ -235,7 +239,7 @@ static void link_readable(struct conn *c, void *ud)
             size_t used = bytebuf_pending(&l->rx);
             if (used >= cap) {
                 /* Full: leave the rest in the socket; TCP's window does
-                 * the rest and nothing is lost (tcpip.md 4). */
+                 * the rest and nothing is lost (our choice where the manual is silent). */
                 conn_pause_reading(c, true);
                 return;
             }
@@ -295,7 +299,7 @@ void link_close(struct cip_link *l, bool quick)
     l->push_paused = false;
 }
 
-/* --- transparent mode: "+++" with guard times (tcpip.md 2, CIPMODE) --- */
+/* --- transparent mode: "+++" with guard times (manual §8.2.22, CIPMODE) --- */
 
 void tcpip_leave_data_mode(struct modem *m)
 {

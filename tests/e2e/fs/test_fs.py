@@ -1,4 +1,4 @@
-"""The flash file system (fs.md): every AT+FS* command's wire answer, binary
+"""The flash file system (as client libraries use it): every AT+FS* command's wire answer, binary
 content kept exactly, names that try to leave the storage directory, and
 persistence across PTY reopen, reset and (with --storage) a restart."""
 import hashlib
@@ -202,7 +202,7 @@ def test_profile_without_fs(emulator):
 # --- the seed, byte for byte ------------------------------------------------
 
 def seed_certificate():
-    """A PEM text of exactly the seed's 1196 bytes (ssl-note 3.10)."""
+    """A PEM text of exactly the SSL note's 1196 bytes (SIM800 SSL Application Note (Chinese edition) example 3.10)."""
     import base64
     body = base64.b64encode(bytes(range(256)) * 3 + bytes(range(75))).decode()
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
@@ -260,7 +260,7 @@ def test_argument_errors(modem):
                 b"AT+FSMKDIR=C:\\a\\b\\",
                 b"AT+FSCREATE=C:\\User\\"):                         # a directory name
         err(m, bad)
-    # Every failure is a plain ERROR, whatever AT+CMEE says (fs.md 2).
+    # Every failure is a plain ERROR, whatever AT+CMEE says (as client libraries see it).
     ok(m, b"AT+CMEE=2")
     err(m, b"AT+FSFLSIZE=C:\\User\\none.txt")
     err(m, b"AT+FSREAD=C:\\User\\a.txt,0,10241,0")

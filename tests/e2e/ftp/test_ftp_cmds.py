@@ -1,4 +1,4 @@
-"""The forms of every AT+FTP* command (ftp.md 1): test forms, defaults, reads,
+"""The forms of every AT+FTP* command (SIM800 AT Command Manual V1.09 ch. 12): test forms, defaults, reads,
 range checks, state rules; the one-shot operations, the listing, and the
 file-system and RAM commands against vsftpd."""
 import pytest

@@ -1,4 +1,4 @@
-"""Every FTP code from a real cause (ftp.md 2, 4, 5): vsftpd and the rig's
+"""Every FTP code from a real cause (SIM800 AT Command Manual V1.09 §12.2.14; SIM800 SSL Application Note V1.00 §2.3 and examples 3.6–3.7; our choice where the manual is silent): vsftpd and the rig's
 misbehaving servers on loopback, the sandbox for names and addresses that
 are not mapped, and a scripted server where the fault is in the control
 dialogue itself."""

@@ -1,4 +1,4 @@
-"""AT+FTPGET / AT+FTPPUT against vsftpd on loopback (ftp.md 1.2, 1.3, 3, 4):
+"""AT+FTPGET / AT+FTPPUT against vsftpd on loopback (SIM800 AT Command Manual V1.09 §12.2.14, §12.2.15; our choice where the manual is silent; SIM800 SSL Application Note V1.00 §2.3 and examples 3.6–3.7):
 plain FTP, explicit and implicit FTPS (the data channel resuming the control
 channel's TLS session, as vsftpd demands), passive and active data
 connections, binary and ASCII types, REST; every byte checked."""

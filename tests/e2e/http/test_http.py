@@ -1,4 +1,4 @@
-"""AT+SAPBR and AT+HTTP* against nginx on loopback (http.md, seed 3.5): real
+"""AT+SAPBR and AT+HTTP* against nginx on loopback (SIM800 AT Command Manual V1.09 ch. 11, SIM800 SSL Application Note V1.00 example 3.5): real
 requests, binary bodies checked with SHA-256 on both sides, and each module
 code 600-606 produced by a real cause."""
 import hashlib
@@ -26,7 +26,7 @@ def web():
 
 
 def bearer_up(m):
-    """The bearer the seed's example assumes (tcpip.md 5, IP app note 3.1)."""
+    """The bearer the SSL note's example assumes (manual §9.2.1, SIM800 IP Application Note V1.02 §3.1)."""
     for c in (b'AT+SAPBR=3,1,"Contype","GPRS"', b'AT+SAPBR=3,1,"APN","CMNET"'):
         m.exchange(c + b"\r", at_ok(c + b"\r"))
     m.write(b"AT+SAPBR=1,1\r")
@@ -243,7 +243,7 @@ def test_601_connection_refused_and_603_dns(emulator, web):
     m.exchange(b'AT+HTTPPARA="URL","http://unmapped.example.com/"\r',
                at_ok(b'AT+HTTPPARA="URL","http://unmapped.example.com/"\r'))
     assert action(m, 0) == (603, 0)
-    # HTTPSSL=0 with an https:// URL: 603 at once (http.md 3.6).
+    # HTTPSSL=0 with an https:// URL: 603 at once (as real modules' logs show).
     m.exchange(b'AT+HTTPPARA="URL","https://dead.test/"\r', at_ok(b'AT+HTTPPARA="URL","https://dead.test/"\r'))
     assert action(m, 0) == (603, 0)
 

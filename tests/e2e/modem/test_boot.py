@@ -1,4 +1,4 @@
-"""Power-on, reset and power-down (core.md 3)."""
+"""Power-on, reset and power-down (SIM800 AT Command Manual V1.09 §3.2.42, §6.2.2, §19.3)."""
 import time
 
 from conftest import BOOT_FIXED

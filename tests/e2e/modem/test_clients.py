@@ -1,4 +1,4 @@
-"""What real client libraries send (core.md 6), and port close/reopen."""
+"""What real client libraries send (as TinyGSM, Adafruit FONA and Python drivers send it), and port close/reopen."""
 import time
 
 OK = b"\r\nOK\r\n"

@@ -1,5 +1,5 @@
 """The command-line engine: prefix, line ends, echo, framing, chains, errors
-(core.md 1, 2)."""
+(SIM800 AT Command Manual V1.09 §1.4, §2.2.7, §2.2.25, §19.1)."""
 import random
 
 import pytest
@@ -15,14 +15,14 @@ def test_at_cr_echo_and_ok(modem):
 
 
 def test_at_crlf_swallows_the_lf(modem):
-    # core.md 1.2: the LF of a "\r\n" ending is neither echoed nor a line.
+    # As Arduino drivers expect: the LF of a "\r\n" ending is neither echoed nor a line.
     modem.exchange(b"AT\r\n", b"AT\r\r\nOK\r\n")
     modem.assert_quiet(0.2)
     modem.exchange(b"AT+CSQ\r\n", b"AT+CSQ\r\r\n+CSQ: 18,0\r\n\r\nOK\r\n")
 
 
 def test_crlf_client_reading_to_the_second_crlf_sees_ok(modem):
-    # The Arduino driver of core.md 1.2: send "AT\r\n", read until the
+    # The Arduino driver Adafruit FONA relies on: send "AT\r\n", read until the
     # second CRLF, look for OK in what it read.
     modem.write(b"AT\r\n")
     got = b""
@@ -67,7 +67,7 @@ def test_crlf_before_a_data_prompt_is_not_data(modem):
 
 
 def test_lf_only_line_end(modem):
-    # A lone LF ends the line and is echoed as received (core.md 1.1, UNCERTAIN).
+    # A lone LF ends the line and is echoed as received (as a SIM800L PyPI driver relies on; the echo is our choice where the manual is silent).
     modem.exchange(b"AT\n", b"AT\n\r\nOK\r\n")
     modem.exchange(b"ATI\n", b"ATI\n\r\nSIM800 R14.18\r\n\r\nOK\r\n")
 
@@ -165,7 +165,7 @@ def test_cmee_levels_with_cme_error(emulator):
 def test_cme_error_under_v0(emulator):
     _, m = emulator.modem("-s", "sim.present=false", until=b"Call Ready\r\n")
     m.exchange(b"ATE0V0;+CMEE=1\r", b"ATE0V0;+CMEE=1\r0\r")
-    # +CME ERROR stays text, with information-text framing (core.md 1.3).
+    # +CME ERROR stays text, with information-text framing (manual §2.2.25; the V0 framing is our choice where the manual is silent).
     m.exchange(b"AT+CPIN?\r", b"+CME ERROR: 10\r\n")
 
 
@@ -219,7 +219,7 @@ def test_extended_then_basic_after_semicolon(modem):
 
 
 def test_manual_chain_example(modem):
-    # core.md 1.5: the manual's own example line.
+    # manual §1.4.4: the manual's own example line.
     line = b"ATE1Q0S0=1S3=13V1X4;+IFC=0,0;+IPR=115200;&W\r"
     modem.exchange(line, line + OK)
 
@@ -295,7 +295,7 @@ def test_overlong_line_600_then_at_ok(modem):
 
 def _garbage(seed, n=2000):
     rnd = random.Random(seed)
-    # No 'A'/'a': those would start a command line (core.md 1.1).
+    # No 'A'/'a': those would start a command line (manual §1.4).
     data = bytes(b for b in (rnd.randrange(256) for _ in range(n)) if b not in b"Aa")
     return b"\x00\xff" + data + b"\x00\xff\xfe\x80\x00"
 

@@ -1,4 +1,4 @@
-"""General commands with the default profile sim800l-r14.18 (core.md 4)."""
+"""General commands with the default profile sim800l-r14.18 (SIM800 AT Command Manual V1.09 chapters 2, 3, 6 and 7)."""
 import re
 
 import pytest
@@ -338,7 +338,7 @@ def test_atx(modem):
 
 
 def test_unsupported_form_is_error(modem):
-    # AT+CBC has no write form; AT+GSV no test form (core.md 1.4, 4.1).
+    # AT+CBC has no write form; AT+GSV no test form (manual §3.2.52, §6.2.39).
     modem.exchange(b"AT+CBC=1\r", b"AT+CBC=1\r" + ERROR)
     modem.exchange(b"AT+CMEE=2\r", b"AT+CMEE=2\r" + OK)
     modem.exchange(b"AT+GSV=?\r", b"AT+GSV=?\r" + ERROR)

@@ -231,7 +231,7 @@ def test_attachment_streamed_with_smtpft(emulator, kind):
         if kind == "binary":
             raw = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(100 * 1024))
             ok(m, b'AT+SMTPFILE=2,"photo.bin",1')
-            wire = base64.b64encode(raw)          # the host encodes (email.md)
+            wire = base64.b64encode(raw)          # the host encodes (SIM800 AT Command Manual V1.09 §14.2.9)
         else:
             raw = b"".join(b"text line %d\r\n" % i for i in range(300)) + b".dot line\r\n.\r\nlast\r\n"
             ok(m, b'AT+SMTPFILE=1,"test.txt",0')

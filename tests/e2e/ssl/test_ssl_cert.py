@@ -1,6 +1,5 @@
-"""AT+SSLSETCERT and AT+SSLOPT against real TLS servers: the seed's example
-3.10 byte for byte, then what an imported certificate does to the modem's
-next CIPSSL connection (ssl.md)."""
+"""AT+SSLSETCERT and AT+SSLOPT against real TLS servers: SIM800 SSL Application Note (Chinese edition) example 3.10 byte for byte, then what an imported certificate does to the modem's
+next CIPSSL connection (SIM800 SSL Application Note (Chinese edition) §2.5–2.6)."""
 import pytest
 
 from net import at_ok, bring_up_gprs, legacy_tls_echo, pki, sandbox_args, start_tls_echo
@@ -137,7 +136,7 @@ def test_client_certificate_when_the_firmware_has_it(emulator):
 
 def test_root_store_commands_of_later_firmware(emulator):
     """AT+SSLSETROOT/SSLDEROOT/SSLDECLI exist on the TLS 1.2 build only
-    (ssl.md): a DER root of the stated size joins the trust store."""
+    (SSL application note V1.03 and later): a DER root of the stated size joins the trust store."""
     der = (pki() / "root.der").read_bytes()
     with start_tls_echo(tls=True, cert_name="tls.example.test", min_version="TLSv1_2") as srv:
         _, m = emulator.modem(*sandbox_args([("tls.example.test:443", srv)], ca=None),

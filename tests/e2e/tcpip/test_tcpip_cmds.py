@@ -1,4 +1,4 @@
-"""The AT+CIP* commands one by one (tcpip.md §2): test/read/write forms, the IP
+"""The AT+CIP* commands one by one (SIM800 AT Command Manual V1.09 §8.2): test/read/write forms, the IP
 state machine and its wrong-state answers, the sandbox, DNS, transparent mode,
 and the sequence TinyGSM's SIM800 client sends."""
 import re
@@ -96,7 +96,7 @@ def test_connect_close_reconnect_single(emulator):
         m.exchange(b"AT+CIPCLOSE=1\r", b"AT+CIPCLOSE=1\r\r\nCLOSE OK\r\n")
         status(m, b"TCP CLOSED")
         m.exchange(b"AT+CIPCLOSE\r", b"AT+CIPCLOSE\r" + ERROR)
-        # Practice (tcpip.md §1): CIPSTART again after a close.
+        # Practice (as TinyGSM does it): CIPSTART again after a close.
         m.write(cmd)
         m.expect_exact(cmd + b"\r\nOK\r\n\r\nCONNECT OK\r\n", timeout=10)
         m.exchange(b"AT+CIPSHUT\r", b"AT+CIPSHUT\r\r\nSHUT OK\r\n")
@@ -127,7 +127,7 @@ def test_quick_send_and_prompt_control_multi(emulator):
         cmd = b'AT+CIPSTART=4,"TCP","116.228.221.51",8500\r'
         m.write(cmd)
         m.expect_exact(cmd + b"\r\nOK\r\n\r\n4, CONNECT OK\r\n", timeout=10)
-        # UNCERTAIN in tcpip.md: ERROR first, as in single mode.
+        # Our choice where the manual is silent: ERROR first, as in single mode.
         m.exchange(cmd, cmd + b"\r\nERROR\r\n\r\n4, ALREADY CONNECT\r\n")
         m.exchange(b"AT+CIPSEND=4,2\r", b"AT+CIPSEND=4,2\r\r\n> ")
         m.write(b"hi")
@@ -292,7 +292,7 @@ def test_cipping_round_trip(emulator):
 
 
 def test_tinygsm_secure_client_sequence(emulator):
-    """TinyGSM's SIM800 secure client, command for command (tcpip.md §6):
+    """TinyGSM's SIM800 secure client, command for command (as TinyGSM's source sends it):
     init, GPRS attach, CIPMUX=1/CIPQSEND=1/CIPRXGET=1, CIPSSL=1, CIPSTART,
     CIPSEND=n,len, CIPRXGET=4 then =2, CIPSTATUS=n, CIPCLOSE=n,1, CIPSHUT."""
     from net import legacy_tls_echo

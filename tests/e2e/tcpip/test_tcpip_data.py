@@ -11,7 +11,7 @@ from net import (at_ok, bring_up_gprs, legacy_tls_echo, payload, sandbox_args,
                  sha256_hex, start_tls_echo)
 
 MB = 1 << 20
-SEG = 1460                       # the module's largest send / read (tcpip.md §4)
+SEG = 1460                       # the module's largest send / read (SIM800 AT Command Manual V1.09 §8.2.23, §8.2.26)
 RXGET2 = re.compile(rb"\r\n\+CIPRXGET: 2,(?:(\d),)?(\d+),(\d+)\r\n")
 
 
@@ -151,7 +151,7 @@ def test_download_8mb_ciprxget(emulator, tls):
         if not closed:
             m.expect_exact(b"\r\nCLOSED\r\n", timeout=10)
         # Everything was read; a closed link with nothing buffered is an error
-        # to read (tcpip.md, CIPRXGET).
+        # to read (manual §8.2.26, CIPRXGET).
         m.exchange(b"AT+CIPRXGET=2,1460\r", b"\r\nERROR\r\n")
 
 

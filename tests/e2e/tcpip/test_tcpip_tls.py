@@ -1,5 +1,5 @@
-"""AT+CIPSSL connections against real TLS servers: the outcomes of ssl.md and
-tcpip.md for trusted, untrusted, expired and wrong-name certificates, protocol
+"""AT+CIPSSL connections against real TLS servers: the outcomes of the SIM800 AT Command Manual V1.09 §8.2.2 and
+SIM800 SSL Application Note (Chinese edition) example 3.8 for trusted, untrusted, expired and wrong-name certificates, protocol
 versions per firmware profile, alerts, resets and handshake failures."""
 import pytest
 
@@ -8,7 +8,7 @@ from net import at_ok, bring_up_gprs, legacy_tls_echo, sandbox_args, start_tls_e
 HOST = b"tls.example.test"
 START = b'AT+CIPSTART="TCP","tls.example.test",443\r'
 START_OK = START + b"\r\nOK\r\n\r\nCONNECT OK\r\n"
-# ssl.md: a failed handshake is reported as CLOSE OK, a TCP failure as CONNECT FAIL.
+# As TinyGSM expects: a failed handshake is reported as CLOSE OK, a TCP failure as CONNECT FAIL.
 START_TLS_FAIL = START + b"\r\nOK\r\n\r\nCLOSE OK\r\n"
 START_TCP_FAIL = START + b"\r\nOK\r\n\r\nSTATE: TCP CLOSED\r\n\r\nCONNECT FAIL\r\n"
 
@@ -53,7 +53,7 @@ def test_untrusted_certificate_fails_then_sslopt_ignores(emulator):
 
 
 def test_no_trust_anchor_accepts_any_server_unless_strict(emulator):
-    # A fresh module has nothing to verify against and connects (ssl.md 2);
+    # A fresh module has nothing to verify against and connects (our reading of TinyGSM's "0 (default)");
     # strict checking (--tls-verify always) with no store trusts nothing.
     with legacy_tls_echo(cert_name="selfsigned") as srv:
         m = ssl_modem(emulator, srv, ca=None)
