@@ -6,6 +6,10 @@
 #define SIM800EMU_EMAIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#include "linecli.h"
+#include "tls.h"
 
 #include "service.h"
 
@@ -42,5 +46,14 @@ void email_release(struct modem *m, enum email_user who);
 
 /* Whether the mail bearer (AT+EMAILCID) is open. */
 bool email_bearer_open(const struct modem *m);
+
+/* Opens the line-protocol session SMTP or POP3 runs on: to server at port
+ * (0: the EMAILSSL mode's default), TLS from the first byte under
+ * EMAILSSL=1, the modem's TLS choice kept in *tls (it must outlive the
+ * session), EMAILTO as connect and reply timeout, tagged for the trace and
+ * fault rules.  max_body 0: linecli's default. */
+struct linecli *email_session_open(struct modem *m, bool pop3, const char *server, int port,
+                                   size_t max_body, struct tls_choice *tls,
+                                   const struct linecli_handlers *h, void *ud);
 
 #endif

@@ -8,6 +8,8 @@
 #include "bearer.h"
 #include "modem.h"
 #include "reply.h"
+#include "ssl.h"
+#include "trace.h"
 
 static void defaults(struct email_state *e)
 {
@@ -42,6 +44,33 @@ void email_release(struct modem *m, enum email_user who)
 }
 
 bool email_bearer_open(const struct modem *m) { return bearer_is_open(m, email_settings(m)->cid); }
+
+struct linecli *email_session_open(struct modem *m, bool pop3, const char *server, int port,
+                                   size_t max_body, struct tls_choice *tls,
+                                   const struct linecli_handlers *h, void *ud)
+{
+    const struct email_state *e = email_settings(m);
+    const char *tag = pop3 ? "pop3" : "smtp";
+    ssl_choice_for(m, tls);
+    if (!port)
+        port = email_default_port(m, pop3);
+    struct linecli_params p = {
+        .conn = {.kind = CONN_TCP,
+                 .host = server,
+                 .port = port,
+                 .tls = e->ssl == EMAIL_SSL_IMPLICIT,
+                 .tls_choice = tls,
+                 .timeout_s = e->timeout_s,
+                 .trace_id = m->id,
+                 .tag = tag},
+        .style = pop3 ? LINECLI_POP3 : LINECLI_NUMERIC,
+        .reply_timeout_s = e->timeout_s,
+        .max_body = max_body,
+    };
+    trace_note(m->id, tag, "%s %s:%d (EMAILSSL=%d)", pop3 ? "login to" : "send to", server, port,
+               e->ssl);
+    return linecli_open(&p, h, ud);
+}
 
 /* One handler for the three: test, read, write of one integer. */
 struct int_cmd {

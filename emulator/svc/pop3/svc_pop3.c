@@ -261,7 +261,6 @@ static const struct linecli_handlers handlers = {
 static void login_start(struct modem *m)
 {
     struct pop3_state *st = pop3_of(m);
-    const struct email_state *e = email_settings(m);
     struct pop3_session *s = xcalloc(1, sizeof(*s));
     s->m = m;
     s->step = P_GREETING;
@@ -274,23 +273,7 @@ static void login_start(struct modem *m)
         end_session(s, POP3_FAIL_NO_BEARER, NET_OK);
         return;
     }
-    ssl_choice_for(m, &s->tls);
-    int port = st->port ? st->port : email_default_port(m, true);
-    struct linecli_params p = {
-        .conn = {.kind = CONN_TCP,
-                 .host = st->server,
-                 .port = port,
-                 .tls = e->ssl == EMAIL_SSL_IMPLICIT,
-                 .tls_choice = &s->tls,
-                 .timeout_s = e->timeout_s,
-                 .trace_id = m->id,
-                 .tag = "pop3"},
-        .style = LINECLI_POP3,
-        .reply_timeout_s = e->timeout_s,
-        .max_body = POP3_BODY_MAX,
-    };
-    trace_note(m->id, "pop3", "login to %s:%d (EMAILSSL=%d)", st->server, port, e->ssl);
-    s->lc = linecli_open(&p, &handlers, s);
+    s->lc = email_session_open(m, true, st->server, st->port, POP3_BODY_MAX, &s->tls, &handlers, s);
 }
 
 /* --- commands --- */

@@ -621,7 +621,6 @@ static const struct linecli_handlers handlers = {
 static void send_start(struct modem *m)
 {
     struct smtp_state *st = smtp_of(m);
-    const struct email_state *e = email_settings(m);
     struct smtp_send *s = xcalloc(1, sizeof(*s));
     s->m = m;
     s->step = ST_GREETING;
@@ -634,22 +633,7 @@ static void send_start(struct modem *m)
         finish(s, SMTP_FAIL_NO_BEARER, NET_OK);
         return;
     }
-    ssl_choice_for(m, &s->tls);
-    int port = st->port ? st->port : email_default_port(m, false);
-    struct linecli_params p = {
-        .conn = {.kind = CONN_TCP,
-                 .host = st->server,
-                 .port = port,
-                 .tls = e->ssl == EMAIL_SSL_IMPLICIT,
-                 .tls_choice = &s->tls,
-                 .timeout_s = e->timeout_s,
-                 .trace_id = m->id,
-                 .tag = "smtp"},
-        .style = LINECLI_NUMERIC,
-        .reply_timeout_s = e->timeout_s,
-    };
-    trace_note(m->id, "smtp", "send to %s:%d (EMAILSSL=%d)", st->server, port, e->ssl);
-    s->lc = linecli_open(&p, &handlers, s);
+    s->lc = email_session_open(m, false, st->server, st->port, 0, &s->tls, &handlers, s);
 }
 
 /* --- commands --- */
