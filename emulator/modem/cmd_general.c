@@ -245,26 +245,15 @@ static int cmd_ipr(struct modem *m, struct at_req *r)
     return AT_ERROR;
 }
 
-static int cmd_ifc(struct modem *m, struct at_req *r)
-{
-    long dce, dte;
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+IFC: (0-2),(0-2)");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        at_info(m, "+IFC: %d,%d", m->v250.ifc_dce, m->v250.ifc_dte);
-        return AT_OK;
-    }
-    if (at_arg_int(&r->args, 0, 2, &dce) != AT_ARG_OK)
-        return AT_ERROR;
-    enum at_arg_status st = at_arg_int(&r->args, 0, 2, &dte);
-    if (st == AT_ARG_BAD || !at_args_done(&r->args))
-        return AT_ERROR;
-    m->v250.ifc_dce = (int)dce;
-    m->v250.ifc_dte = st == AT_ARG_OK ? (int)dte : m->v250.ifc_dte;
-    return AT_OK;
-}
+/* DCE-by-DTE and DTE-by-DCE flow control; the second may be left out. */
+static const struct setting_list_desc ifc_desc = {
+    "+IFC",
+    "+IFC: (0-2),(0-2)",
+    NULL,
+    2,
+    1,
+    {{offsetof(struct modem, v250.ifc_dce), 0, 2}, {offsetof(struct modem, v250.ifc_dte), 0, 2}},
+};
 
 static int cmd_icf(struct modem *m, struct at_req *r)
 {
@@ -406,7 +395,7 @@ static const struct at_cmd rows[] = {
     {"+CPOWD", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cpowd, NULL},
     {"+CBC", AT_FORM_EXEC | AT_FORM_TEST, 0, cmd_cbc, NULL},
     {"+IPR", RW, 0, cmd_ipr, NULL},
-    {"+IFC", RW, 0, cmd_ifc, NULL},
+    {"+IFC", RW, 0, setting_list_cmd, &ifc_desc},
     {"+ICF", RW, 0, cmd_icf, NULL},
     {"+CSCLK", RW, 0, setting_cmd, &csclk_desc},
     {"+CBATCHK", RW, 0, setting_cmd, &cbatchk_desc},

@@ -2,12 +2,14 @@
  * keepalive (AT+CIPTKA), ping (AT+CIPPING) and the local port (AT+CLPORT)
  * (SIM800 AT Command Manual V1.09 ch. 8). */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conn.h"
 #include "modem.h"
 #include "reply.h"
+#include "setting.h"
 #include "tcpip.h"
 #include "tcpip_codes.h"
 
@@ -80,33 +82,19 @@ static int cmd_cdnsgip(struct modem *m, struct at_req *r)
 
 /* --- AT+CIPTKA --- */
 
-static int cmd_ciptka(struct modem *m, struct at_req *r)
-{
-    static const long lim[4][2] = {{0, 1}, {30, 7200}, {30, 600}, {1, 9}};
-    struct tcpip_state *t = tcpip_of(m);
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+CIPTKA: (0,1),(30-7200),(30-600),(1-9)");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        at_info(m, "+CIPTKA: %d,%d,%d,%d", t->tka[0], t->tka[1], t->tka[2], t->tka[3]);
-        return AT_OK;
-    }
-    int v[4];
-    memcpy(v, t->tka, sizeof(v));
-    for (int i = 0; i < 4; i++) {
-        long x;
-        enum at_arg_status st = at_arg_int(&r->args, lim[i][0], lim[i][1], &x);
-        if (st == AT_ARG_BAD || (i == 0 && st != AT_ARG_OK))
-            return AT_ERROR;
-        if (st == AT_ARG_OK)
-            v[i] = (int)x;
-    }
-    if (!at_args_done(&r->args))
-        return AT_ERROR;
-    memcpy(t->tka, v, sizeof(v));
-    return AT_OK;
-}
+/* Mode, idle time, interval, count: the mode alone may be given (manual
+ * §8.2.30). */
+static const struct setting_list_desc ciptka_desc = {
+    "+CIPTKA",
+    "+CIPTKA: (0,1),(30-7200),(30-600),(1-9)",
+    &tcpip_service,
+    4,
+    1,
+    {{offsetof(struct tcpip_state, tka[0]), 0, 1},
+     {offsetof(struct tcpip_state, tka[1]), 30, 7200},
+     {offsetof(struct tcpip_state, tka[2]), 30, 600},
+     {offsetof(struct tcpip_state, tka[3]), 1, 9}},
+};
 
 /* --- AT+CLPORT --- */
 
@@ -293,7 +281,7 @@ static int cmd_cipping(struct modem *m, struct at_req *r)
 static const struct at_cmd rows[] = {
     {"+CDNSCFG", RW, 0, cmd_cdnscfg, NULL},
     {"+CDNSGIP", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cdnsgip, NULL},
-    {"+CIPTKA", RW, 0, cmd_ciptka, NULL},
+    {"+CIPTKA", RW, 0, setting_list_cmd, &ciptka_desc},
     {"+CLPORT", RW, 0, cmd_clport, NULL},
     {"+CIPPING", RW, 0, cmd_cipping, NULL},
     {"+CIPGSMLOC", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cipgsmloc, NULL},

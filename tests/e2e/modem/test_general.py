@@ -196,6 +196,11 @@ def test_ifc_icf_csclk(modem):
     check(modem, b"AT+IFC?\r", b"+IFC: 0,0")
     modem.exchange(b"AT+IFC=2,2\r", b"AT+IFC=2,2\r" + OK)
     check(modem, b"AT+IFC?\r", b"+IFC: 2,2")
+    modem.exchange(b"AT+IFC=1\r", b"AT+IFC=1\r" + OK)  # the second value stays
+    check(modem, b"AT+IFC?\r", b"+IFC: 1,2")
+    modem.exchange(b"AT+IFC=0,3\r", b"AT+IFC=0,3\r\r\nERROR\r\n")
+    check(modem, b"AT+IFC?\r", b"+IFC: 1,2")
+    modem.exchange(b"AT+IFC=2,2\r", b"AT+IFC=2,2\r" + OK)
     check(modem, b"AT+ICF?\r", b"+ICF: 3,255")
     check(modem, b"AT+CSCLK?\r", b"+CSCLK: 0")
     check(modem, b"AT+CSCLK=?\r", b"+CSCLK: (0-2)")

@@ -369,6 +369,12 @@ def test_ciptka_write_and_read(modem):
     modem.exchange(b"AT+CIPTKA=1,29\r", b"AT+CIPTKA=1,29\r" + ERROR)
     modem.exchange(b"AT+CIPTKA=0\r", at_ok(b"AT+CIPTKA=0\r"))
     modem.exchange(b"AT+CIPTKA?\r", b"AT+CIPTKA?\r\r\n+CIPTKA: 0,60,30,3\r\n\r\nOK\r\n")
+    # All or nothing: a bad third value leaves the first two unchanged too.
+    modem.exchange(b"AT+CIPTKA=1,90,700\r", b"AT+CIPTKA=1,90,700\r" + ERROR)
+    modem.exchange(b"AT+CIPTKA=1,90\r", at_ok(b"AT+CIPTKA=1,90\r"))
+    modem.exchange(b"AT+CIPTKA?\r", b"AT+CIPTKA?\r\r\n+CIPTKA: 1,90,30,3\r\n\r\nOK\r\n")
+    modem.exchange(b"AT+CIPTKA=\r", b"AT+CIPTKA=\r" + ERROR)
+    modem.exchange(b"AT+CIPTKA=1,90,30,3,1\r", b"AT+CIPTKA=1,90,30,3,1\r" + ERROR)
 
 
 def test_send_fail_when_the_link_dies_during_the_prompt(emulator):
