@@ -584,35 +584,25 @@ static int read_data(struct modem *m, struct at_req *r, enum ftp_kind k, const c
     return AT_OK;
 }
 
-static int cmd_ftpget(struct modem *m, struct at_req *r)
+/* AT+FTPGET and AT+FTPLIST share their forms: =1 opens the session, =2,<n>
+ * reads what has arrived.  ctx is the session kind. */
+static int cmd_download(struct modem *m, struct at_req *r)
 {
+    const enum ftp_kind kind = *(const enum ftp_kind *)r->ctx;
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     long mode;
     if (at_arg_int(&r->args, 1, 2, &mode) != AT_ARG_OK)
         return AT_ERROR;
     if (mode == 2)
-        return read_data(m, r, FTP_K_GET, "+FTPGET");
+        return read_data(m, r, kind, kind == FTP_K_GET ? "+FTPGET" : "+FTPLIST");
     if (!at_args_done(&r->args))
         return AT_ERROR;
-    open_session(m, FTP_K_GET);
+    open_session(m, kind);
     return AT_OK;
 }
 
-static int cmd_ftplist(struct modem *m, struct at_req *r)
-{
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    long mode;
-    if (at_arg_int(&r->args, 1, 2, &mode) != AT_ARG_OK)
-        return AT_ERROR;
-    if (mode == 2)
-        return read_data(m, r, FTP_K_LIST, "+FTPLIST");
-    if (!at_args_done(&r->args))
-        return AT_ERROR;
-    open_session(m, FTP_K_LIST);
-    return AT_OK;
-}
+static const enum ftp_kind kind_get = FTP_K_GET, kind_list = FTP_K_LIST;
 
 /* --- uploads: AT+FTPPUT --- */
 
@@ -971,9 +961,9 @@ static const struct at_cmd rows[] = {
     {"+FTPSCONT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_EXEC, 0, cmd_ftpscont, NULL},
     {"+FTPSTATE", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpstate, NULL},
     {"+FTPQUIT", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpquit, NULL},
-    {"+FTPGET", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpget, NULL},
+    {"+FTPGET", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_download, &kind_get},
     {"+FTPPUT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpput, NULL},
-    {"+FTPLIST", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftplist, NULL},
+    {"+FTPLIST", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_download, &kind_list},
     ONESHOT("+FTPSIZE", FTP_K_SIZE),
     ONESHOT("+FTPDELE", FTP_K_DELE),
     ONESHOT("+FTPMKD", FTP_K_MKD),
