@@ -13,7 +13,8 @@ void at_info_len(struct modem *m, const char *text, size_t len)
 }
 
 /* Formats into buf; returns the length kept (truncated to fit). */
-static size_t format(char *buf, size_t size, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static size_t format(char *buf, size_t size, const char *fmt,
+                                                           va_list ap)
 {
     int n = vsnprintf(buf, size, fmt, ap);
     if (n < 0)
