@@ -259,7 +259,9 @@ def test_sigterm_ends_links_with_close_notify_and_fin(emulator):
     t0 = time.monotonic()
     e.proc.send_signal(15)
     assert e.proc.wait(timeout=10) == 0
-    assert time.monotonic() - t0 < 2.0
+    # The orderly stop gives up after 1 s; a loose bound here, so that a
+    # busy machine does not fail it, still catches a stop that waits on peers.
+    assert time.monotonic() - t0 < 5.0
     assert _how_it_ended(a, False) == "fin"
     assert _how_it_ended(result["tls"], True) == "close_notify"
     for s in (a, result["tls"], plain, tls):
