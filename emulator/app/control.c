@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "fault_glue.h"
 #include "trace.h"
 #include "util.h"
@@ -75,14 +76,8 @@ static void reply_buf(struct client *c, struct bytebuf *b)
     bytebuf_free(b);
 }
 
-static const char help_text[] =
-    "ok requests: fault add SPEC | fault list | fault clear [ID] | status | help; "
-    "SPEC: [modem=N] [service=NAME] [tag=T] [host=H] [port=N] [cmd=+NAME] [count=N|always] "
-    "[skip=N] [prob=P] [seed=N] and one action: dns | refuse | timeout[=S] | "
-    "tls-alert=NAME|none | alert-after=N | reset-after=N | close-after=N | stall=S [after=N] | "
-    "rate=B/S [latency=MS] [dir=rx|tx|both] | result=TEXT | urc=TEXT | pdp-deact | closed=LINK | "
-    "under-voltage | cpin-not-ready | csq=R,B | unregister[=S] | register | reboot | noise=N | "
-    "drop=N [delay=S]";
+static const char help_requests[] =
+    "ok requests: fault add SPEC | fault list | fault clear [ID] | status | help; SPEC: ";
 
 static bool word_is(const char **p, const char *w)
 {
@@ -163,7 +158,11 @@ static void handle(struct client *c, const char *line, size_t len)
         return;
     }
     if (word_is(&p, "help")) {
-        reply(c, help_text);
+        /* The grammar is fault.c's, shown by --help too. */
+        struct bytebuf b = {0};
+        bytebuf_append_str(&b, help_requests);
+        bytebuf_append_str(&b, fault_grammar);
+        reply_buf(c, &b);
         return;
     }
     if (!*p) {

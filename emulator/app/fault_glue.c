@@ -3,12 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conn.h"
 #include "conn_fault.h"
 #include "fault.h"
+#include "linecli.h"
 #include "modem.h"
 #include "reply.h"
+#include "services.h"
 #include "tcpip.h"
 #include "trace.h"
 
@@ -159,8 +162,12 @@ static void fire_event_rule(struct fault_rule *r)
 
 static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan *plan)
 {
-    struct fault_subject fs = {
-        .modem = s->modem, .service = s->tag, .host = s->host, .port = s->port, .tls = s->tls};
+    struct fault_subject fs = {.modem = s->modem,
+                               .service = s->tag,
+                               .host = s->host,
+                               .port = s->port,
+                               .tls = s->tls,
+                               .upgrade = s->upgrade};
     memset(plan, 0, sizeof(*plan));
     plan->alert = -1;
     bool any = false;
@@ -178,9 +185,11 @@ static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan
         plan->seconds = r->seconds;
         plan->alert = r->alert;
         plan->rule = r->id;
-        trace_note(s->modem, "fault", "rule %d fired on %s %s:%d: %s", r->id, s->tag, s->host,
-                   s->port, r->spec);
+        trace_note(s->modem, "fault", "rule %d fired on %s %s:%d%s: %s", r->id, s->tag, s->host,
+                   s->port, s->upgrade ? " (in-place TLS)" : "", r->spec);
     }
+    if (s->upgrade)
+        return any; /* shaping was decided at the open */
     r = fault_match_conn(&rules, &fs, true);
     if (r) {
         any = true;
@@ -197,6 +206,134 @@ static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan
                    s->port, r->spec);
     }
     return any;
+}
+
+/* A protocol command about to be sent: a reply-to= rule answers it. */
+static bool reply_hook(const struct linecli_fault_subject *s, char *reply, size_t cap)
+{
+    if (rules.n == 0)
+        return false;
+    struct fault_subject fs = {
+        .modem = s->modem, .service = s->tag, .host = s->host, .port = s->port, .verb = s->verb};
+    struct fault_rule *r = fault_match_reply(&rules, &fs);
+    if (!r)
+        return false;
+    trace_note(s->modem, "fault", "rule %d fired on %s %s:%d %s: %s", r->id, s->tag, s->host,
+               s->port, s->verb, r->spec);
+    snprintf(reply, cap, "%s", r->text);
+    return true;
+}
+
+/* --- what a rule can reach --- */
+
+static bool tag_matches(const char *service, const char *tag, const char *conn_tag)
+{
+    size_t n = strlen(service);
+    if (service[0] &&
+        !(strncasecmp(service, conn_tag, n) == 0 && (conn_tag[n] == '\0' || conn_tag[n] == '-')))
+        return false;
+    return !tag[0] || strcasecmp(tag, conn_tag) == 0;
+}
+
+static bool verb_listed(const char *const *verbs, const char *verb)
+{
+    for (; verbs && *verbs; verbs++)
+        if (!strcmp(*verbs, verb))
+            return true;
+    return false;
+}
+
+/* Whether text reads as a reply of that style: "NNN ..." or "+OK"/"-ERR". */
+static bool reply_fits(enum service_reply_style style, const char *text)
+{
+    if (style == SERVICE_REPLY_POP3)
+        return (!strncmp(text, "+OK", 3) && (text[3] == ' ' || !text[3])) ||
+               (!strncmp(text, "-ERR", 4) && (text[4] == ' ' || !text[4]));
+    return text[0] >= '1' && text[0] <= '5' && text[1] >= '0' && text[1] <= '9' && text[2] >= '0' &&
+           text[2] <= '9' && (text[3] == ' ' || !text[3]);
+}
+
+/* Refuses a rule that could never fire: a service, tag or command the
+ * program does not have, a verb no matching connection sends, a reply its
+ * protocol would not parse.  The services' own tables say what exists. */
+static int check_reachable(const struct fault_rule *r, char *err, size_t errlen)
+{
+    const struct service *const *sv;
+    if (r->cmd[0]) {
+        if (nmodems > 0 && !at_engine_knows(&modems_[0]->engine, r->cmd)) {
+            snprintf(err, errlen, "cmd=%s: the profile has no such command", r->cmd);
+            return -1;
+        }
+        if (!r->service[0] || !strcmp(r->service, "modem"))
+            return 0;
+        for (sv = sim800_services; *sv; sv++)
+            if (!strcasecmp((*sv)->name, r->service))
+                return 0;
+        snprintf(err, errlen,
+                 "service=%s: no such service (modem, or one of the services: ", r->service);
+        for (sv = sim800_services; *sv; sv++)
+            snprintf(err + strlen(err), errlen - strlen(err), "%s%s", (*sv)->name,
+                     sv[1] ? " " : ")");
+        return -1;
+    }
+    if (!fault_is_network(r->action) && r->action != FA_REPLY)
+        return 0;
+    bool conn_seen = false, verb_seen = false, fits = true;
+    enum service_reply_style style = SERVICE_REPLY_NONE;
+    for (sv = sim800_services; *sv; sv++)
+        for (const struct service_conn *c = (*sv)->conns; c && c->tag; c++) {
+            if (!tag_matches(r->service, r->tag, c->tag))
+                continue;
+            conn_seen = true;
+            if (r->action == FA_REPLY && verb_listed(c->verbs, r->verb)) {
+                verb_seen = true;
+                if (!reply_fits(c->style, r->text)) {
+                    fits = false;
+                    style = c->style;
+                }
+            }
+        }
+    if (!conn_seen) {
+        snprintf(err, errlen, "%s%s%s%s: no connection has that tag (the tags: ",
+                 r->service[0] ? "service=" : "", r->service, r->tag[0] ? " tag=" : "", r->tag);
+        for (sv = sim800_services; *sv; sv++)
+            for (const struct service_conn *c = (*sv)->conns; c && c->tag; c++)
+                snprintf(err + strlen(err), errlen - strlen(err), "%s ", c->tag);
+        if (strlen(err) > 0 && err[strlen(err) - 1] == ' ')
+            err[strlen(err) - 1] = ')';
+        return -1;
+    }
+    if (r->action != FA_REPLY)
+        return 0;
+    if (!verb_seen) {
+        snprintf(err, errlen, "reply-to=%s: no %s connection sends it (", r->verb,
+                 r->service[0] ? r->service
+                 : r->tag[0]   ? r->tag
+                               : "FTP, SMTP or POP3");
+        for (sv = sim800_services; *sv; sv++)
+            for (const struct service_conn *c = (*sv)->conns; c && c->tag; c++)
+                if (c->verbs && tag_matches(r->service, r->tag, c->tag)) {
+                    snprintf(err + strlen(err), errlen - strlen(err), "%s:", c->tag);
+                    for (const char *const *v = c->verbs; *v; v++)
+                        snprintf(err + strlen(err), errlen - strlen(err), " %s", *v);
+                    snprintf(err + strlen(err), errlen - strlen(err), "; ");
+                }
+        size_t n = strlen(err);
+        if (n >= 2 && !strcmp(err + n - 2, "; "))
+            err[n - 2] = ')', err[n - 1] = '\0';
+        else if (n > 0)
+            err[n - 1] = '\0';
+        return -1;
+    }
+    if (!fits) {
+        snprintf(err, errlen, "reply=%s: %s", r->text,
+                 style == SERVICE_REPLY_POP3
+                     ? "a POP3 server answers +OK or -ERR (add service= to choose the protocol)"
+                     : "an FTP or SMTP server answers NNN text, 100 to 599 (add service= to "
+                       "choose the protocol)");
+        return -1;
+    }
+    return 0;
 }
 
 /* The service whose tables have the command; "modem" for the general ones. */
@@ -261,6 +398,7 @@ void fault_glue_init(struct ev_loop *loop, struct modem **modems, long n)
     modems_ = modems;
     nmodems = n;
     conn_fault_set_hook(conn_hook);
+    linecli_set_fault_hook(reply_hook);
     at_engine_set_cmd_hook(cmd_hook);
 }
 
@@ -274,19 +412,22 @@ void fault_glue_shutdown(void)
     }
     npending = 0;
     conn_fault_set_hook(NULL);
+    linecli_set_fault_hook(NULL);
     at_engine_set_cmd_hook(NULL);
 }
 
 int fault_glue_check(const char *spec, char *err, size_t errlen)
 {
     struct fault_rule r;
-    return fault_parse(spec, strlen(spec), &r, err, errlen);
+    if (fault_parse(spec, strlen(spec), &r, err, errlen) < 0)
+        return -1;
+    return check_reachable(&r, err, errlen);
 }
 
 int fault_glue_add(const char *spec, size_t len, char *err, size_t errlen)
 {
     struct fault_rule r;
-    if (fault_parse(spec, len, &r, err, errlen) < 0)
+    if (fault_parse(spec, len, &r, err, errlen) < 0 || check_reachable(&r, err, errlen) < 0)
         return -1;
     if (r.modem >= nmodems) {
         snprintf(err, errlen, "modem=%d: there are %ld modems (0 to %ld)", r.modem, nmodems,

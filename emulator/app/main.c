@@ -14,6 +14,7 @@
 #include "config.h"
 #include "conn.h"
 #include "control.h"
+#include "fault.h"
 #include "fault_glue.h"
 #include "fs.h"
 #include "modem.h"
@@ -83,8 +84,26 @@ static void usage(FILE *f)
           "      --fault SPEC            a fault rule, as 'fault add SPEC' on the control\n"
           "                              socket (repeatable; see FAULTS in the man page)\n"
           "  -V, --version               print the version and the profiles directory\n"
-          "  -h, --help                  this text\n",
+          "  -h, --help                  this text\n"
+          "\n"
+          "Fault rules (--fault, [faults], 'fault add' on the control socket):\n",
           f);
+    /* The grammar, wrapped: the same text the control socket's help gives. */
+    const char *g = fault_grammar;
+    while (*g) {
+        size_t n = strlen(g);
+        if (n > 76) {
+            n = 76;
+            while (n > 0 && g[n] != ' ')
+                n--;
+            if (n == 0)
+                n = 76;
+        }
+        fprintf(f, "  %.*s\n", (int)n, g);
+        g += n;
+        while (*g == ' ')
+            g++;
+    }
 }
 
 static bool is_dir(const char *path)

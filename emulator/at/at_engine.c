@@ -145,6 +145,8 @@ static const struct at_cmd *lookup(struct at_engine *e, const char *name)
     }
 }
 
+bool at_engine_knows(struct at_engine *e, const char *name) { return lookup(e, name) != NULL; }
+
 /* Closes the line with its one final result and releases held URCs. */
 static void end_line(struct at_engine *e, int result)
 {

@@ -138,6 +138,8 @@ void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
                     const struct v250_settings *v250, at_sink_fn sink, void *sink_ud);
 void at_engine_free(struct at_engine *e);
 void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
+/* Whether a command ("+CSQ", "&F") is one of the profile's. */
+bool at_engine_knows(struct at_engine *e, const char *name);
 
 /* Host bytes in.  Safe to call at any time; bytes arriving while a line is
  * open wait until it ends. */

@@ -41,6 +41,14 @@ static const struct {
     {120, "no_application_protocol"},
 };
 
+const char fault_grammar[] =
+    "[modem=N] [service=NAME] [tag=T] [host=H] [port=N] [cmd=+NAME] [count=N|always] [skip=N] "
+    "[prob=P] [seed=N] and one action: dns | refuse | timeout[=S] | tls-alert=NAME|none | "
+    "alert-after=N [alert=NAME] | reset-after=N | close-after=N | stall=S [after=N] | "
+    "rate=B/S [latency=MS] [dir=rx|tx|both] | reply-to=VERB reply=TEXT | result=TEXT | "
+    "urc=TEXT [result=TEXT] | pdp-deact | closed=LINK | under-voltage | cpin-not-ready | "
+    "csq=R,B | unregister[=S] | register | reboot | noise=N | drop=N [delay=S]";
+
 const char *fault_alert_name(int code)
 {
     for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
@@ -70,6 +78,7 @@ static const char *const action_names[] = {
     [FA_SHAPE] = "shape",
     [FA_RESULT] = "result",
     [FA_URC] = "urc",
+    [FA_REPLY] = "reply",
     [FA_PDP_DEACT] = "pdp-deact",
     [FA_LINK_CLOSED] = "closed",
     [FA_UNDER_VOLTAGE] = "under-voltage",
@@ -291,6 +300,23 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
             r->dir = FAULT_RX | FAULT_TX;
         else
             BAD("dir=%s: rx, tx or both", value);
+    } else if (!strcmp(key, "reply-to")) {
+        NEED_VALUE;
+        size_t n = strlen(value);
+        if (n == 0 || n >= sizeof(r->verb))
+            BAD("reply-to=%s: a protocol verb such as PBSZ, STLS or . (the end of data)", value);
+        for (size_t i = 0; i <= n; i++) {
+            unsigned char ch = (unsigned char)value[i];
+            if (i < n && !isalpha(ch) && !(n == 1 && ch == '.'))
+                BAD("reply-to=%s: a protocol verb such as PBSZ, STLS or . (the end of data)",
+                    value);
+            r->verb[i] = (char)toupper(ch);
+        }
+    } else if (!strcmp(key, "reply")) {
+        NEED_VALUE;
+        if (!value[0] || !copy_word(r->text, FAULT_TEXT_MAX, value))
+            BAD("reply=: empty or longer than %d", FAULT_TEXT_MAX - 1);
+        return set_action(r, FA_REPLY, key, err, errlen);
     } else if (!strcmp(key, "result") || !strcmp(key, "urc")) {
         NEED_VALUE;
         char *dst = key[0] == 'r' ? r->result : r->text;
@@ -419,10 +445,14 @@ int fault_parse(const char *spec, size_t len, struct fault_rule *r, char *err, s
         BAD("no action (dns, refuse, timeout, tls-alert=, reset-after=, result=, urc=, pdp-deact, "
             "reboot, ...)");
     /* Which keys go with which action. */
-    bool net = fault_is_network(r->action);
+    bool net = fault_is_network(r->action) || r->action == FA_REPLY;
     if (net && r->cmd[0])
         BAD("cmd= goes with result=, urc= and module events, not with %s",
             fault_action_name(r->action));
+    if (r->verb[0] && r->action != FA_REPLY)
+        BAD("reply-to= goes with reply=TEXT (the reply it gets)");
+    if (r->action == FA_REPLY && !r->verb[0])
+        BAD("reply= needs reply-to=VERB (the protocol command it answers)");
     if (!net && (r->host[0] || r->port || r->tag[0]))
         BAD("host=, port= and tag= go with network faults, not with %s",
             fault_action_name(r->action));
@@ -532,6 +562,18 @@ static bool modem_matches(const struct fault_rule *r, int modem)
     return r->modem < 0 || r->modem == modem;
 }
 
+/* A connection's part of a match: modem, service or tag, host, port. */
+static bool conn_matches(const struct fault_rule *r, const struct fault_subject *subj)
+{
+    if (!modem_matches(r, subj->modem) || !service_matches(r->service, subj->service))
+        return false;
+    if (r->tag[0] && (!subj->service || strcasecmp(r->tag, subj->service) != 0))
+        return false;
+    if (r->host[0] && (!subj->host || strcasecmp(r->host, subj->host) != 0))
+        return false;
+    return !r->port || r->port == subj->port;
+}
+
 struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj,
                                     bool shaping)
 {
@@ -539,18 +581,27 @@ struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subj
         struct fault_rule *r = &s->rules[i];
         if (!fault_is_network(r->action) || (r->action == FA_SHAPE) != shaping || r->count == 0)
             continue;
-        if (!modem_matches(r, subj->modem) || !service_matches(r->service, subj->service))
+        if (!conn_matches(r, subj))
             continue;
-        if (r->tag[0] && (!subj->service || strcasecmp(r->tag, subj->service) != 0))
-            continue;
-        if (r->host[0] && (!subj->host || strcasecmp(r->host, subj->host) != 0))
-            continue;
-        if (r->port && r->port != subj->port)
-            continue;
-        /* TLS faults need a TLS connection. */
-        if ((r->action == FA_TLS || r->action == FA_ALERT_AFTER) && !subj->tls)
+        /* TLS faults need a TLS connection; an upgrade asks for them only. */
+        bool tls_fault = r->action == FA_TLS || r->action == FA_ALERT_AFTER;
+        if ((tls_fault && !subj->tls) || (subj->upgrade && !tls_fault))
             continue;
         if (fault_rule_fires(r))
+            return r;
+    }
+    return NULL;
+}
+
+struct fault_rule *fault_match_reply(struct fault_set *s, const struct fault_subject *subj)
+{
+    if (!subj->verb)
+        return NULL;
+    for (int i = 0; i < s->n; i++) {
+        struct fault_rule *r = &s->rules[i];
+        if (r->action != FA_REPLY || r->count == 0 || strcmp(r->verb, subj->verb) != 0)
+            continue;
+        if (conn_matches(r, subj) && fault_rule_fires(r))
             return r;
     }
     return NULL;

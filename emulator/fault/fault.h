@@ -16,6 +16,8 @@
  *                       alert-after=N [alert=NAME]  reset-after=N  close-after=N
  *                       stall=S [after=N]  rate=BYTES/S  latency=MS  [dir=rx|tx|both]
  *              command  result=TEXT  urc=TEXT [result=TEXT]   (with cmd=)
+ *              protocol reply-to=VERB reply=TEXT   (FTP, SMTP, POP3: the server's answer
+ *                       to the command VERB is TEXT; the command is not sent)
  *              module   pdp-deact  closed=LINK  under-voltage  cpin-not-ready
  *                       csq=RSSI,BER  unregister[=S]  register  reboot
  *                       noise=N  drop=N  [delay=S] (or with cmd=: after that command) */
@@ -45,6 +47,8 @@ enum fault_action {
     /* a command's answer */
     FA_RESULT, /* the command does not run; its final result is `text` */
     FA_URC,    /* the command does not run; `result` (OK) then the URC `text` */
+    /* a protocol reply */
+    FA_REPLY, /* the reply to the protocol command `verb` is `text`; the command is not sent */
     /* module events */
     FA_PDP_DEACT,
     FA_LINK_CLOSED,
@@ -68,8 +72,9 @@ struct fault_rule {
     char service[16]; /* a connection's tag or a command's service; "": any */
     char tag[24];
     char host[128];
-    int port;     /* 0: any */
-    char cmd[24]; /* "+HTTPACTION" (upper case); "": not a command rule */
+    int port;      /* 0: any */
+    char cmd[24];  /* "+HTTPACTION" (upper case); "": not a command rule */
+    char verb[16]; /* reply-to=: "PBSZ", "STLS", "." (upper case); "": none */
     /* how often */
     long count;  /* fires left; -1: always */
     long skip;   /* matches to let pass first */
@@ -126,7 +131,9 @@ struct fault_subject {
     const char *host;    /* NULL for a command */
     int port;
     bool tls;
-    const char *cmd; /* "+HTTPACTION"; NULL for a connection */
+    bool upgrade;     /* a plain conn's in-place TLS handshake: TLS faults only */
+    const char *cmd;  /* "+HTTPACTION"; NULL for a connection */
+    const char *verb; /* a protocol command about to be sent ("PBSZ"); NULL otherwise */
 };
 
 /* The first rule of the set of kind `network` (or command) that matches s
@@ -135,6 +142,12 @@ struct fault_subject {
 struct fault_rule *fault_match_conn(struct fault_set *s, const struct fault_subject *subj,
                                     bool shaping);
 struct fault_rule *fault_match_cmd(struct fault_set *s, const struct fault_subject *subj);
+/* The first reply-to= rule for subj's verb and connection that fires now. */
+struct fault_rule *fault_match_reply(struct fault_set *s, const struct fault_subject *subj);
+
+/* The grammar in one paragraph: the control socket's help and --help show
+ * this text (README "Fault injection" explains each word). */
+extern const char fault_grammar[];
 
 /* Whether a rule would fire for this match (counts it; draws its chance). */
 bool fault_rule_fires(struct fault_rule *r);

@@ -460,7 +460,6 @@ static void take_late_input(struct pty_port *p)
         ssize_t n = read(p->master, buf, sizeof(buf));
         if (n <= 0)
             return;
-        trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
         bytebuf_append(&p->late_in, buf, (size_t)n);
     }
 }
@@ -478,6 +477,7 @@ static void deliver_late_input(struct pty_port *p)
         bytebuf_free(&in);
         return;
     }
+    trace_bytes(p->trace_id, "pty", TRACE_IN, bytebuf_head(&in), bytebuf_pending(&in));
     p->on_input(p->ud, bytebuf_head(&in), bytebuf_pending(&in));
     bytebuf_free(&in);
 }
@@ -497,6 +497,9 @@ static void client_left(struct pty_port *p)
     /* What it wrote before closing still reaches the modem (from the loop:
      * this may run inside a write the modem is making). */
     take_late_input(p);
+    if (bytebuf_pending(&p->out) > 0)
+        trace_note(p->trace_id, "pty", "%zu bytes never sent: nobody reads them",
+                   bytebuf_pending(&p->out));
     bytebuf_clear(&p->out);
     p->out_sent = p->out_queued;
     if (p->pace_next) {
@@ -576,8 +579,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
             want = PTY_INPUT_HOLD - bytebuf_pending(&p->in_wire);
         ssize_t n = read(p->master, buf, want);
         if (n > 0 && p->pace_cps > 0) {
-            trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
-            wire_in(p, buf, (size_t)n);
+            wire_in(p, buf, (size_t)n); /* traced when they come off the wire */
             continue;
         }
         if (n > 0) {
@@ -701,6 +703,7 @@ static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         p->in_credit -= (double)k;
         if (bytebuf_pending(&p->in_wire) == 0)
             bytebuf_free(&p->in_wire);
+        trace_bytes(p->trace_id, "pty", TRACE_IN, buf, k);
         p->on_input(p->ud, buf, k);
         if (p->master < 0)
             return;
@@ -740,6 +743,9 @@ static void flush_out(struct pty_port *p)
             want = allow;
         ssize_t n = write(p->master, bytebuf_head(&p->out), want);
         if (n > 0) {
+            /* Stamped as they leave, not as queued: under pacing the trace
+             * shows the wire's timing. */
+            trace_bytes(p->trace_id, "pty", TRACE_OUT, bytebuf_head(&p->out), (size_t)n);
             bytebuf_consume(&p->out, (size_t)n);
             p->out_sent += (uint64_t)n;
             if (p->pace_cps > 0)
@@ -801,7 +807,6 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
         /* Nobody listens: a real UART's bytes would be lost too, except that
          * the first client still sees the boot sequence. */
         if (p->before_first && bytebuf_pending(&p->out) + n <= PTY_FIRST_CLIENT_HOLD) {
-            trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
             bytebuf_append(&p->out, data, n);
             p->out_queued += n;
         } else {
@@ -809,7 +814,6 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
         }
         return;
     }
-    trace_bytes(p->trace_id, "pty", TRACE_OUT, data, n);
     bool was_empty = bytebuf_pending(&p->out) == 0;
     bytebuf_append(&p->out, data, n);
     p->out_queued += n;

@@ -36,8 +36,28 @@ enum modem_event {
     MODEM_EV_PORT_DRAINED,
 };
 
+/* How a line protocol's server answers (a reply-to= rule's reply= must
+ * read as one). */
+enum service_reply_style {
+    SERVICE_REPLY_NONE,    /* not a line protocol: no reply-to= */
+    SERVICE_REPLY_NUMERIC, /* FTP, SMTP: "NNN text" */
+    SERVICE_REPLY_POP3,    /* "+OK text" or "-ERR text" */
+};
+
+/* A kind of connection a service opens (README "Fault injection"): fault
+ * rules name it by tag, and a reply-to= rule by one of the verbs the
+ * service sends on it.  A rule that could match none of these is refused
+ * when it is added. */
+struct service_conn {
+    const char *tag; /* conn_params.tag: "ftp", "ftp-data" */
+    enum service_reply_style style;
+    const char *const *verbs; /* NULL-terminated; NULL: none */
+};
+
 struct service {
     const char *name; /* "tcpip": for the trace and fault rules */
+    /* The connections it opens, ended by a row with a NULL tag; NULL: none. */
+    const struct service_conn *conns;
     /* Its command tables, NULL-terminated; NULL for none. */
     const struct at_cmd_table *const *tables;
     size_t state_size; /* bytes of state per modem, zeroed before init */

@@ -630,17 +630,22 @@ static void kick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 /* --- public --- */
 
-struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *h, void *ud)
+/* The one constructor: every conn, opened or accepted, gets its timers,
+ * its trace line, its place in the status list and its fault plan here, so
+ * no path can skip one of them.  fd < 0: connect later (conn_open).  True
+ * in *decided when a fault rule decided the connect already. */
+static struct conn *conn_new(const struct conn_params *p, int fd, const struct conn_handlers *h,
+                             void *ud, bool *decided)
 {
     struct conn *c = xcalloc(1, sizeof(*c));
-    c->fd = -1;
+    c->fd = fd;
     c->kind = p->kind;
     c->h = h;
     c->ud = ud;
     c->want_tls = p->tls && p->kind == CONN_TCP;
     if (c->want_tls)
         tls_choice_copy(&c->tls, p->tls_choice);
-    str_copy(c->host, sizeof(c->host), p->host);
+    str_copy(c->host, sizeof(c->host), p->host ? p->host : "");
     if (p->verify_name)
         str_copy(c->verify_name, sizeof(c->verify_name), p->verify_name);
     str_copy(c->tag, sizeof(c->tag), p->tag && p->tag[0] ? p->tag : "conn");
@@ -657,14 +662,28 @@ struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *
     c->kick.data = c;
     ev_init(&c->delay, delay_cb);
     c->delay.data = c;
+    ev_io_init(&c->io, io_cb, fd, EV_WRITE);
+    c->io.data = c;
     ev_timer_start(L(), &c->timeout);
-    trace_note(c->trace_id, "net", "%s open %s %s:%d%s%s%s", c->tag,
-               p->kind == CONN_UDP ? "udp" : "tcp", c->host, c->port, c->want_tls ? " tls" : "",
-               c->verify_name[0] ? " as " : "", c->verify_name);
-    if (fx_open(c))
+    if (fd >= 0)
+        trace_note(c->trace_id, "net", "%s accepted %s:%d%s", c->tag, c->host, c->port,
+                   c->want_tls ? " tls" : "");
+    else
+        trace_note(c->trace_id, "net", "%s open %s %s:%d%s%s%s", c->tag,
+                   p->kind == CONN_UDP ? "udp" : "tcp", c->host, c->port, c->want_tls ? " tls" : "",
+                   c->verify_name[0] ? " as " : "", c->verify_name);
+    *decided = fx_open(c);
+    return c;
+}
+
+struct conn *conn_open(const struct conn_params *p, const struct conn_handlers *h, void *ud)
+{
+    bool decided;
+    struct conn *c = conn_new(p, -1, h, ud, &decided);
+    if (decided)
         return c; /* a fault decided the connect: no lookup */
     c->query = p->direct ? net_resolve_direct(c->host, c->port, resolved_cb, c)
-                         : net_resolve(c->host, c->port, resolved_cb, c);
+                         : net_resolve(c->trace_id, c->host, c->port, resolved_cb, c);
     return c;
 }
 
@@ -684,6 +703,8 @@ int conn_start_tls(struct conn *c, const struct tls_choice *choice, const char *
         str_copy(c->verify_name, sizeof(c->verify_name), verify_name);
     trace_note(c->trace_id, "net", "%s %s:%d start tls%s%s", c->tag, c->host, c->port,
                c->verify_name[0] ? " as " : "", c->verify_name);
+    /* A handshake like any other: the TLS rules are asked now. */
+    fx_upgrade(c);
     /* From the loop, so that no handler runs inside this call. */
     ev_io_stop(L(), &c->io);
     c->state = CONN_HANDSHAKING;
@@ -936,6 +957,8 @@ bool conn_tls_resumed(const struct conn *c)
 }
 
 const char *conn_tag(const struct conn *c) { return c->tag; }
+const char *conn_host(const struct conn *c) { return c->host; }
+int conn_port(const struct conn *c) { return c->port; }
 
 enum conn_state conn_state(const struct conn *c) { return c->state; }
 enum net_err conn_error(const struct conn *c) { return c->err; }
@@ -967,37 +990,18 @@ int conn_local_address(const struct conn *c, char *buf, size_t len, int *port)
 struct conn *conn_adopt(int fd, const struct conn_params *p, const struct conn_handlers *h,
                         void *ud)
 {
-    struct conn *c = xcalloc(1, sizeof(*c));
-    c->fd = fd;
-    c->kind = CONN_TCP;
-    c->h = h;
-    c->ud = ud;
-    c->want_tls = p->tls;
-    if (c->want_tls)
-        tls_choice_copy(&c->tls, p->tls_choice);
-    str_copy(c->host, sizeof(c->host), p->host ? p->host : "");
-    if (p->verify_name)
-        str_copy(c->verify_name, sizeof(c->verify_name), p->verify_name);
-    str_copy(c->tag, sizeof(c->tag), p->tag && p->tag[0] ? p->tag : "conn");
-    if (p->resume && SSL_SESSION_up_ref(p->resume) == 1)
-        c->resume = p->resume;
-    c->port = p->port;
-    c->trace_id = p->trace_id;
-    c->timeout_s = p->timeout_s > 0 ? p->timeout_s : 75.0;
-    str_copy(c->peer, sizeof(c->peer), c->host);
-    str_copy(c->remote, sizeof(c->remote), c->host);
+    struct conn_params tcp = *p;
+    tcp.kind = CONN_TCP;
+    tcp.local_port = 0;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    ev_timer_init(&c->timeout, timeout_cb, c->timeout_s, 0.);
-    c->timeout.data = c;
-    ev_timer_init(&c->kick, kick_cb, 0., 0.);
-    c->kick.data = c;
-    ev_io_init(&c->io, io_cb, c->fd, EV_WRITE);
-    c->io.data = c;
-    ev_timer_start(L(), &c->timeout);
-    trace_note(c->trace_id, "net", "%s accepted %s:%d%s", c->tag, c->host, c->port,
-               c->want_tls ? " tls" : "");
+    bool decided;
+    struct conn *c = conn_new(&tcp, fd, h, ud, &decided);
+    str_copy(c->peer, sizeof(c->peer), c->host);
+    str_copy(c->remote, sizeof(c->remote), c->host);
+    if (decided)
+        return c; /* refused or never answering, as a rule said */
     /* Like a connect that just completed, from the loop. */
     c->state = CONN_CONNECTING;
     update_events(c);

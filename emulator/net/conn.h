@@ -142,6 +142,9 @@ int conn_local_address(const struct conn *c, char *buf, size_t len, int *port);
 const char *conn_error_detail(const struct conn *c);
 /* conn_params.tag, or "conn". */
 const char *conn_tag(const struct conn *c);
+/* conn_params.host and port, as the owner gave them (before the map). */
+const char *conn_host(const struct conn *c);
+int conn_port(const struct conn *c);
 
 /* The TLS session to resume on another conn, a new reference the caller
  * SSL_SESSION_free()s; NULL when there is none (not TLS, still shaking

@@ -43,6 +43,10 @@ struct conn_fault_subject {
     const char *host;
     int port;
     bool tls;
+    /* An in-place upgrade (STARTTLS, STLS, AUTH TLS) of a conn that opened
+     * plain: only the TLS faults (tls-alert, alert-after) are asked, once,
+     * when its handshake starts; the rest were decided at the open. */
+    bool upgrade;
 };
 
 /* The fault state one conn carries (conn.c's struct conn holds one). */
@@ -63,7 +67,8 @@ struct conn_faults {
     struct conn *live_next, *live_prev;
 };
 
-/* Fills plan and returns true when a fault applies to a new connection. */
+/* Fills plan and returns true when a fault applies to a new connection (or
+ * to an upgrade's handshake: then only kind, after, dir, alert and rule). */
 typedef bool (*conn_fault_hook_fn)(const struct conn_fault_subject *s,
                                    struct conn_fault_plan *plan);
 void conn_fault_set_hook(conn_fault_hook_fn fn);

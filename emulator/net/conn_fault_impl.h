@@ -147,6 +147,45 @@ static bool fx_open(struct conn *c)
     }
 }
 
+/* conn_start_tls(): the handshake about to start in place asks the TLS
+ * rules now, as a conn opened with TLS asked them at its open.  A plan the
+ * open already gave (a reset, a stall still to come) keeps the conn. */
+static void fx_upgrade(struct conn *c)
+{
+    struct conn_faults *f = &c->fx;
+    if (!fault_hook)
+        return;
+    if (f->on && f->plan.kind != CF_NONE) {
+        trace_note(c->trace_id, "fault",
+                   "%s %s:%d: rule %d applies since the open; TLS rules "
+                   "not asked for this handshake",
+                   c->tag, c->host, c->port, f->plan.rule);
+        return;
+    }
+    struct conn_fault_subject s = {.modem = c->trace_id,
+                                   .tag = c->tag,
+                                   .host = c->host,
+                                   .port = c->port,
+                                   .tls = true,
+                                   .upgrade = true};
+    struct conn_fault_plan tls;
+    if (!fault_hook(&s, &tls) || tls.kind == CF_NONE)
+        return;
+    if (!f->on) {
+        double now = ev_now(L());
+        f->rx_t = f->tx_t = now;
+        f->last_rx = f->last_tx = now - 3600;
+    }
+    f->on = true;
+    f->plan.kind = tls.kind;
+    f->plan.after = tls.after;
+    f->plan.dir = tls.dir;
+    f->plan.alert = tls.alert;
+    f->plan.rule = tls.rule;
+    /* alert-after counts the bytes inside TLS, from its first record. */
+    f->rx = f->tx = 0;
+}
+
 static bool fx_cut_kind(const struct conn_faults *f)
 {
     return f->plan.kind == CF_ALERT || f->plan.kind == CF_RESET || f->plan.kind == CF_CLOSE;

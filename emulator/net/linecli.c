@@ -33,6 +33,10 @@ struct linecli {
 
 static struct ev_loop *L(void) { return net_loop(); }
 
+static linecli_fault_hook_fn fault_hook;
+
+void linecli_set_fault_hook(linecli_fault_hook_fn fn) { fault_hook = fn; }
+
 static void destroy(struct linecli *lc)
 {
     ev_timer_stop(L(), &lc->timer);
@@ -243,6 +247,42 @@ static int await_reply(struct linecli *lc, unsigned flags)
     return 0;
 }
 
+/* A reply fault for this command: true when the hook gave a reply, which
+ * now stands first in the input, before anything the server sent
+ * unasked (the command itself is not sent). */
+static bool inject_fault_reply(struct linecli *lc, const char *cmd, size_t n, unsigned flags)
+{
+    if (!fault_hook)
+        return false;
+    char verb[16];
+    size_t v = 0;
+    while (v < n && v + 1 < sizeof(verb) && cmd[v] != ' ') {
+        char ch = cmd[v];
+        verb[v++] = ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+    }
+    verb[v] = '\0';
+    char reply[CMD_MAX];
+    struct linecli_fault_subject s = {.modem = lc->trace_id,
+                                      .tag = conn_tag(lc->conn),
+                                      .host = conn_host(lc->conn),
+                                      .port = conn_port(lc->conn),
+                                      .verb = verb};
+    reply[0] = '\0';
+    if (!fault_hook(&s, reply, sizeof(reply) - 2))
+        return false;
+    trace_note(lc->trace_id, "net", "%s: %s not sent; its reply is a fault's: %s", s.tag, verb,
+               reply);
+    struct bytebuf in = {0};
+    bytebuf_append_str(&in, reply);
+    bytebuf_append(&in, "\r\n", 2);
+    if ((flags & LINECLI_BODY) && !strncmp(reply, "+OK", 3))
+        bytebuf_append(&in, ".\r\n", 3); /* a positive reply's body: empty */
+    bytebuf_append(&in, bytebuf_head(&lc->in), bytebuf_pending(&lc->in));
+    bytebuf_free(&lc->in);
+    lc->in = in;
+    return true;
+}
+
 int linecli_send(struct linecli *lc, unsigned flags, const char *fmt, ...)
 {
     if (!lc->conn || lc->awaiting || lc->upgrading)
@@ -255,6 +295,8 @@ int linecli_send(struct linecli *lc, unsigned flags, const char *fmt, ...)
     if (n < 0 || n > CMD_MAX || memchr(cmd, '\n', (size_t)n) || memchr(cmd, '\r', (size_t)n))
         return -1; /* too long, or a line break that would smuggle a second command */
     memcpy(cmd + n, "\r\n", 2);
+    if (!(flags & LINECLI_CONTINUATION) && inject_fault_reply(lc, cmd, (size_t)n, flags))
+        return await_reply(lc, flags);
     conn_write(lc->conn, cmd, (size_t)n + 2);
     return await_reply(lc, flags);
 }

@@ -48,6 +48,9 @@ enum linecli_style { LINECLI_NUMERIC, LINECLI_POP3 };
 /* linecli_send() / linecli_await() flags. */
 #define LINECLI_BODY                                                                               \
     1u /* POP3: a +OK is followed by a dot-terminated body (RETR, LIST, UIDL, TOP) */
+#define LINECLI_CONTINUATION                                                                       \
+    2u /* a SASL response line (base64), not a command: it has no verb, and no reply fault         \
+        * matches it */
 
 struct linecli_reply {
     int code;         /* LINECLI_NUMERIC: 100..599; LINECLI_POP3: 0 */
@@ -109,6 +112,23 @@ void linecli_quit(struct linecli *lc, const char *quit_cmd);
 
 /* Closes at once and frees; no handler runs afterwards.  NULL is fine. */
 void linecli_free(struct linecli *lc);
+
+/* Protocol-reply faults (README "Fault injection", reply-to=): the hook is
+ * asked before each command goes out, with the command's verb (its first
+ * word, upper case: "AUTH", "PBSZ", "STLS"; "." for SMTP's end of data).
+ * When it fills reply (one line, no CR LF) the command is not sent and the
+ * reply is read as if the server had sent it, through the same parser, so
+ * the owner's own code path turns it into the module's code. */
+struct linecli_fault_subject {
+    int modem; /* conn_params.trace_id */
+    const char *tag;
+    const char *host;
+    int port;
+    const char *verb;
+};
+typedef bool (*linecli_fault_hook_fn)(const struct linecli_fault_subject *s, char *reply,
+                                      size_t cap);
+void linecli_set_fault_hook(linecli_fault_hook_fn fn);
 
 /* The conn underneath (conn_tls_session(), conn_tag(), conn_peer_address());
  * NULL once dead.  Its handlers belong to the linecli. */

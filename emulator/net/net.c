@@ -416,7 +416,7 @@ static void ask_dns(struct net_query *q, const char *host)
     ares_arm_timer();
 }
 
-struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud)
+struct net_query *net_resolve(int trace_id, const char *host, int port, net_resolve_cb cb, void *ud)
 {
     struct net_query *q = new_query(port, cb, ud);
     bool literal = net_is_ip_literal(host);
@@ -424,7 +424,7 @@ struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, voi
     if (e) {
         /* A mapped name has no real address to show: the target stands in. */
         add_literal(q, e->addr, e->to_port, literal ? host : e->addr);
-        trace_note(-1, "net", "map %s:%d -> %s:%d", host, port, e->addr, e->to_port);
+        trace_note(trace_id, "net", "map %s:%d -> %s:%d", host, port, e->addr, e->to_port);
         finish_soon(q);
         return q;
     }
@@ -432,7 +432,7 @@ struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, voi
         if (net.cfg.only_mapped) {
             /* The sandbox: an unmapped address fails as a refused connect. */
             q->err = NET_EREFUSED;
-            trace_note(-1, "net", "refused unmapped destination %s:%d", host, port);
+            trace_note(trace_id, "net", "refused unmapped destination %s:%d", host, port);
         } else {
             add_literal(q, host, port, host);
         }

@@ -93,8 +93,10 @@ struct net_query;
 
 /* Resolves host for port through the host map, then the sandbox, then
  * DNS.  The callback runs exactly once, never before this returns, unless
- * the query is cancelled first.  Returns a handle for net_cancel(). */
-struct net_query *net_resolve(const char *host, int port, net_resolve_cb cb, void *ud);
+ * the query is cancelled first.  Returns a handle for net_cancel().
+ * trace_id: the modem whose trace lines (map, sandbox) this makes. */
+struct net_query *net_resolve(int trace_id, const char *host, int port, net_resolve_cb cb,
+                              void *ud);
 /* A DNS lookup only (AT+CDNSGIP): the answers as DNS gives them, not mapped.
  * Under --only-mapped a name the map does not know is looked up only when
  * the DNS server is on loopback (a test's own server); else it fails. */

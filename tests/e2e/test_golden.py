@@ -7,11 +7,17 @@ File format (tests/README.md):
                                                    tls_echo, legacy_tls_echo, vsftpd,
                                                    ftp_fault, smtp (tests/servers/mail.py's
                                                    start_smtp), pop3 or pop3s (start_pop3's
-                                                   plain or POP3S port))
+                                                   plain or POP3S port), https (nginx's
+                                                   HTTPS port; @log: its access log))
     > bytes     what the host writes
     < bytes     what the module answers; consecutive lines form one expectation
     @log NAME regex                                wait for a server log line
+    @fault SPEC                                    a fault rule (--fault SPEC); at the
+                                                   end each rule must have fired
 Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
+
+Every transcript runs under --timing fast and --timing real (what ./scripts/run
+starts with): the bytes are the same, only their timing differs.
 """
 import codecs
 import contextlib
@@ -26,8 +32,19 @@ from net import REPO, legacy_tls_echo, sandbox_args, start_tls_echo
 sys.path.insert(0, str(REPO / "tests" / "servers"))
 import vsftpd  # noqa: E402
 from mail import start_pop3, start_smtp  # noqa: E402
+from nginx import start_nginx  # noqa: E402
+
+sys.path.insert(0, str(REPO / "scripts" / "python"))
+from sim800emu import Control  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+@contextlib.contextmanager
+def start_https(**kwargs):
+    """nginx's HTTPS port as the server to map; @log waits on its access log."""
+    with start_nginx(**kwargs) as web:
+        yield types.SimpleNamespace(port=web.https_port, wait_log=web.wait_access, web=web)
 
 
 @contextlib.contextmanager
@@ -39,7 +56,8 @@ def start_pop3s(**kwargs):
 
 STARTERS = {"tls_echo": start_tls_echo, "legacy_tls_echo": legacy_tls_echo,
             "vsftpd": vsftpd.start_vsftpd, "ftp_fault": vsftpd.start_fault,
-            "smtp": start_smtp, "pop3": start_pop3, "pop3s": start_pop3s}
+            "smtp": start_smtp, "pop3": start_pop3, "pop3s": start_pop3s,
+            "https": start_https}
 NUMERIC = ("reply_delay", "close_delay")
 TIMEOUT = 10.0
 
@@ -49,9 +67,10 @@ def unescape(text):
 
 
 def parse(path):
-    """(servers, steps): servers is [(name, kind, kwargs, map)], steps is a
-    list of ("send", bytes) / ("expect", bytes) / ("log", name, regex)."""
-    servers, steps = [], []
+    """(servers, faults, steps): servers is [(name, kind, kwargs, map)],
+    faults the rules' texts, steps a list of ("send", bytes) /
+    ("expect", bytes) / ("log", name, regex)."""
+    servers, faults, steps = [], [], []
     for number, raw in enumerate(path.read_text().splitlines(), 1):
         if not raw or raw.startswith("#"):
             continue
@@ -63,6 +82,8 @@ def parse(path):
             kwargs = {k: float(v) if k in NUMERIC else unescape(v).decode("latin-1")
                       for k, v in kwargs.items()}
             servers.append((name, STARTERS[starter], kwargs, target))
+        elif kind == "@fault":
+            faults.append(rest)
         elif kind == "@log":
             name, _, regex = rest.partition(" ")
             steps.append(("log", name, unescape(regex).decode("latin-1")))
@@ -75,17 +96,21 @@ def parse(path):
                 steps.append(("expect", unescape(rest)))
         else:
             raise ValueError(f"{path.name}:{number}: unknown line {raw!r}")
-    return servers, steps
+    return servers, faults, steps
 
 
+@pytest.mark.parametrize("timing", ["fast", "real"])
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.txt")), ids=lambda p: p.stem)
-def test_golden_transcript(emulator, path):
-    servers, steps = parse(path)
+def test_golden_transcript(emulator, path, timing, tmp_path):
+    servers, faults, steps = parse(path)
     with contextlib.ExitStack() as stack:
         running = {name: stack.enter_context(start(**kwargs))
                    for name, start, kwargs, _ in servers}
         maps = [(target, running[name]) for name, _, _, target in servers]
-        _, m = emulator.modem(*sandbox_args(maps))
+        control = str(tmp_path / "ctl")
+        fault_args = [a for f in faults for a in ("--fault", f)]
+        _, m = emulator.modem("--timing", timing, "--control", control, *fault_args,
+                              *sandbox_args(maps))
         for step in steps:
             if step[0] == "send":
                 assert not m.buf, f"unread bytes before {step[1]!r}: {bytes(m.buf)!r}"
@@ -94,3 +119,7 @@ def test_golden_transcript(emulator, path):
                 m.expect_exact(step[1], timeout=TIMEOUT)
             else:
                 running[step[1]].wait_log(step[2])
+        # The code came from the rule, by the real path: each rule fired.
+        with Control(control) as ctl:
+            for rule in ctl.rules():
+                assert rule["fired"] >= 1, f"rule never fired: {rule}"

@@ -110,6 +110,10 @@ static bool leave(struct ftp_client *c)
     return true;
 }
 
+const char *const ftp_client_verbs[] = {"AUTH", "USER", "PASS", "PBSZ", "PROT", "TYPE", "CWD",
+                                        "PASV", "PORT", "REST", "RETR", "STOR", "APPE", "STOU",
+                                        "LIST", "SIZE", "DELE", "MKD",  "RMD",  NULL};
+
 static void finish(struct ftp_client *c, enum ftp_fact fact, enum net_err err, int code)
 {
     struct ftp_result res = c->pending;
@@ -119,12 +123,12 @@ static void finish(struct ftp_client *c, enum ftp_fact fact, enum net_err err, i
     res.reply_code = code;
     if (fact == FTP_DONE)
         trace_note(c->req.trace_id, "ftp", "done, %zu bytes", c->transferred);
+    else if (fact == FTP_FAIL_REFUSED)
+        trace_note(c->req.trace_id, "ftp", "failed at %s: refused %d", ftp_step_name(c->step),
+                   code);
     else
-        trace_note(c->req.trace_id, "ftp", "failed at %s: %s%s%d", ftp_step_name(c->step),
-                   fact == FTP_FAIL_NET       ? net_err_name(err)
-                   : fact == FTP_FAIL_REFUSED ? "refused"
-                                              : "unusable reply",
-                   fact == FTP_FAIL_REFUSED ? " " : "", fact == FTP_FAIL_REFUSED ? code : 0);
+        trace_note(c->req.trace_id, "ftp", "failed at %s: %s", ftp_step_name(c->step),
+                   fact == FTP_FAIL_NET ? net_err_name(err) : "unusable reply");
     const struct ftp_handlers *h = c->h;
     void *ud = c->ud;
     /* QUIT on the control connection unless it is the one that failed

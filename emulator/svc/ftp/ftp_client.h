@@ -109,4 +109,8 @@ size_t ftp_client_transferred(const struct ftp_client *c);
 
 const char *ftp_step_name(enum ftp_step s);
 
+/* Every verb the client sends and awaits a reply to (fault rules'
+ * reply-to=); NULL-terminated. */
+extern const char *const ftp_client_verbs[];
+
 #endif

@@ -1035,8 +1035,15 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
 
 static const struct at_cmd_table *const tables[] = {&cmd_ftp_table, NULL};
 
+static const struct service_conn conns[] = {
+    {.tag = "ftp", .style = SERVICE_REPLY_NUMERIC, .verbs = ftp_client_verbs},
+    {.tag = "ftp-data"},
+    {NULL},
+};
+
 const struct service ftp_service = {
     .name = "ftp",
+    .conns = conns,
     .tables = tables,
     .state_size = sizeof(struct ftp_state),
     .init = service_init,

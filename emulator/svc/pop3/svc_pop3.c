@@ -509,8 +509,17 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
         end_session(st->sess, POP3_FAIL_NO_BEARER, NET_OK);
 }
 
+/* Every verb send_cmd() and the listing commands send. */
+static const char *const pop3_verbs[] = {"STLS", "USER", "PASS", "STAT", "LIST", "UIDL",
+                                         "TOP",  "RETR", "DELE", "RSET", "QUIT", NULL};
+static const struct service_conn conns[] = {
+    {.tag = "pop3", .style = SERVICE_REPLY_POP3, .verbs = pop3_verbs},
+    {NULL},
+};
+
 const struct service pop3_service = {
     .name = "pop3",
+    .conns = conns,
     .tables = tables,
     .state_size = sizeof(struct pop3_state),
     .init = service_init,

@@ -401,7 +401,10 @@ static void send_b64_secret(struct smtp_send *s, enum step next, const char *tex
 {
     char enc[256];
     smtp_b64_string(enc, sizeof(enc), text, strlen(text));
-    send_cmd(s, next, "%s", enc);
+    s->step = next;
+    /* A SASL response, not a command: no reply fault takes it for a verb. */
+    if (linecli_send(s->lc, LINECLI_CONTINUATION, "%s", enc) < 0)
+        finish(s, SMTP_FAIL_NET, NET_EPROTO);
 }
 
 static void cram_response(struct smtp_send *s, const char *text)
@@ -445,11 +448,10 @@ static void end_message(struct smtp_send *s)
         snprintf(line, sizeof(line), "--%s--\r\n", s->boundary);
         bytebuf_append_str(&out, line);
     }
-    bytebuf_append_str(&out, ".\r\n");
     write_out(s, &out);
-    s->step = ST_DOT;
-    if (linecli_await(s->lc, 0) < 0)
-        finish(s, SMTP_FAIL_NET, NET_EPROTO);
+    /* The terminator as a command of its own: its reply is the message's
+     * verdict, which a reply fault can replace (reply-to=.). */
+    send_cmd(s, ST_DOT, "%s", ".");
 }
 
 static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -1039,8 +1041,17 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
         finish(st->active, SMTP_FAIL_NO_BEARER, NET_OK);
 }
 
+/* Every verb send_cmd() sends ("." ends the DATA payload). */
+static const char *const smtp_verbs[] = {"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL",
+                                         "RCPT", "DATA", ".",        "QUIT", NULL};
+static const struct service_conn conns[] = {
+    {.tag = "smtp", .style = SERVICE_REPLY_NUMERIC, .verbs = smtp_verbs},
+    {NULL},
+};
+
 const struct service smtp_service = {
     .name = "smtp",
+    .conns = conns,
     .tables = tables,
     .state_size = sizeof(struct smtp_state),
     .init = service_init,

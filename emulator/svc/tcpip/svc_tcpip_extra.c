@@ -272,7 +272,7 @@ static int cmd_cipping(struct modem *m, struct at_req *r)
     t->ping_left = v[0];
     t->ping_seq = 0;
     ev_init(&t->ping_timer, ping_timeout_cb);
-    t->ping_query = net_resolve(host, 80, ping_resolved, m);
+    t->ping_query = net_resolve(m->id, host, 80, ping_resolved, m);
     return AT_PENDING;
 }
 
