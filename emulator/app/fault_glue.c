@@ -226,6 +226,8 @@ static bool reply_hook(const struct linecli_fault_subject *s, char *reply, size_
 
 /* --- what a rule can reach --- */
 
+static const char *service_of(const struct modem *m, const char *name);
+
 static bool tag_matches(const char *service, const char *tag, const char *conn_tag)
 {
     size_t n = strlen(service);
@@ -262,6 +264,12 @@ static int check_reachable(const struct fault_rule *r, char *err, size_t errlen)
     if (r->cmd[0]) {
         if (nmodems > 0 && !at_engine_knows(&modems_[0]->engine, r->cmd)) {
             snprintf(err, errlen, "cmd=%s: the profile has no such command", r->cmd);
+            return -1;
+        }
+        const char *owner = nmodems > 0 ? service_of(modems_[0], r->cmd) : NULL;
+        if (owner && r->service[0] && strcasecmp(owner, r->service) != 0) {
+            snprintf(err, errlen, "service=%s: AT%s belongs to %s (leave service= out)",
+                     r->service, r->cmd, owner);
             return -1;
         }
         if (!r->service[0] || !strcmp(r->service, "modem"))

@@ -441,6 +441,8 @@ int fault_parse(const char *spec, size_t len, struct fault_rule *r, char *err, s
             return -1;
         any = true;
     }
+    if (r->verb[0] && r->action == FA_NONE)
+        BAD("reply-to= goes with reply=TEXT (the reply it gets)");
     if (!any || r->action == FA_NONE)
         BAD("no action (dns, refuse, timeout, tls-alert=, reset-after=, result=, urc=, pdp-deact, "
             "reboot, ...)");

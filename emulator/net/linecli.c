@@ -26,8 +26,11 @@ struct linecli {
     ev_timer timer;         /* reply timeout */
     ev_timer kick;          /* parses replies already buffered, from the loop */
     bool upgrading;
-    int calling;       /* handlers running up the stack */
-    bool free_pending; /* linecli_free() ran inside a handler */
+    unsigned await_flags; /* of the reply awaited */
+    bool injected;        /* the reply at the front of `in` is a fault's */
+    int swallow;          /* real replies to drop: their command's reply was a fault's */
+    int calling;          /* handlers running up the stack */
+    bool free_pending;    /* linecli_free() ran inside a handler */
     char detail[160];
 };
 
@@ -90,6 +93,7 @@ static void proto_fail(struct linecli *lc) { fail(lc, NET_EPROTO); }
 static void arm(struct linecli *lc, unsigned flags)
 {
     lc->awaiting = true;
+    lc->await_flags = flags;
     reply_parser_start(&lc->rp, flags & LINECLI_BODY);
     ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
     ev_timer_start(L(), &lc->timer);
@@ -126,6 +130,17 @@ static bool parse(struct linecli *lc)
             snprintf(lc->detail, sizeof(lc->detail), "%s", lc->rp.detail);
             return proto_fail(lc), false;
         }
+        if (!lc->injected && lc->swallow > 0) {
+            /* The server's own answer to a command whose reply a fault gave. */
+            lc->swallow--;
+            size_t shown = bytebuf_pending(&lc->rp.text);
+            trace_note(lc->trace_id, "net", "%s: the server's reply, dropped for the fault's: %.*s",
+                       conn_tag(lc->conn), (int)(shown > 80 ? 80 : shown),
+                       (const char *)bytebuf_head(&lc->rp.text));
+            reply_parser_start(&lc->rp, lc->await_flags & LINECLI_BODY);
+            continue;
+        }
+        lc->injected = false;
         if (!deliver(lc))
             return false;
     }
@@ -280,6 +295,7 @@ static bool inject_fault_reply(struct linecli *lc, const char *cmd, size_t n, un
     bytebuf_append(&in, bytebuf_head(&lc->in), bytebuf_pending(&lc->in));
     bytebuf_free(&lc->in);
     lc->in = in;
+    lc->injected = true;
     return true;
 }
 
@@ -295,8 +311,15 @@ int linecli_send(struct linecli *lc, unsigned flags, const char *fmt, ...)
     if (n < 0 || n > CMD_MAX || memchr(cmd, '\n', (size_t)n) || memchr(cmd, '\r', (size_t)n))
         return -1; /* too long, or a line break that would smuggle a second command */
     memcpy(cmd + n, "\r\n", 2);
-    if (!(flags & LINECLI_CONTINUATION) && inject_fault_reply(lc, cmd, (size_t)n, flags))
+    if (!(flags & LINECLI_CONTINUATION) && inject_fault_reply(lc, cmd, (size_t)n, flags)) {
+        /* SMTP's "." ends data the server already holds: it must go out
+         * (the server would wait for it forever), and its reply is dropped. */
+        if (n == 1 && cmd[0] == '.') {
+            conn_write(lc->conn, cmd, (size_t)n + 2);
+            lc->swallow++;
+        }
         return await_reply(lc, flags);
+    }
     conn_write(lc->conn, cmd, (size_t)n + 2);
     return await_reply(lc, flags);
 }

@@ -42,3 +42,21 @@ def test_every_option_of_help_is_documented():
     missing = [f"--{o}" for o in sorted(longs) if f"--{o}" not in src]
     missing += [f"-{o}" for o in sorted(shorts) if not re.search(rf"\B-{o}\b", src)]
     assert not missing, f"options in --help but not in {PAGE.name}: {missing}"
+
+
+def test_every_fault_action_is_documented():
+    """The grammar --help prints (the control socket's help prints the same
+    text) names each action; README's action table and the man page's FAULTS
+    section document every one of them."""
+    r = run([build_binary(), "--help"])
+    grammar = " ".join(r.stdout.split("Fault rules")[1].split("\n")[1:])
+    actions = grammar.split("one action:")[1]
+    words = sorted({re.match(r"\s*([a-z][a-z-]*)", alt).group(1) for alt in actions.split(" | ")})
+    assert {"dns", "tls-alert", "alert-after", "reply-to", "urc", "reboot", "drop"} <= set(words)
+    readme = (REPO / "README.md").read_text()
+    table = readme.split("| action | what happens |")[1].split("\n\n")[0]
+    page = PAGE.read_text().replace("\\-", "-").split(".SH FAULTS")[1].split(".SH SIGNALS")[0]
+    missing = [w for w in words if f"| `{w}" not in table and f"`, `{w}" not in table]
+    assert not missing, f"actions of the grammar missing from README's action table: {missing}"
+    missing = [w for w in words if not re.search(rf"\b{re.escape(w)}\b", page)]
+    assert not missing, f"actions of the grammar missing from the man page's FAULTS: {missing}"

@@ -171,6 +171,64 @@ static void test_counts_and_matching(void **state)
     assert_int_equal(fault_set_add(&s, &r), -1);
 }
 
+/* An in-place upgrade (STARTTLS) asks for the TLS faults only, and a
+ * conn opening plain does not match them (issue: STARTTLS never failed). */
+static void test_upgrade_asks_tls_faults_only(void **state)
+{
+    (void)state;
+    static struct fault_set s;
+    fault_set_init(&s);
+    struct fault_rule r = parse_ok("service=smtp reset-after=5 count=always");
+    fault_set_add(&s, &r);
+    r = parse_ok("service=smtp tls-alert=none");
+    fault_set_add(&s, &r);
+    struct fault_subject open = {.modem = 0, .service = "smtp", .host = "h", .port = 25};
+    struct fault_subject upgrade = open;
+    upgrade.tls = upgrade.upgrade = true;
+    const struct fault_rule *got = fault_match_conn(&s, &open, false);
+    assert_non_null(got);
+    assert_int_equal(got->action, FA_RESET_AFTER);
+    got = fault_match_conn(&s, &upgrade, false);
+    assert_non_null(got);
+    assert_int_equal(got->action, FA_TLS);
+    assert_int_equal(s.rules[0].matched, 1); /* the upgrade passed the reset rule by */
+    assert_null(fault_match_conn(&s, &upgrade, false));
+}
+
+static void test_reply_rules(void **state)
+{
+    (void)state;
+    struct fault_rule r = parse_ok("service=ftp reply-to=pbsz reply=\"501 no\"");
+    assert_int_equal(r.action, FA_REPLY);
+    assert_string_equal(r.verb, "PBSZ");
+    assert_string_equal(r.text, "501 no");
+    r = parse_ok("reply-to=. reply=\"554 rejected\" host=smtp.gmail.com port=25 tag=smtp");
+    assert_string_equal(r.verb, ".");
+    expect_error("reply-to=PBSZ", "reply-to= goes with reply=TEXT");
+    expect_error("reply=\"501 no\"", "reply= needs reply-to=VERB");
+    expect_error("reply-to=PBSZ dns", "reply-to= goes with reply=TEXT");
+    expect_error("reply-to=PB5Z reply=x", "a protocol verb");
+    expect_error("reply-to=.. reply=x", "a protocol verb");
+    expect_error("reply-to=PBSZ reply=x cmd=+FTPGET", "cmd= goes with");
+    expect_error("reply-to=PBSZ reply=x result=OK", "one action");
+    static struct fault_set s;
+    fault_set_init(&s);
+    r = parse_ok("service=ftp reply-to=PBSZ reply=\"501 no\" skip=1");
+    fault_set_add(&s, &r);
+    struct fault_subject pbsz = {
+        .modem = 0, .service = "ftp", .host = "h", .port = 21, .verb = "PBSZ"};
+    struct fault_subject prot = pbsz, pop = pbsz, conn = pbsz;
+    prot.verb = "PROT";
+    pop.service = "pop3";
+    conn.verb = NULL;
+    assert_null(fault_match_reply(&s, &prot));
+    assert_null(fault_match_reply(&s, &pop));
+    assert_null(fault_match_conn(&s, &conn, false)); /* not a network fault */
+    assert_null(fault_match_reply(&s, &pbsz));       /* skipped */
+    assert_non_null(fault_match_reply(&s, &pbsz));
+    assert_null(fault_match_reply(&s, &pbsz)); /* spent */
+}
+
 static void test_seeded_probability_repeats(void **state)
 {
     (void)state;
@@ -200,6 +258,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_counts_and_matching),
         cmocka_unit_test(test_seeded_probability_repeats),
+        cmocka_unit_test(test_upgrade_asks_tls_faults_only),
+        cmocka_unit_test(test_reply_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@
 The pytest plugin (sim800emu.pytest_plugin, registered as an entry point
 when the package is installed) gives tests a `sim800` fixture."""
 from .control import Control, ControlError, rule_spec
-from .emulator import Emulator, Modem, find_binary
+from .emulator import Emulator, Modem, Rule, find_binary
 
-__all__ = ["Control", "ControlError", "Emulator", "Modem", "find_binary", "rule_spec"]
+__all__ = ["Control", "ControlError", "Emulator", "Modem", "Rule", "find_binary", "rule_spec"]
 __version__ = "0.1.0"

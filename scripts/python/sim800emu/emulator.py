@@ -1,5 +1,6 @@
 """Start and stop a sim800emu process."""
 import os
+import re
 import select
 import shutil
 import signal
@@ -50,24 +51,117 @@ def drain_port(path, quiet=0.15, limit=5.0):
     return out
 
 
+# A final result code (ATV1): the end of a command's answer (manual §2.2.25).
+FINAL = re.compile(rb"\r\n(OK|ERROR|NO CARRIER|BUSY|NO ANSWER|NO DIALTONE|CONNECT[^\r\n]*"
+                   rb"|\+CME ERROR: [^\r\n]+|\+CMS ERROR: [^\r\n]+)\r\n")
+
+
+class Rule(int):
+    """A fault rule that was added: its id (an int), and how it has done
+    since, from the emulator's `fault list`."""
+
+    def __new__(cls, rule_id, control):
+        self = super().__new__(cls, rule_id)
+        self.control = control
+        return self
+
+    def info(self):
+        """The rule's entry of `fault list` (None once it was cleared)."""
+        return next((r for r in self.control.rules() if r["id"] == int(self)), None)
+
+    @property
+    def matched(self):
+        return (self.info() or {}).get("matched", 0)
+
+    @property
+    def fired(self):
+        return (self.info() or {}).get("fired", 0)
+
+    def wait_fired(self, timeout=10.0, times=1):
+        """Waits until the rule has fired `times` times; returns the count,
+        or raises TimeoutError with the rule's entry."""
+        deadline = time.monotonic() + timeout
+        while True:
+            info = self.info() or {}
+            if info.get("fired", 0) >= times:
+                return info["fired"]
+            if time.monotonic() > deadline:
+                raise TimeoutError("fault rule %d fired %d of %d times within %.1f s: %r"
+                                   % (int(self), info.get("fired", 0), times, timeout, info))
+            time.sleep(0.02)
+
+
 class Modem:
-    """One modem of a running emulator: its port, and faults for it."""
+    """One modem of a running emulator: its port, faults for it, and a
+    small AT client over the port (at(), expect()) for tests that need no
+    serial code of their own."""
 
     def __init__(self, emulator, index, port):
         self.emulator = emulator
         self.index = index
         self.port = port
+        self._serial = None
+        self._buf = b""
 
     def fail(self, *words, **keys):
         """Injects a fault on this modem (keys as rule_spec: fail("dns",
         service="http"), fail(service="http", tls_alert="handshake_failure"),
-        fail(cmd="+HTTPACTION", urc="+HTTPACTION: 0,606,0")); returns the
-        rule's id."""
+        fail(service="ftp", reply_to="PBSZ", reply="501 no")); returns the
+        Rule (an int, the rule's id, with .fired, .matched, .wait_fired())."""
         keys.setdefault("modem", self.index)
-        return self.emulator.control.add(rule_spec(*words, **keys))
+        control = self.emulator.control
+        return Rule(control.add(rule_spec(*words, **keys)), control)
 
     def status(self):
         return self.emulator.control.status()["modems"][self.index]
+
+    # -- a small AT client ------------------------------------------------------
+    def serial(self):
+        """The port, opened once with pyserial (115200 baud, as most drivers do)."""
+        if self._serial is None:
+            import serial  # pyserial: the package's one dependency
+            self._serial = serial.Serial(self.port, 115200, timeout=0.05)
+        return self._serial
+
+    def _read_until(self, pattern, timeout):
+        """Reads until the regex `pattern` matches the buffer; returns the
+        bytes up to the match's end (the rest stays buffered)."""
+        port = self.serial()
+        deadline = time.monotonic() + timeout
+        while True:
+            m = pattern.search(self._buf)
+            if m:
+                out, self._buf = self._buf[:m.end()], self._buf[m.end():]
+                return out
+            if time.monotonic() > deadline:
+                raise AssertionError("%s: %r not seen within %.1f s; received %r"
+                                     % (self.port, pattern.pattern, timeout, self._buf))
+            self._buf += port.read(65536)
+
+    def at(self, command, expect=None, timeout=10.0):
+        """Sends one command line ("AT+CSQ"; CR added) and returns its answer,
+        echo and final result included, as text.  expect: text the answer
+        must contain (an AssertionError shows the answer otherwise)."""
+        line = command.encode() if isinstance(command, str) else bytes(command)
+        if not line.endswith(b"\r"):
+            line += b"\r"
+        self.serial().write(line)
+        answer = self._read_until(FINAL, timeout).decode("latin-1")
+        if expect is not None and expect not in answer:
+            raise AssertionError("%s: %r answered %r, not containing %r"
+                                 % (self.port, command, answer, expect))
+        return answer
+
+    def expect(self, text, timeout=10.0):
+        """Reads until `text` (a URC such as "+HTTPACTION: 0,606,0") has
+        come; returns everything read up to and including it."""
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        return self._read_until(re.compile(re.escape(raw)), timeout).decode("latin-1")
+
+    def close(self):
+        if self._serial is not None:
+            self._serial.close()
+            self._serial = None
 
     def __repr__(self):
         return "Modem(%d, %r)" % (self.index, self.port)
@@ -144,9 +238,15 @@ class Emulator:
             for p in self.ports:
                 self.boot_urcs = drain_port(p)
 
+    def unfired_rules(self):
+        """The rules in force that never fired: a rule that cannot match
+        what the test did (a wrong service, tag or verb) shows up here."""
+        return [r for r in self.control.rules() if r["fired"] == 0]
 
     def stop(self, timeout=10.0):
         """SIGTERM; returns the exit status."""
+        for m in getattr(self, "modems", ()):
+            m.close()
         if self.control:
             self.control.close()
             self.control = None
