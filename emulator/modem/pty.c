@@ -40,6 +40,8 @@ static void client_left(struct pty_port *p);
 static void client_came(struct pty_port *p);
 static bool slave_hung_up(const struct pty_port *p);
 static void deliver_late_input(struct pty_port *p);
+static void trace_wire(struct pty_port *p, struct bytebuf *line, enum trace_dir dir,
+                       const void *data, size_t n, bool done);
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -357,9 +359,13 @@ void pty_close(struct pty_port *p)
         free(p->link_path);
         p->link_path = NULL;
     }
+    trace_wire(p, &p->trace_out, TRACE_OUT, NULL, 0, true);
+    trace_wire(p, &p->trace_in, TRACE_IN, NULL, 0, true);
     bytebuf_free(&p->out);
     bytebuf_free(&p->late_in);
     bytebuf_free(&p->in_wire);
+    bytebuf_free(&p->trace_out);
+    bytebuf_free(&p->trace_in);
 }
 
 size_t pty_backlog(const struct pty_port *p) { return bytebuf_pending(&p->out); }
@@ -464,6 +470,24 @@ static void take_late_input(struct pty_port *p)
     }
 }
 
+/* The trace of the wire (trace.h): bytes are stamped as they cross it, not
+ * as they are queued, so under pacing the trace shows the line's timing.
+ * A burst's bytes make one line, written when the burst is over (done) or
+ * the line is long; an empty call with done flushes. */
+#define PTY_TRACE_LINE 512
+static void trace_wire(struct pty_port *p, struct bytebuf *line, enum trace_dir dir,
+                       const void *data, size_t n, bool done)
+{
+    if (!trace_enabled())
+        return;
+    if (n > 0)
+        bytebuf_append(line, data, n);
+    if ((done || bytebuf_pending(line) >= PTY_TRACE_LINE) && bytebuf_pending(line) > 0) {
+        trace_bytes(p->trace_id, "pty", dir, bytebuf_head(line), bytebuf_pending(line));
+        bytebuf_clear(line);
+    }
+}
+
 /* Hands take_late_input()'s bytes to the modem, from the loop. */
 static void deliver_late_input(struct pty_port *p)
 {
@@ -497,6 +521,7 @@ static void client_left(struct pty_port *p)
     /* What it wrote before closing still reaches the modem (from the loop:
      * this may run inside a write the modem is making). */
     take_late_input(p);
+    trace_wire(p, &p->trace_out, TRACE_OUT, NULL, 0, true);
     if (bytebuf_pending(&p->out) > 0)
         trace_note(p->trace_id, "pty", "%zu bytes never sent: nobody reads them",
                    bytebuf_pending(&p->out));
@@ -703,7 +728,7 @@ static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         p->in_credit -= (double)k;
         if (bytebuf_pending(&p->in_wire) == 0)
             bytebuf_free(&p->in_wire);
-        trace_bytes(p->trace_id, "pty", TRACE_IN, buf, k);
+        trace_wire(p, &p->trace_in, TRACE_IN, buf, k, bytebuf_pending(&p->in_wire) == 0);
         p->on_input(p->ud, buf, k);
         if (p->master < 0)
             return;
@@ -743,9 +768,8 @@ static void flush_out(struct pty_port *p)
             want = allow;
         ssize_t n = write(p->master, bytebuf_head(&p->out), want);
         if (n > 0) {
-            /* Stamped as they leave, not as queued: under pacing the trace
-             * shows the wire's timing. */
-            trace_bytes(p->trace_id, "pty", TRACE_OUT, bytebuf_head(&p->out), (size_t)n);
+            trace_wire(p, &p->trace_out, TRACE_OUT, bytebuf_head(&p->out), (size_t)n,
+                       bytebuf_pending(&p->out) == (size_t)n);
             bytebuf_consume(&p->out, (size_t)n);
             p->out_sent += (uint64_t)n;
             if (p->pace_cps > 0)

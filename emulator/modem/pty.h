@@ -77,6 +77,9 @@ struct pty_port {
     ev_tstamp out_t;
     ev_timer out_timer;
     struct bytebuf in_wire; /* host bytes still on their way to the modem */
+    /* The trace's lines under pacing: the bytes of one burst, written as
+     * one line when the burst has crossed the wire (stamped then). */
+    struct bytebuf trace_out, trace_in;
     double in_credit;
     ev_tstamp in_t;
     ev_timer in_timer;
