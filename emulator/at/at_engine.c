@@ -159,8 +159,23 @@ static void end_line(struct at_engine *e, int result)
 
 /* Takes a command's verdict and either moves on along the ';' chain, waits,
  * or ends the line. */
+/* The table that holds command c's row (NULL: unknown). */
+static const struct at_cmd_table *table_of(struct at_engine *e, const struct at_command *c)
+{
+    const struct at_cmd *row = lookup(e, c->name);
+    for (size_t i = 0; row && i < e->ntables; i++)
+        if (row >= e->tables[i]->rows && row < e->tables[i]->rows + e->tables[i]->count)
+            return e->tables[i];
+    return NULL;
+}
+
 static void finish_command(struct at_engine *e, int result)
 {
+    if (result == AT_ERROR && e->service_errors_cme && !e->verdict_is_fault && e->cur < e->ncmds) {
+        const struct at_cmd_table *t = table_of(e, &e->cmds[e->cur]);
+        if (t && t->errors_are_cme)
+            result = AT_CME(3); /* shown as ERROR under AT+CMEE=0 */
+    }
     if (result == AT_PENDING) {
         if (e->state == AT_ENG_RUNNING)
             e->state = AT_ENG_PENDING;
@@ -190,8 +205,11 @@ static int dispatch(struct at_engine *e, const struct at_command *c)
         return AT_ERROR;
     int verdict;
     e->final_text[0] = '\0';
-    if (cmd_hook && cmd_hook(e->modem, c->name, c->form, &verdict))
+    e->verdict_is_fault = false;
+    if (cmd_hook && cmd_hook(e->modem, c->name, c->form, &verdict)) {
+        e->verdict_is_fault = true;
         return verdict;
+    }
     struct at_req r;
     memset(&r, 0, sizeof(r));
     r.form = c->form;

@@ -51,6 +51,11 @@ struct at_cmd {
 struct at_cmd_table {
     const struct at_cmd *rows;
     size_t count;
+    /* A plain ERROR of these commands (a handler's, or a form they lack)
+     * is "+CME ERROR: 3" (operation not allowed) under AT+CMEE=1/2, as real
+     * modules answer the SIMCom service commands (TCP/IP, bearer, HTTP, FTP,
+     * mail) when at_engine.service_errors_cme is on. */
+    bool errors_are_cme;
 };
 
 enum at_data_end {
@@ -131,7 +136,9 @@ struct at_engine {
     /* Transparent mode. */
     at_passthrough_fn passthrough;
     void *passthrough_ud;
-    bool v0_data_framing; /* [at] v0_data_framing: data headers follow ATV0 */
+    bool v0_data_framing;    /* [at] v0_data_framing: data headers follow ATV0 */
+    bool service_errors_cme; /* [at] service_errors = cme: see at_cmd_table.errors_are_cme */
+    bool verdict_is_fault;   /* a fault rule answered the command: its text stands as given */
 };
 
 void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,

@@ -413,4 +413,4 @@ static const struct at_cmd rows[] = {
     {"+CPAS", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cpas, NULL},
 };
 
-const struct at_cmd_table cmd_general_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_general_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

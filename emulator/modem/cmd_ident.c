@@ -93,4 +93,4 @@ static const struct at_cmd rows[] = {
     {"+CCID", AT_FORM_EXEC | AT_FORM_TEST, 0, cmd_ccid, NULL},
 };
 
-const struct at_cmd_table cmd_ident_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_ident_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

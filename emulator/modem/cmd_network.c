@@ -410,4 +410,4 @@ static const struct at_cmd rows[] = {
     {"+CUSD", RW, 0, cmd_cusd, NULL},
 };
 
-const struct at_cmd_table cmd_network_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_network_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

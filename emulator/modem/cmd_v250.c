@@ -65,6 +65,12 @@ static int cmd_and_f(struct modem *m, struct at_req *r)
     struct v250_settings factory;
     v250_factory(&factory);
     v250_restore_keep_uart(&m->v250, &factory);
+    /* Real modules lose what AT&W saved too: after AT+CLTS=1, AT&W and a
+     * reset, AT&FZ leaves +CLTS: 0 (users' logs, TinyGSM issues 188 and 289;
+     * README "Errors and resets").  [at] factory_resets_saved = false keeps the
+     * saved profile, as the manual's wording alone would. */
+    if (m->profile->factory_resets_saved)
+        v250_restore_keep_uart(&m->stored, &factory);
     return AT_OK;
 }
 
@@ -169,4 +175,4 @@ static const struct at_cmd rows[] = {
     {"S", AT_FORM_READ | AT_FORM_WRITE, 0, cmd_s, NULL},
 };
 
-const struct at_cmd_table cmd_v250_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_v250_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

@@ -192,6 +192,7 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->engine.output_full = modem_output_full;
     m->engine.writer.quiet_urcs = profile->quiet_urcs;
     m->engine.v0_data_framing = profile->v0_data_framing;
+    m->engine.service_errors_cme = profile->service_errors_cme;
     add_tables(&m->engine, modem_tables);
     general_init(m);
     m->services = services;

@@ -103,12 +103,15 @@ static const struct key_row key_rows[] = {
     INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600),
     INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600),
     INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600),
+    BOOL("ftp", "extget_forks", ftp_extget_forks),
     INT("email", "attachments", email_attachments, 1, 10),
     INT("email", "ft_max", email_ft_max, 1, 1460),
     STR("email", "ehlo_name", email_ehlo),
     BOOL("email", "rset_typo", email_rset_typo),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
+    BOOL("at", "service_errors_cme", service_errors_cme),
+    BOOL("at", "factory_resets_saved", factory_resets_saved),
     INT("boot", "ipr", ipr, 0, 460800),
     INT("boot", "rdy_ms", rdy_ms, 0, 600000),
     INT("boot", "cpin_ms", cpin_ms, 0, 600000),
@@ -181,6 +184,8 @@ static void profile_defaults(struct profile *p)
     p->email_rset_typo = true; /* as the manual prints it (manual §14.2.11) */
     p->quiet_urcs = true;
     p->v0_data_framing = true;
+    p->service_errors_cme = true;
+    p->factory_resets_saved = true;
     p->ipr = 115200;
     p->rdy_ms = 300;
     p->cpin_ms = 500;

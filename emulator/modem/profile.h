@@ -71,14 +71,17 @@ struct profile {
     int ftp_reply_timeout_s;  /* silence allowed for each server reply, then code 64 */
     int ftp_unread_timeout_s; /* downloaded data left unread this long: "+FTPGET: 1,64" */
     int ftp_ready_repeat_s;   /* "+FTPGET: 1,1" again while data stays unread */
+    bool ftp_extget_forks;    /* AT+FTPEXTGET=4 and =2,<n>,<timeout> (not the manual's) */
     /* [email] where the manual leaves the mail commands open (manual §12.2.14) */
     int email_attachments; /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
     int email_ft_max;      /* +SMTPFT: 1,<maxLength> */
     char email_ehlo[PROFILE_STR]; /* the name in EHLO/HELO */
     bool email_rset_typo;         /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
     /* [at] where V.250 and the manual leave the module's framing open */
-    bool quiet_urcs;      /* ATQ1 suppresses URCs as well as final results */
-    bool v0_data_framing; /* ATV0 drops the leading CRLF of raw-data replies too */
+    bool quiet_urcs;         /* ATQ1 suppresses URCs as well as final results */
+    bool v0_data_framing;    /* ATV0 drops the leading CRLF of raw-data replies too */
+    bool service_errors_cme; /* service commands' ERROR is +CME ERROR: 3 under CMEE=1/2 */
+    bool factory_resets_saved; /* AT&F also resets the AT&W profile */
     /* [timing] realism, off by default (--timing real turns it on) */
     bool pace;            /* the port runs at the baud rate, both ways */
     int connect_ms;       /* added before a TCP connection counts as up (CONNECT OK) */

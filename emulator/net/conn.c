@@ -806,7 +806,10 @@ void conn_free(struct conn *c, bool abortive)
 {
     if (!c || c->freed)
         return;
-    if (orderly_deadline > 0 && c->fd >= 0 && c->kind == CONN_TCP && c->state == CONN_CONNECTED)
+    if (c->fx.abort)
+        abortive = true; /* an injected reset or alert (conn_fault_impl.h) */
+    else if (orderly_deadline > 0 && c->fd >= 0 && c->kind == CONN_TCP &&
+             c->state == CONN_CONNECTED)
         abortive = !close_orderly(c);
     if (c->fd >= 0 && abortive && c->kind == CONN_TCP) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};

@@ -60,6 +60,8 @@ struct conn_faults {
     bool hold;         /* stall, rate or latency: no reading now */
     bool tx_hold;      /* stall or rate: no sending now */
     bool stalled;      /* the stall has happened */
+    bool abort;        /* a reset or an alert was injected: the socket closes with a
+                        * reset, so the peer sees the break too (not a clean end) */
     double rx_tokens, tx_tokens, rx_t, tx_t, last_rx;
     double latency_until; /* latency: the burst waits until then */
     double last_tx, latency_tx_until;

@@ -195,6 +195,9 @@ static enum net_err fx_cut_err(struct conn *c)
 {
     struct conn_faults *f = &c->fx;
     const char *alert = f->plan.alert >= 0 ? SSL_alert_desc_string_long(f->plan.alert << 0) : "";
+    /* The peer must see the break as well: an upload cut short must not
+     * end with a FIN the server takes for a complete file. */
+    f->abort = f->plan.kind != CF_CLOSE;
     switch (f->plan.kind) {
     case CF_ALERT:
         c->tls_alert = true;

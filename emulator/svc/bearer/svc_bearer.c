@@ -162,7 +162,8 @@ static const struct at_cmd rows[] = {
     {"+SAPBR", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_sapbr, NULL},
 };
 
-static const struct at_cmd_table cmd_bearer_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_bearer_table = {rows, ARRAY_SIZE(rows),
+                                                     .errors_are_cme = true};
 
 /* --- the service --- */
 

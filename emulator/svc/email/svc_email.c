@@ -111,7 +111,7 @@ static const struct at_cmd rows[] = {
     {"+EMAILSSL", FORMS, PROFILE_FEAT_SSL, cmd_int, &ssl_cmd},
 };
 
-static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 static const struct at_cmd_table *const tables[] = {&table, NULL};
 
 static int service_init(struct modem *m, void *state, char *err, size_t errlen)

@@ -317,7 +317,7 @@ static const struct at_cmd rows[] = {
     {"+FSRMDIR", W, PROFILE_FEAT_FS, cmd_fsrmdir, NULL},
 };
 
-static const struct at_cmd_table cmd_fs_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_fs_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};
 
 /* --- the service --- */
 

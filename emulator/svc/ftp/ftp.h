@@ -45,7 +45,11 @@ struct ftp_state {
     bool saved_valid;
     int ssl; /* AT+FTPSSL */
 
-    enum ftp_kind kind;     /* the session running (AT+FTPSTATE 1), or none */
+    enum ftp_kind kind;    /* the session running (AT+FTPSTATE 1), or none */
+    struct ftp_params run; /* its parameters, as they were when it opened: a write
+                            * meanwhile is for the next session (and a reconnect
+                            * keeps the one it resumes) */
+    int run_ssl;
     struct ftp_client *cli; /* its client while the server is involved */
     bool passive;           /* of the running session */
     struct bytebuf dl;      /* GET/LIST: received, not yet read by the host */
@@ -63,6 +67,13 @@ struct ftp_state {
     bool image_upload;    /* the running PUT sends image, no "1,1,1360" step */
     char fs_name[160];    /* GETTOFS: the module path written */
     size_t fs_received, fs_written;
+    /* GETTOFS / PUTFRMFS reconnects (manual §12.2.24/25: <num> times, <time>
+     * seconds apart, resuming at the break point). */
+    int reconnects_left;
+    double reconnect_s;
+    ev_timer reconnect; /* the wait before the next attempt */
+    bool put_sizing;    /* PUTFRMFS resuming: SIZE asks how much the server holds */
+    size_t image_off;   /* PUTFRMFS: the image goes from here (APPE after a break) */
 
     int extput_mode;       /* AT+FTPEXTPUT 0/1 */
     struct bytebuf extput; /* its RAM image */

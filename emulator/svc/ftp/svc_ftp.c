@@ -14,6 +14,7 @@
 #include "modem.h"
 #include "reply.h"
 #include "ssl.h"
+#include "trace.h"
 
 #define FTP_READ_MAX 1460 /* AT+FTPGET=2 / AT+FTPLIST=2 (manual §12.2.14) */
 #define FTP_PUT_MAX 1360  /* the <maxlength> of every SIMCom transcript (manual §12.2.15) */
@@ -75,6 +76,10 @@ static void end_session(struct modem *m)
     f->cli = NULL;
     f->kind = FTP_K_NONE;
     ev_timer_stop(m->loop, &f->tick);
+    ev_timer_stop(m->loop, &f->reconnect);
+    f->reconnects_left = 0;
+    f->put_sizing = false;
+    f->image_off = 0;
     bytebuf_free(&f->dl);
     bytebuf_free(&f->image);
     f->readable_told = f->finished = f->paused = false;
@@ -134,7 +139,8 @@ static void on_data(void *ud, const uint8_t *p, size_t n)
 static void put_image(struct modem *m)
 {
     struct ftp_state *f = ftp_of(m);
-    ftp_client_write(f->cli, bytebuf_head(&f->image), bytebuf_pending(&f->image));
+    size_t off = f->image_off <= bytebuf_pending(&f->image) ? f->image_off : 0;
+    ftp_client_write(f->cli, bytebuf_head(&f->image) + off, bytebuf_pending(&f->image) - off);
     ftp_client_finish(f->cli);
 }
 
@@ -158,14 +164,72 @@ static void on_writable(void *ud)
     }
 }
 
+/* What a reconnect may mend: the network, the data connection, a silent
+ * or closing server, a TLS session that broke; not a refusal, a missing
+ * file or the file system (our choice where manual §12.2.24 is silent). */
+static bool reconnect_mends(int code)
+{
+    switch (code) {
+    case FTP_NET_ERROR:
+    case FTP_CONNECT_ERROR:
+    case FTP_TIMEOUT:
+    case FTP_SERVER_ERROR:
+    case FTP_PASSIVE_ERROR:
+    case FTP_ACTIVE_ERROR:
+    case FTP_UPLOAD_ERROR:
+    case FTP_DOWNLOAD_ERROR:
+    case FTP_TLS_ALERT:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void start_client(struct modem *m, enum ftp_kind k);
+
+static void reconnect_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct modem *m = w->data;
+    struct ftp_state *f = ftp_of(m);
+    if (f->kind != FTP_K_GETTOFS && f->kind != FTP_K_PUTFRMFS)
+        return;
+    if (f->kind == FTP_K_PUTFRMFS)
+        f->put_sizing = true; /* first ask the server how much of the file it holds */
+    start_client(m, f->kind);
+}
+
 static void on_done(void *ud, const struct ftp_result *res)
 {
     struct modem *m = ud;
     struct ftp_state *f = ftp_of(m);
     f->cli = NULL;
     enum ftp_op op = f->kind == FTP_K_PUT || f->kind == FTP_K_PUTFRMFS ? FTP_OP_PUT : FTP_OP_GET;
+    if (f->put_sizing) {
+        /* The SIZE of a PUTFRMFS resume: APPE from there, or the whole file
+         * again when the server holds none of it (or more than we sent). */
+        f->put_sizing = false;
+        size_t have = bytebuf_pending(&f->image);
+        f->image_off = res->fact == FTP_DONE && res->size > 0 && (size_t)res->size <= have
+                           ? (size_t)res->size
+                           : 0;
+        trace_note(m->id, "ftp", "reconnect: the server holds %zu of %zu bytes", f->image_off,
+                   have);
+        start_client(m, f->kind);
+        return;
+    }
     int code = ftp_code_for(op, f->passive, res);
     enum ftp_kind k = f->kind;
+    if (code && (k == FTP_K_GETTOFS || k == FTP_K_PUTFRMFS) && f->reconnects_left > 0 &&
+        reconnect_mends(code)) {
+        f->reconnects_left--;
+        trace_note(m->id, "ftp", "%s broke (%d): reconnect in %.0f s, %d more after it",
+                   urc_names[k], code, f->reconnect_s, f->reconnects_left);
+        ev_timer_set(&f->reconnect, f->reconnect_s, 0.);
+        ev_timer_start(m->loop, &f->reconnect);
+        return;
+    }
     if (code) {
         fail_session(m, code);
         return;
@@ -276,16 +340,33 @@ static bool open_session(struct modem *m, enum ftp_kind k)
         code =
             FTP_TIMEOUT; /* IP note 3.13 (UNCERTAIN: the note's own comment says operate error) */
     else if (op == FTP_OP_PUT && !p->putname[0] && p->putopt != FTP_PUT_STOU)
-        code = FTP_NOT_ALLOWED;
+        code = FTP_TIMEOUT; /* as an empty GETNAME (IP note 3.13; UNCERTAIN for the upload) */
     else if (!bearer_is_open(m, p->cid))
         code = FTP_NET_ERROR;
     if (code) {
         report(m, k, code, 0);
         return false;
     }
+    f->kind = k;
+    f->run = f->p;
+    f->run_ssl = f->ssl;
+    start_client(m, k);
+    return true;
+}
+
+/* Starts (or, after a break, restarts) the client of the session k. */
+static void start_client(struct modem *m, enum ftp_kind k)
+{
+    struct ftp_state *f = ftp_of(m);
+    const struct ftp_params *p = &f->run;
+    enum ftp_op op = f->put_sizing ? FTP_OP_SIZE : op_of(k);
+    bool put_side = op == FTP_OP_PUT || f->put_sizing;
     struct tls_choice tls;
     ssl_choice_for(m, &tls);
-    const char *path = op == FTP_OP_PUT ? p->putpath : p->getpath;
+    long rest = k == FTP_K_GET ? p->rest : k == FTP_K_GETTOFS ? (long)f->fs_written : 0;
+    /* A PUTFRMFS resume appends the rest of the file to what the server holds. */
+    enum ftp_putopt putopt =
+        k == FTP_K_PUTFRMFS && f->image_off > 0 ? FTP_PUT_APPE : (enum ftp_putopt)p->putopt;
     struct ftp_request req = {
         .op = op,
         .host = p->serv,
@@ -294,21 +375,22 @@ static bool open_session(struct modem *m, enum ftp_kind k)
         .pass = p->pw,
         .passive = p->mode == 1,
         .type = p->type,
-        .putopt = (enum ftp_putopt)p->putopt,
-        .path = path,
-        .name = op == FTP_OP_PUT ? p->putname : p->getname,
-        .rest = k == FTP_K_GET ? p->rest : 0,
-        .tls_mode = f->ssl,
+        .putopt = putopt,
+        .path = put_side ? p->putpath : p->getpath,
+        .name = put_side ? p->putname : p->getname,
+        .rest = rest,
+        .tls_mode = f->run_ssl,
         .tls_choice = &tls,
         .connect_timeout_s = FTP_CONNECT_S,
         .reply_timeout_s = m->profile->ftp_reply_timeout_s,
         .trace_id = m->id,
     };
-    f->kind = k;
+    if (rest > 0 && k == FTP_K_GETTOFS)
+        trace_note(m->id, "ftp", "reconnect: resuming the download at byte %ld", rest);
     f->passive = req.passive;
     f->last_read = ev_now(m->loop);
+    f->put_ready = false;
     f->cli = ftp_client_start(&req, &client_handlers, m);
-    return true;
 }
 
 /* --- parameters --- */
@@ -319,20 +401,19 @@ static int set_str(struct modem *m, struct at_req *r, char *dst, size_t cap)
     if (at_arg_str(&r->args, v, sizeof(v), NULL) != AT_ARG_OK || !at_args_done(&r->args) ||
         strlen(v) >= cap)
         return AT_ERROR;
-    if (ftp_of(m)->kind != FTP_K_NONE)
-        return AT_ERROR; /* not while a session runs (manual §12.2.1–12.2.13; our choice where the
-                            manual is silent) */
+    /* During a session too: the value is for the next one (manual §12.2.1–12.2.13 do not
+     * refuse it; the running session keeps its own copy). */
+    (void)m;
     str_copy(dst, cap, v);
     return AT_OK;
 }
 
 static int set_int(struct modem *m, struct at_req *r, long min, long max, long *out)
 {
+    (void)m;
     if (at_arg_int(&r->args, min, max, out) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
-    if (ftp_of(m)->kind != FTP_K_NONE)
-        return AT_ERROR;
-    return AT_OK;
+    return AT_OK; /* during a session too: for the next one (see set_str) */
 }
 
 enum param_id {
@@ -497,8 +578,6 @@ static int cmd_ftpssl(struct modem *m, struct at_req *r)
 static int cmd_ftpscont(struct modem *m, struct at_req *r)
 {
     struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
     if (r->form == AT_FORM_READ) {
         bool same = f->saved_valid && memcmp(&f->saved, &f->p, sizeof(f->p)) == 0;
         static const enum param_id order[] = {P_SERV,    P_PORT,    P_UN,     P_PW,   P_CID,
@@ -701,10 +780,6 @@ static int cmd_ftpextput(struct modem *m, struct at_req *r)
     struct ftp_state *f = ftp_of(m);
     if (r->form == AT_FORM_TEST)
         return AT_OK;
-    if (r->form == AT_FORM_READ) {
-        at_info(m, "+FTPEXTPUT: %d", f->extput_mode);
-        return AT_OK;
-    }
     long mode, pos, len, timeout;
     if (at_arg_int(&r->args, 0, 2, &mode) != AT_ARG_OK)
         return AT_ERROR;
@@ -717,12 +792,16 @@ static int cmd_ftpextput(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (at_arg_int(&r->args, 0, FTP_RAM_MAX, &pos) != AT_ARG_OK ||
-        at_arg_int(&r->args, 1, FTP_RAM_MAX, &len) != AT_ARG_OK ||
+        at_arg_int(&r->args, 0, FTP_RAM_MAX, &len) != AT_ARG_OK ||
         at_arg_int(&r->args, 1000, 1000000, &timeout) != AT_ARG_OK || !at_args_done(&r->args) ||
         pos + len > FTP_RAM_MAX || f->extput_mode != 1)
         return AT_ERROR;
     f->pos = pos;
     f->len = len;
+    if (len == 0) { /* nothing to take: the answer alone (manual §12.2.20: <len> 0-300k) */
+        at_info(m, "+FTPEXTPUT: %ld,0", pos);
+        return AT_OK;
+    }
     char prompt[48];
     snprintf(prompt, sizeof(prompt), "\r\n+FTPEXTPUT: %ld,%ld\r\n", pos, len);
     struct at_data_req req = {
@@ -758,7 +837,8 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     long mode;
-    if (at_arg_int(&r->args, 0, 4, &mode) != AT_ARG_OK)
+    /* 0-3 (manual §12.2.26); 4 and the FONA read with [ftp] extget_forks. */
+    if (at_arg_int(&r->args, 0, m->profile->ftp_extget_forks ? 4 : 3, &mode) != AT_ARG_OK)
         return AT_ERROR;
     switch (mode) {
     case 0:
@@ -796,7 +876,7 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
         bool quoted = false;
         if (at_arg_str(&r->args, name, sizeof(name), &quoted) != AT_ARG_OK || !f->extget_on)
             return AT_ERROR;
-        if (!quoted && !at_args_done(&r->args) && mode == 2) {
+        if (!quoted && !at_args_done(&r->args) && mode == 2 && m->profile->ftp_extget_forks) {
             /* FONA forks: AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on (manual §12.2.26; SIM800 IP
              * Application Note V1.02 §3.23) */
             long n = strtol(name, NULL, 10), t;
@@ -856,7 +936,10 @@ static int cmd_ftpgettofs(struct modem *m, struct at_req *r)
     }
     str_copy(f->fs_name, sizeof(f->fs_name), path);
     f->fs_received = f->fs_written = 0;
-    open_session(m, FTP_K_GETTOFS);
+    if (open_session(m, FTP_K_GETTOFS)) {
+        f->reconnects_left = (int)num;
+        f->reconnect_s = (double)t;
+    }
     return AT_OK;
 }
 
@@ -882,7 +965,7 @@ static int cmd_ftpputfrmfs(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     char name[140];
-    long num, t;
+    long num = 3, t = 5; /* the manual's defaults */
     if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || strlen(name) > 128)
         return AT_ERROR;
     if (!at_args_done(&r->args) &&
@@ -902,6 +985,8 @@ static int cmd_ftpputfrmfs(struct modem *m, struct at_req *r)
     if (open_session(m, FTP_K_PUTFRMFS)) {
         bytebuf_free(&f->image);
         f->image = img;
+        f->reconnects_left = (int)num;
+        f->reconnect_s = (double)t;
     } else {
         bytebuf_free(&img);
     }
@@ -958,7 +1043,7 @@ static const struct at_cmd rows[] = {
     PARAM("+FTPPUTNAME", P_PUTNAME),
     PARAM("+FTPPUTPATH", P_PUTPATH),
     {"+FTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_ftpssl, NULL},
-    {"+FTPSCONT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_EXEC, 0, cmd_ftpscont, NULL},
+    {"+FTPSCONT", AT_FORM_READ | AT_FORM_EXEC, 0, cmd_ftpscont, NULL}, /* no test form (§12.2.16) */
     {"+FTPSTATE", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpstate, NULL},
     {"+FTPQUIT", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpquit, NULL},
     {"+FTPGET", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_download, &kind_get},
@@ -968,14 +1053,14 @@ static const struct at_cmd rows[] = {
     ONESHOT("+FTPDELE", FTP_K_DELE),
     ONESHOT("+FTPMKD", FTP_K_MKD),
     ONESHOT("+FTPRMD", FTP_K_RMD),
-    {"+FTPEXTPUT", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpextput, NULL},
+    {"+FTPEXTPUT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpextput, NULL}, /* no read (§12.2.20) */
     {"+FTPEXTGET", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpextget, NULL},
     {"+FTPGETTOFS", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpgettofs, NULL},
     {"+FTPPUTFRMFS", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpputfrmfs, NULL},
     {"+FTPFILEPUT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpfileput, NULL},
 };
 
-static const struct at_cmd_table cmd_ftp_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_ftp_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 
 /* --- the service --- */
 
@@ -988,6 +1073,8 @@ static void ftp_setup(struct modem *m, struct ftp_state *f)
     ev_init(&f->tick, tick_cb);
     f->tick.repeat = 1.0; /* checks each second against the profile's times */
     f->tick.data = m;
+    ev_init(&f->reconnect, reconnect_cb);
+    f->reconnect.data = m;
 }
 
 static void ftp_free(struct modem *m, struct ftp_state *f)

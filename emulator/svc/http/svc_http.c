@@ -496,7 +496,7 @@ static const struct at_cmd rows[] = {
     {"+HTTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_httpssl, NULL},
 };
 
-static const struct at_cmd_table cmd_http_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_http_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 
 /* --- the service --- */
 

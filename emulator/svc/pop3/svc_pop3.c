@@ -474,7 +474,7 @@ static const struct at_cmd rows[] = {
     {"+POP3OUT", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_pop3out, NULL},
 };
 
-static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 static const struct at_cmd_table *const tables[] = {&table, NULL};
 
 /* --- the service --- */

@@ -738,11 +738,21 @@ static int cmd_smtprcpt(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (r->form == AT_FORM_READ) {
+        /* One information response, its entries joined by a single CR LF
+         * (manual §14.2.6), not one response each. */
+        struct bytebuf out = {0};
+        char line[SMTP_ADDR_MAX + SMTP_NAME_MAX + 40];
         for (int t = 0; t < SMTP_RCPT_TYPES; t++)
             for (int i = 0; i < SMTP_RCPT_INDEXES; i++)
-                if (st->rcpt[t][i].used)
-                    at_info(m, "+SMTPRCPT: %d,%d,\"%s\",\"%s\"", t, i, st->rcpt[t][i].addr,
-                            st->rcpt[t][i].name);
+                if (st->rcpt[t][i].used) {
+                    snprintf(line, sizeof(line), "%s+SMTPRCPT: %d,%d,\"%s\",\"%s\"",
+                             bytebuf_pending(&out) ? "\r\n" : "", t, i, st->rcpt[t][i].addr,
+                             st->rcpt[t][i].name);
+                    bytebuf_append_str(&out, line);
+                }
+        if (bytebuf_pending(&out))
+            at_info_len(m, (const char *)bytebuf_head(&out), bytebuf_pending(&out));
+        bytebuf_free(&out);
         return AT_OK;
     }
     long type, index;
@@ -849,11 +859,20 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (r->form == AT_FORM_READ) {
-        if (!st->nfiles)
+        if (!st->nfiles) {
             at_info(m, "+SMTPFILE: 0,\"\",0");
-        for (int i = 0; i < st->nfiles; i++)
-            at_info(m, "+SMTPFILE: %d,\"%s\",%d", st->files[i].type, st->files[i].name,
-                    st->files[i].encode);
+            return AT_OK;
+        }
+        /* Entries joined by a single CR LF, as +SMTPRCPT? (manual §14.2.6). */
+        struct bytebuf out = {0};
+        char line[SMTP_FILE_MAX + 40];
+        for (int i = 0; i < st->nfiles; i++) {
+            snprintf(line, sizeof(line), "%s+SMTPFILE: %d,\"%s\",%d", i ? "\r\n" : "",
+                     st->files[i].type, st->files[i].name, st->files[i].encode);
+            bytebuf_append_str(&out, line);
+        }
+        at_info_len(m, (const char *)bytebuf_head(&out), bytebuf_pending(&out));
+        bytebuf_free(&out);
         return AT_OK;
     }
     long type, enc = 0;
@@ -992,7 +1011,7 @@ static const struct at_cmd rows[] = {
     {"+SMTPFT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_smtpft, NULL},
 };
 
-static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 static const struct at_cmd_table *const tables[] = {&table, NULL};
 
 /* --- the service --- */

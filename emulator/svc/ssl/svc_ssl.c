@@ -275,7 +275,7 @@ static const struct at_cmd rows[] = {
      cmd_sslsetcert, NULL},
 };
 
-static const struct at_cmd_table cmd_ssl_table = {rows, ARRAY_SIZE(rows)};
+static const struct at_cmd_table cmd_ssl_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};
 
 /* --- the service --- */
 

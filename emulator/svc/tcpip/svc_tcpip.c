@@ -584,7 +584,7 @@ static const struct at_cmd rows[] = {
     {"+CIPRXGET", RW, 0, cmd_ciprxget, NULL},
 };
 
-const struct at_cmd_table cmd_tcpip_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_tcpip_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
 
 /* --- the service --- */
 

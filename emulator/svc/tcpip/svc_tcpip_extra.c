@@ -287,4 +287,4 @@ static const struct at_cmd rows[] = {
     {"+CIPGSMLOC", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cipgsmloc, NULL},
 };
 
-const struct at_cmd_table cmd_tcpip_extra_table = {rows, ARRAY_SIZE(rows)};
+const struct at_cmd_table cmd_tcpip_extra_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};

@@ -13,9 +13,13 @@ def test_forms_and_defaults(modem):
     m = modem
     m.exchange(b"ATE0\r", b"ATE0\r\r\nOK\r\n")
     for p in PARAMS + [b"FTPGET", b"FTPPUT", b"FTPSIZE", b"FTPDELE", b"FTPMKD", b"FTPRMD",
-                       b"FTPLIST", b"FTPSTATE", b"FTPQUIT", b"FTPSCONT", b"FTPEXTPUT",
+                       b"FTPLIST", b"FTPSTATE", b"FTPQUIT", b"FTPEXTPUT",
                        b"FTPEXTGET", b"FTPGETTOFS", b"FTPPUTFRMFS", b"FTPFILEPUT"]:
         m.exchange(b"AT+%s=?\r" % p, b"\r\nOK\r\n")
+    # Forms the manual does not give: AT+FTPSCONT has no test form (§12.2.16),
+    # AT+FTPEXTPUT no read form (§12.2.20).
+    m.exchange(b"AT+FTPSCONT=?\r", b"\r\nERROR\r\n")
+    m.exchange(b"AT+FTPEXTPUT?\r", b"\r\nERROR\r\n")
     m.exchange(b"AT+FTPSSL=?\r", b"\r\n+FTPSSL: (0-2)\r\n\r\nOK\r\n")
     defaults = {b"FTPCID": b"1", b"FTPSERV": b'""', b"FTPPORT": b"21", b"FTPUN": b'""',
                 b"FTPPW": b'""', b"FTPMODE": b"0", b"FTPTYPE": b'"I"', b"FTPPUTOPT": b'"STOR"',
@@ -147,6 +151,10 @@ def test_extget_extput_fileput(emulator):
         m.exchange(b"AT+FTPEXTGET=3,174125,10\r", b"\r\n+FTPEXTGET: 3,0\r\n\r\nOK\r\n")
         m.exchange(b'AT+FTPEXTGET=2,"t.txt"\r', b"\r\n+FTPEXTGET: 2,174125\r\n\r\nOK\r\n")
         m.exchange(b"AT+FSFLSIZE=C:\\User\\ftp\\t.txt\r", b"\r\n+FSFLSIZE: 174125\r\n\r\nOK\r\n")
+        # Mode 0-3 only (manual §12.2.26): a fork's mode 4 and read form are refused
+        # unless [ftp] extget_forks says otherwise (test_extget_forks).
+        m.exchange(b'AT+FTPEXTGET=4,"e.txt"\r', b"\r\nERROR\r\n")
+        m.exchange(b"AT+FTPEXTGET=2,10,10000\r", b"\r\nERROR\r\n")
         m.exchange(b"AT+FTPEXTGET=0\r", b"\r\nOK\r\n")
         m.exchange(b"AT+FTPEXTGET?\r", b"\r\n+FTPEXTGET: 0\r\n\r\nOK\r\n")
         # EXTPUT: a RAM image, uploaded by AT+FTPPUT=1 in one go.
@@ -164,6 +172,8 @@ def test_extget_extput_fileput(emulator):
         assert wait_urc(m, b"PUT") == (0, None)
         srv.wait_log(r"OK UPLOAD.*ext\.bin")
         assert srv.file("upload/ext.bin") == b"0123456789abcde"
+        # <len> 0 is in the manual's range (0-300k): the answer alone, no data.
+        m.exchange(b"AT+FTPEXTPUT=2,0,0,10000\r", b"\r\n+FTPEXTPUT: 0,0\r\n\r\nOK\r\n")
         setting(m, b"AT+FTPEXTPUT=0")
         # FILEPUT: a file of the flash, uploaded by AT+FTPPUT=1 in one go.
         setting(m, b'AT+FTPFILEPUT=1,"C:\\User\\ftp\\t.txt"')
@@ -175,6 +185,23 @@ def test_extget_extput_fileput(emulator):
         assert srv.file("upload/file.txt") == want
         setting(m, b"AT+FTPFILEPUT=0")
         m.exchange(b'AT+FTPFILEPUT=1,"nofile.txt"\r', b"\r\nERROR\r\n")
+
+
+def test_extget_forks(emulator):
+    """[ftp] extget_forks = true: SIM808 EPO scripts' mode 4 saves like 2, and
+    the FONA forks' AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on."""
+    with vsftpd.start_vsftpd("plain") as srv:
+        m = ftp_modem(emulator, srv, "-s", "ftp.extget_forks=true")
+        setting(m, b'AT+FTPGETNAME="1K.txt"')
+        setting(m, b'AT+FTPGETPATH="/"')
+        m.write(b"AT+FTPEXTGET=1\r")
+        m.expect(b"\r\nOK\r\n")
+        assert wait_urc(m, b"EXTGET") == (0, None)
+        want = vsftpd.expected("1K.txt")
+        m.exchange(b"AT+FTPEXTGET=2,10,10000\r", b"\r\n+FTPEXTGET: 2,10\r\n" + want[:10] + b"\r\nOK\r\n")
+        m.exchange(b"AT+FTPEXTGET=2,10,10000\r", b"\r\n+FTPEXTGET: 2,10\r\n" + want[10:20] + b"\r\nOK\r\n")
+        m.exchange(b'AT+FTPEXTGET=4,"epo.bin"\r', b"\r\n+FTPEXTGET: 4,%d\r\n\r\nOK\r\n" % len(want))
+        m.exchange(b"AT+FSFLSIZE=C:\\User\\ftp\\epo.bin\r", b"\r\n+FSFLSIZE: %d\r\n\r\nOK\r\n" % len(want))
 
 
 def test_putopt_appe_and_stou(emulator):
@@ -192,7 +219,9 @@ def test_putopt_appe_and_stou(emulator):
         assert "STOU" in srv.commands()
 
 
-def test_settings_refused_during_session(emulator):
+def test_settings_during_a_session_are_for_the_next_one(emulator):
+    """A parameter written while a session runs is taken (the manual refuses
+    nothing) and used by the next session; the running one keeps its own."""
     with vsftpd.start_vsftpd("plain") as srv:
         m = ftp_modem(emulator, srv)
         setting(m, b'AT+FTPGETNAME="1K.txt"')
@@ -200,7 +229,9 @@ def test_settings_refused_during_session(emulator):
         m.write(b"AT+FTPGET=1\r")
         m.expect(b"\r\nOK\r\n")
         assert wait_urc(m) == (1, None)
-        m.exchange(b'AT+FTPGETNAME="x"\r', b"\r\nERROR\r\n")
+        setting(m, b'AT+FTPGETNAME="x"')
+        m.exchange(b"AT+FTPGETNAME?\r", b'\r\n+FTPGETNAME: "x"\r\n\r\nOK\r\n')
+        srv.wait_log(r'"RETR 1K\.txt"')
         m.exchange(b"AT+FTPPUT=2,10\r", b"\r\nERROR\r\n")
         m.exchange(b"AT+FTPSTATE\r", b"\r\n+FTPSTATE: 1\r\n\r\nOK\r\n")
         m.exchange(b"AT+FTPQUIT\r", b"\r\nOK\r\n\r\n+FTPGET: 1,86\r\n")

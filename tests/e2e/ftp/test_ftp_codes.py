@@ -237,6 +237,16 @@ def test_64_empty_getname(emulator):
         m.exchange(b"AT+FTPGET=1\r", b"\r\nOK\r\n\r\n+FTPGET: 1,64\r\n")
 
 
+def test_64_empty_putname(emulator):
+    """An empty AT+FTPPUTNAME answers as an empty download name does (IP
+    Application Note 3.13: 64), not 66; the server is never contacted."""
+    with vsftpd.start_vsftpd("plain") as srv:
+        m = ftp_modem(emulator, srv)
+        m.exchange(b"AT+FTPPUT=1\r", b"\r\nOK\r\n\r\n+FTPPUT: 1,64\r\n")
+        m.exchange(b"AT+FTPSTATE\r", b"\r\n+FTPSTATE: 0\r\n\r\nOK\r\n")
+        assert "CONNECT" not in srv.log()
+
+
 def test_64_server_stops_answering(emulator):
     with Scripted(dict(LOGIN, USER=None)) as srv:
         m = ftp_modem(emulator, None, "-s", "ftp.reply_timeout_s=2",

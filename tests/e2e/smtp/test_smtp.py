@@ -151,9 +151,10 @@ def test_read_and_test_forms_and_recipient_clearing(emulator, modem):
     ok(m, b'AT+SMTPRCPT=0,0,"a@x.com","A"')
     ok(m, b'AT+SMTPRCPT=0,1,"b@x.com"')
     ok(m, b'AT+SMTPRCPT=1,0,"c@x.com","C"')
+    # One CR LF between entries (manual §14.2.6), no empty line.
     assert m.cmd(b"AT+SMTPRCPT?\r") == (b'AT+SMTPRCPT?\r\r\n+SMTPRCPT: 0,0,"a@x.com","A"\r\n'
-                                        b'\r\n+SMTPRCPT: 0,1,"b@x.com",""\r\n'
-                                        b'\r\n+SMTPRCPT: 1,0,"c@x.com","C"\r\n\r\nOK\r\n')
+                                        b'+SMTPRCPT: 0,1,"b@x.com",""\r\n'
+                                        b'+SMTPRCPT: 1,0,"c@x.com","C"\r\n\r\nOK\r\n')
     ok(m, b"AT+SMTPRCPT=0,0")
     ok(m, b"AT+SMTPRCPT=1")
     assert m.cmd(b"AT+SMTPRCPT?\r") == b'AT+SMTPRCPT?\r\r\n+SMTPRCPT: 0,1,"b@x.com",""\r\n\r\nOK\r\n'
@@ -265,7 +266,7 @@ def test_two_attachments_one_binary_100k(emulator):
         ok(m, b'AT+SMTPFILE=1,"notes.txt",0')
         ok(m, b'AT+SMTPFILE=2,"photo.jpg",1')
         assert m.cmd(b"AT+SMTPFILE?\r") == (b'AT+SMTPFILE?\r\r\n+SMTPFILE: 1,"notes.txt",0\r\n'
-                                            b'\r\n+SMTPFILE: 2,"photo.jpg",1\r\n\r\nOK\r\n')
+                                            b'+SMTPFILE: 2,"photo.jpg",1\r\n\r\nOK\r\n')
         assert m.cmd(b'AT+SMTPFILE=1,"third.txt",0\r').endswith(ERROR)   # only two
         start_send(m)
         stream(m, text)
