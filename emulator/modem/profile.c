@@ -108,6 +108,8 @@ static const struct key_row key_rows[] = {
     INT("email", "ft_max", email_ft_max, 1, 1460),
     STR("email", "ehlo_name", email_ehlo),
     BOOL("email", "rset_typo", email_rset_typo),
+    BOOL("email", "pop3_read_raw", email_pop3_read_raw),
+    INT("email", "read_repeat_s", email_read_repeat_s, 1, 600),
     BOOL("at", "quiet_urcs", quiet_urcs),
     BOOL("at", "v0_data_framing", v0_data_framing),
     BOOL("at", "service_errors_cme", service_errors_cme),
@@ -182,6 +184,8 @@ static void profile_defaults(struct profile *p)
     p->email_ft_max = 1360;   /* the Email note's +SMTPFT: 1,1360 */
     strcpy(p->email_ehlo, "sim800");
     p->email_rset_typo = true; /* as the manual prints it (manual §14.2.11) */
+    p->email_pop3_read_raw = true;
+    p->email_read_repeat_s = 10;
     p->quiet_urcs = true;
     p->v0_data_framing = true;
     p->service_errors_cme = true;

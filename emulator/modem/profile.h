@@ -77,10 +77,12 @@ struct profile {
     int email_ft_max;      /* +SMTPFT: 1,<maxLength> */
     char email_ehlo[PROFILE_STR]; /* the name in EHLO/HELO */
     bool email_rset_typo;         /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
+    bool email_pop3_read_raw;     /* AT+POP3READ keeps the server's dot-stuffing */
+    int email_read_repeat_s;      /* "+POP3READ: 3,<n>" again while data stays unread */
     /* [at] where V.250 and the manual leave the module's framing open */
-    bool quiet_urcs;         /* ATQ1 suppresses URCs as well as final results */
-    bool v0_data_framing;    /* ATV0 drops the leading CRLF of raw-data replies too */
-    bool service_errors_cme; /* service commands' ERROR is +CME ERROR: 3 under CMEE=1/2 */
+    bool quiet_urcs;           /* ATQ1 suppresses URCs as well as final results */
+    bool v0_data_framing;      /* ATV0 drops the leading CRLF of raw-data replies too */
+    bool service_errors_cme;   /* service commands' ERROR is +CME ERROR: 3 under CMEE=1/2 */
     bool factory_resets_saved; /* AT&F also resets the AT&W profile */
     /* [timing] realism, off by default (--timing real turns it on) */
     bool pace;            /* the port runs at the baud rate, both ways */

@@ -27,6 +27,8 @@ struct linecli {
     ev_timer kick;          /* parses replies already buffered, from the loop */
     bool upgrading;
     unsigned await_flags; /* of the reply awaited */
+    bool stream_told;     /* LINECLI_STREAM: the +OK went to handlers.reply */
+    bool paused;          /* linecli_pause() */
     bool injected;        /* the reply at the front of `in` is a fault's */
     int swallow;          /* real replies to drop: their command's reply was a fault's */
     int calling;          /* handlers running up the stack */
@@ -118,12 +120,55 @@ static bool deliver(struct linecli *lc)
     return leave(lc);
 }
 
+/* LINECLI_STREAM: the +OK, then the body lines parsed so far, to the
+ * owner; done: the terminator came.  false: lc is gone. */
+static bool stream(struct linecli *lc, bool done)
+{
+    struct reply_parser *rp = &lc->rp;
+    if (!lc->stream_told) {
+        lc->stream_told = true;
+        bytebuf_append(&rp->text, "", 1);
+        struct linecli_reply r = {.ok = true,
+                                  .text = (const char *)bytebuf_head(&rp->text),
+                                  .text_len = bytebuf_pending(&rp->text) - 1,
+                                  .body = bytebuf_head(&rp->body),
+                                  .body_len = 0};
+        enter(lc);
+        lc->h->reply(lc, lc->ud, &r);
+        if (!leave(lc) || !lc->conn)
+            return false;
+    }
+    if (bytebuf_pending(&rp->body) == 0 && !done)
+        return true;
+    if (done) {
+        lc->awaiting = false;
+        lc->stream_told = false;
+        ev_timer_stop(L(), &lc->timer);
+    }
+    /* Handed over as a copy: the parser's buffer is reused for what follows. */
+    struct bytebuf chunk = rp->body;
+    memset(&rp->body, 0, sizeof(rp->body));
+    enter(lc);
+    if (lc->h->body)
+        lc->h->body(lc, lc->ud, bytebuf_head(&chunk), bytebuf_pending(&chunk), done);
+    bytebuf_free(&chunk);
+    return leave(lc);
+}
+
 /* Parses what is buffered while a reply is awaited; false: lc is gone or
  * dead. */
 static bool parse(struct linecli *lc)
 {
     while (lc->awaiting && lc->conn) {
         int done = reply_parser_feed(&lc->rp, &lc->in);
+        bool streaming = (lc->await_flags & LINECLI_STREAM) && !lc->injected;
+        if (streaming && done >= 0 && (reply_parser_in_body(&lc->rp) || lc->stream_told)) {
+            if (!stream(lc, done == 1))
+                return false;
+            if (done == 0)
+                return true;
+            continue;
+        }
         if (done == 0)
             return true;
         if (done < 0) {
@@ -179,8 +224,10 @@ static void on_readable(struct conn *c, void *ud)
         if (lc->awaiting) {
             /* The timeout bounds silence, not the whole reply (a long body
              * keeps arriving); the size bounds bound the rest. */
-            ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
-            ev_timer_start(L(), &lc->timer);
+            if (!lc->paused) {
+                ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
+                ev_timer_start(L(), &lc->timer);
+            }
             if (!parse(lc))
                 return;
         }
@@ -372,6 +419,20 @@ void linecli_free(struct linecli *lc)
         return;
     }
     destroy(lc);
+}
+
+void linecli_pause(struct linecli *lc, bool pause)
+{
+    if (!lc->conn || lc->paused == pause)
+        return;
+    lc->paused = pause;
+    conn_pause_reading(lc->conn, pause);
+    if (pause) {
+        ev_timer_stop(L(), &lc->timer); /* our own silence, not the server's */
+    } else if (lc->awaiting) {
+        ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
+        ev_timer_start(L(), &lc->timer);
+    }
 }
 
 struct conn *linecli_conn(struct linecli *lc) { return lc->conn; }

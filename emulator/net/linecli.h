@@ -48,6 +48,9 @@ enum linecli_style { LINECLI_NUMERIC, LINECLI_POP3 };
 /* linecli_send() / linecli_await() flags. */
 #define LINECLI_BODY                                                                               \
     1u /* POP3: a +OK is followed by a dot-terminated body (RETR, LIST, UIDL, TOP) */
+#define LINECLI_STREAM                                                                             \
+    4u /* with LINECLI_BODY: handlers.reply comes with the +OK line (body empty), then             \
+        * handlers.body with the body's lines as they arrive, the last call with end */
 #define LINECLI_CONTINUATION                                                                       \
     2u /* a SASL response line (base64), not a command: it has no verb, and no reply fault         \
         * matches it */
@@ -68,6 +71,9 @@ struct linecli_handlers {
     void (*reply)(struct linecli *lc, void *ud, const struct linecli_reply *r);
     void (*failed)(struct linecli *lc, void *ud, enum net_err err); /* dead; free it */
     void (*upgraded)(struct linecli *lc, void *ud); /* linecli_start_tls() done; may be NULL */
+    /* LINECLI_STREAM: whole body lines, dot-unstuffed, CRLF kept; end: the
+     * terminator came (the reply is over; n may be 0).  May be NULL. */
+    void (*body)(struct linecli *lc, void *ud, const uint8_t *p, size_t n, bool end);
 };
 
 struct linecli_params {
@@ -112,6 +118,10 @@ void linecli_quit(struct linecli *lc, const char *quit_cmd);
 
 /* Closes at once and frees; no handler runs afterwards.  NULL is fine. */
 void linecli_free(struct linecli *lc);
+
+/* Back-pressure for a streamed body: stops (or resumes) taking bytes from
+ * the server; the reply timeout does not run meanwhile. */
+void linecli_pause(struct linecli *lc, bool pause);
 
 /* Protocol-reply faults (README "Fault injection", reply-to=): the hook is
  * asked before each command goes out, with the command's verb (its first

@@ -34,6 +34,8 @@ void reply_parser_start(struct reply_parser *rp, bool want_body)
     bytebuf_clear(&rp->body);
 }
 
+bool reply_parser_in_body(const struct reply_parser *rp) { return rp->phase == PH_BODY; }
+
 static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 
 static bool starts_ci(const uint8_t *p, size_t n, const char *prefix)

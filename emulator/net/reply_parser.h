@@ -38,6 +38,10 @@ void reply_parser_free(struct reply_parser *rp);
 /* Starts a new reply (forgets the last one's text and body). */
 void reply_parser_start(struct reply_parser *rp, bool want_body);
 
+/* Whether a +OK status line came and the body is being read (its lines
+ * so far are in body). */
+bool reply_parser_in_body(const struct reply_parser *rp);
+
 /* Takes what it can from in: 1 when the reply is complete (code, ok, text
  * and body hold it until the next start; in keeps whatever follows it),
  * 0 when more bytes are needed, -1 on a protocol error (detail says why). */

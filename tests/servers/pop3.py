@@ -112,11 +112,15 @@ def _filled(n, subject, size, lead):
     return bytes(out)
 
 
+# Four lines that start with a dot: on the wire each gets one more, so
+# message 1 travels as 5556 + 4 bytes and its ".\r\n" end: 5563, the bytes
+# the SSL note's example 3.3 reads (1460 + 1460 + 1460 + 1183).
 DOT_LEAD = (b"This is a test message for the SIM800 emulator.\r\n"
             b".This line starts with a dot.\r\n"
             b"..And this one with two.\r\n"
             b".\r\n"
             b"The line above held a single dot; POP3 must send it as \"..\".\r\n"
+            b". A dot and a space.\r\n"
             b"\r\n")
 
 

@@ -30,6 +30,9 @@ struct rec {
     bool start_tls_in_handler; /* try linecli_start_tls() from the reply handler */
     int start_tls_rc;
     bool free_in_handler;
+    int chunks, ends; /* LINECLI_STREAM body calls, and those with end */
+    uint8_t stream[4096];
+    size_t stream_len;
 };
 
 static void h_reply(struct linecli *lc, void *ud, const struct linecli_reply *r)
@@ -72,7 +75,19 @@ static void h_upgraded(struct linecli *lc, void *ud)
     x->events++;
 }
 
-static const struct linecli_handlers H = {h_reply, h_failed, h_upgraded};
+static void h_body(struct linecli *lc, void *ud, const uint8_t *p, size_t n, bool end)
+{
+    (void)lc;
+    struct rec *x = ud;
+    x->chunks++;
+    x->events++;
+    x->ends += end;
+    assert_true(x->stream_len + n <= sizeof(x->stream));
+    memcpy(x->stream + x->stream_len, p, n);
+    x->stream_len += n;
+}
+
+static const struct linecli_handlers H = {h_reply, h_failed, h_upgraded, h_body};
 
 static struct rig srv_numeric, srv_pop3;
 
@@ -301,6 +316,21 @@ static void pop3_status_and_body(void **state)
     assert_int_equal(x.body_len, 0);
     assert_int_equal(linecli_send(lc, 0, "NOOP"), 0);
     expect_reply(&x, 0, "-ERR unknown");
+    /* LINECLI_STREAM: the +OK at once, then the body through handlers.body,
+     * the same bytes, and one call marked end; a -ERR comes as a reply. */
+    assert_int_equal(linecli_send(lc, LINECLI_BODY | LINECLI_STREAM, "RETR 1"), 0);
+    expect_reply(&x, 0, "+OK 1 message follows");
+    assert_int_equal(x.body_len, 0);
+    while (x.ends == 0)
+        next_event(&x);
+    assert_int_equal(x.ends, 1);
+    assert_int_equal(x.stream_len, sizeof(pop3_body) - 1);
+    assert_memory_equal(x.stream, pop3_body, sizeof(pop3_body) - 1);
+    assert_false(linecli_busy(lc));
+    int chunks = x.chunks;
+    assert_int_equal(linecli_send(lc, LINECLI_BODY | LINECLI_STREAM, "RETR 9"), 0);
+    expect_reply(&x, 0, "-ERR no such message");
+    assert_int_equal(x.chunks, chunks); /* no body call for the -ERR */
     linecli_quit(lc, "QUIT");
     rig_run_for(0.1);
 

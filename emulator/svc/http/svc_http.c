@@ -12,7 +12,9 @@
 #include "reply.h"
 #include "ssl.h"
 
-#define NOT_ALLOWED AT_CME(3) /* "operation not allowed" (manual §19.1) */
+/* "+CME ERROR: 3" (operation not allowed) under AT+CMEE=1/2: the table's
+ * errors_are_cme turns it into that (README "Errors and resets"). */
+#define NOT_ALLOWED AT_ERROR
 #define HTTPDATA_MAX HTTP_STORE_MAX
 
 static void params_default(struct http_params *p)

@@ -2,8 +2,11 @@
  * under AT+EMAILSSL=1, STLS under =2, then USER/PASS); each later command
  * answers OK and reports its server's verdict in a URC; a transport
  * failure ends the session with +POP3OUT: <code>.  AT+POP3CMD's multi-line
- * reply (LIST, UIDL, TOP, RETR) is held, dot-unstuffed and without its
- * status line or terminator, and read in chunks with AT+POP3READ. */
+ * reply (LIST, UIDL, TOP, RETR) streams into the module as the server sends
+ * it -- without its status line, with its final dot line (manual §14.2.18),
+ * dot-stuffed as on the wire unless [email] pop3_read_raw is off -- and is
+ * read in chunks with AT+POP3READ; "+POP3READ: 3,<n>" announces data after a
+ * read came up short, and again while data stays unread (§14.2.19). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,18 +46,31 @@ struct pop3_session {
     bool logged_in;
     struct tls_choice tls;
     struct bytebuf data; /* AT+POP3CMD's reply, read by AT+POP3READ */
-    bool reading;
-    ev_timer unread; /* a multi-line reply left unread this long ends the session: 69 */
+    bool reading;        /* AT+POP3CMD's reply is under way or unread */
+    bool announced;      /* "+POP3CMD: 1" went out: AT+POP3READ may read */
+    bool complete;       /* the terminator came: data holds the rest */
+    bool short_read;     /* the last read came up short: "3,<n>" when more comes */
+    bool paused;         /* too much unread: the server waits */
+    ev_timer remind;     /* "+POP3READ: 3,<n>" again while data stays unread */
+    ev_timer unread;     /* a multi-line reply left unread this long ends the session: 69 */
     ev_timer report;
     char urc[48];
 };
 
 /* --- the end of a session --- */
 
+/* AT+POP3CMD is announced when its whole reply is in, or this much of it
+ * (four reads' worth): a message of a few KB reads as the SSL note shows,
+ * a large one streams. */
+#define POP3_ANNOUNCE_AT (4 * POP3_READ_MAX)
+#define POP3_UNREAD_HIGH 65536 /* unread bytes at which the server is made to wait */
+#define POP3_UNREAD_LOW 32768  /* ... and below which it may send again */
+
 static void sess_free(struct pop3_session *s)
 {
     ev_timer_stop(s->m->loop, &s->report);
     ev_timer_stop(s->m->loop, &s->unread);
+    ev_timer_stop(s->m->loop, &s->remind);
     linecli_free(s->lc);
     tls_choice_clear(&s->tls);
     bytebuf_free(&s->data);
@@ -89,6 +105,7 @@ static void end_session(struct pop3_session *s, enum pop3_fact fact, enum net_er
     s->step = P_OVER;
     s->reading = false;
     ev_timer_stop(s->m->loop, &s->unread);
+    ev_timer_stop(s->m->loop, &s->remind);
     if (s->lc) {
         if (fact == POP3_FAIL_NET || fact == POP3_FAIL_CONNECT)
             linecli_free(s->lc);
@@ -205,11 +222,10 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
     }
     case P_CMD:
         if (r->ok) {
+            /* The body follows through on_body(); the URC once enough came. */
             bytebuf_clear(&s->data);
-            bytebuf_append(&s->data, r->body, r->body_len);
             s->reading = true;
-            unread_arm(s);
-            at_urc(m, "+POP3CMD: 1");
+            s->announced = s->complete = s->short_read = false;
         } else {
             at_urc(m, "+POP3CMD: 0");
         }
@@ -252,10 +268,74 @@ static void on_upgraded(struct linecli *lc, void *ud)
     send_cmd(s, P_USER, 0, "USER %s", pop3_of(s->m)->user);
 }
 
+static void remind_arm(struct pop3_session *s)
+{
+    ev_timer_stop(s->m->loop, &s->remind);
+    ev_timer_set(&s->remind, s->m->profile->email_read_repeat_s, 0.);
+    ev_timer_start(s->m->loop, &s->remind);
+}
+
+/* "+POP3READ: 3,<n>" every [email] read_repeat_s while data stays unread
+ * ("every once in a while", manual §14.2.19). */
+static void remind_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct pop3_session *s = t->data;
+    if (!s->reading || !s->announced || bytebuf_pending(&s->data) == 0)
+        return;
+    at_urc(s->m, "+POP3READ: 3,%zu", bytebuf_pending(&s->data));
+    remind_arm(s);
+}
+
+/* AT+POP3CMD's body, as it arrives: whole lines, dot-unstuffed by the
+ * parser; kept as the server sent them (each line that starts with a dot
+ * stuffed again) unless [email] pop3_read_raw is off, and the dot line at
+ * the end either way (manual §14.2.18: "finished by a so-called dotline"). */
+static void on_body(struct linecli *lc, void *ud, const uint8_t *p, size_t n, bool end)
+{
+    struct pop3_session *s = ud;
+    struct modem *m = s->m;
+    if (!s->reading)
+        return;
+    bool raw = m->profile->email_pop3_read_raw;
+    size_t before = bytebuf_pending(&s->data);
+    for (size_t i = 0; i < n;) {
+        const uint8_t *nl = memchr(p + i, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - (p + i)) + 1 : n - i;
+        if (raw && p[i] == '.')
+            bytebuf_append(&s->data, ".", 1);
+        bytebuf_append(&s->data, p + i, len);
+        i += len;
+    }
+    if (end) {
+        bytebuf_append(&s->data, ".\r\n", 3);
+        s->complete = true;
+    }
+    size_t have = bytebuf_pending(&s->data);
+    if (!s->announced) {
+        if (!s->complete && have < POP3_ANNOUNCE_AT)
+            return;
+        s->announced = true;
+        unread_arm(s);
+        remind_arm(s);
+        at_urc(m, "+POP3CMD: 1");
+    } else if (s->short_read && have > before) {
+        s->short_read = false;
+        remind_arm(s);
+        at_urc(m, "+POP3READ: 3,%zu", have);
+    }
+    if (!s->complete && have >= POP3_UNREAD_HIGH && !s->paused) {
+        s->paused = true;
+        linecli_pause(lc, true);
+    }
+}
+
 static const struct linecli_handlers handlers = {
     .reply = on_reply,
     .failed = on_failed,
     .upgraded = on_upgraded,
+    .body = on_body,
 };
 
 static void login_start(struct modem *m)
@@ -268,6 +348,8 @@ static void login_start(struct modem *m)
     s->report.data = s;
     ev_timer_init(&s->unread, unread_cb, 0., 0.);
     s->unread.data = s;
+    ev_timer_init(&s->remind, remind_cb, 0., 0.);
+    s->remind.data = s;
     st->sess = s;
     if (!email_bearer_open(m)) {
         end_session(s, POP3_FAIL_NO_BEARER, NET_OK);
@@ -394,13 +476,13 @@ static int cmd_pop3cmd(struct modem *m, struct at_req *r)
     s->step = P_CMD;
     int rc;
     if (type == 1)
-        rc = linecli_send(s->lc, LINECLI_BODY, "LIST");
+        rc = linecli_send(s->lc, LINECLI_BODY | LINECLI_STREAM, "LIST");
     else if (type == 2)
-        rc = linecli_send(s->lc, LINECLI_BODY, "UIDL");
+        rc = linecli_send(s->lc, LINECLI_BODY | LINECLI_STREAM, "UIDL");
     else if (type == 3)
-        rc = linecli_send(s->lc, LINECLI_BODY, "TOP %ld %ld", msg, lines);
+        rc = linecli_send(s->lc, LINECLI_BODY | LINECLI_STREAM, "TOP %ld %ld", msg, lines);
     else
-        rc = linecli_send(s->lc, LINECLI_BODY, "RETR %ld", msg);
+        rc = linecli_send(s->lc, LINECLI_BODY | LINECLI_STREAM, "RETR %ld", msg);
     if (rc < 0)
         end_session(s, POP3_FAIL_NET, NET_EPROTO);
     return AT_OK;
@@ -416,21 +498,29 @@ static int cmd_pop3read(struct modem *m, struct at_req *r)
     if (at_arg_int(&r->args, 1, POP3_READ_MAX, &n) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_ERROR;
     struct pop3_session *s = pop3_of(m)->sess;
-    if (!s || !s->reading)
+    if (!s || !s->reading || !s->announced)
         return AT_ERROR;
     size_t left = bytebuf_pending(&s->data);
     size_t k = left < (size_t)n ? left : (size_t)n;
-    bool last = k == left;
+    bool last = s->complete && k == left;
     char header[48];
     snprintf(header, sizeof(header), "+POP3READ: %d,%zu", last ? 2 : 1, k);
     at_info_data(m, header, bytebuf_head(&s->data), k);
     bytebuf_consume(&s->data, k);
     if (last) {
-        s->reading = false;
+        s->reading = s->announced = false;
         bytebuf_free(&s->data);
         ev_timer_stop(m->loop, &s->unread);
-    } else {
-        unread_arm(s);
+        ev_timer_stop(m->loop, &s->remind);
+        return AT_OK;
+    }
+    /* Short: "+POP3READ: 3,<n>" when more has come (manual §14.2.19). */
+    s->short_read = k < (size_t)n;
+    unread_arm(s);
+    remind_arm(s);
+    if (s->paused && bytebuf_pending(&s->data) < POP3_UNREAD_LOW && s->lc) {
+        s->paused = false;
+        linecli_pause(s->lc, false);
     }
     return AT_OK;
 }
@@ -452,11 +542,20 @@ static int cmd_pop3out(struct modem *m, struct at_req *r)
         return AT_OK;
     struct pop3_session *s = pop3_of(m)->sess;
     /* Allowed while a multi-line reply is unread (§14.2.19). */
-    if (!s || !s->logged_in || s->step != P_IDLE || !s->lc || linecli_busy(s->lc))
+    if (!s || !s->logged_in || s->step != P_IDLE || !s->lc || (linecli_busy(s->lc) && !s->reading))
         return AT_ERROR;
-    s->reading = false;
+    bool streaming = s->reading && linecli_busy(s->lc);
+    s->reading = s->announced = false;
     bytebuf_free(&s->data);
     ev_timer_stop(m->loop, &s->unread);
+    ev_timer_stop(m->loop, &s->remind);
+    if (streaming) {
+        /* The reply is still coming: QUIT, and close without waiting. */
+        linecli_quit(s->lc, "QUIT");
+        s->lc = NULL;
+        end_session(s, POP3_DONE, NET_OK);
+        return AT_OK;
+    }
     send_cmd(s, P_QUIT, 0, "%s", "QUIT");
     return AT_OK;
 }
