@@ -29,6 +29,7 @@ warnings.simplefilter("ignore", DeprecationWarning)   # ssl.TLSVersion.TLSv1: on
 
 sys.path.insert(0, str(B.REPO / "tests" / "servers"))
 from mail import start_pop3, start_smtp  # noqa: E402
+from pop3 import dot_stuff  # noqa: E402
 
 FT = re.compile(rb"\r\n\+SMTPFT: 1,(\d+)\r\n")
 READ = re.compile(rb"\r\n\+POP3READ: ([12]),(\d+)\r\n")
@@ -116,10 +117,12 @@ def emu_retr(port, want):
         del port.buf[:n + 6]
         if mt.group(1) == b"2":
             break
+        if n < 1460:  # short: wait for "+POP3READ: 3,<n>" (manual §14.2.19)
+            wait(port, re.compile(rb"\r\n\+POP3READ: 3,\d+\r\n"))
     port.exchange(b"AT+POP3OUT\r", b"\r\nOK\r\n")
     port.expect_exact(b"\r\n+POP3OUT: 1\r\n", 30)
     elapsed = time.perf_counter() - t0
-    if bytes(data) != want:
+    if bytes(data) != dot_stuff(want):  # as sent: dot-stuffed, with its dot line
         raise AssertionError("emulator: wrong message")
     return elapsed
 
