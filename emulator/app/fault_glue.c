@@ -268,8 +268,8 @@ static int check_reachable(const struct fault_rule *r, char *err, size_t errlen)
         }
         const char *owner = nmodems > 0 ? service_of(modems_[0], r->cmd) : NULL;
         if (owner && r->service[0] && strcasecmp(owner, r->service) != 0) {
-            snprintf(err, errlen, "service=%s: AT%s belongs to %s (leave service= out)",
-                     r->service, r->cmd, owner);
+            snprintf(err, errlen, "service=%s: AT%s belongs to %s (leave service= out)", r->service,
+                     r->cmd, owner);
             return -1;
         }
         if (!r->service[0] || !strcmp(r->service, "modem"))

@@ -30,13 +30,18 @@ def modem_with_rule(emulator, tmp_path, srv, rule, mode=1):
     return m, ctl, store
 
 
+def gettofs(m, args=b""):
+    """AT+FTPGETTOFS of test.txt into C:\\User\\ftp\\ (args: ",<num>,<time>")."""
+    setting(m, b'AT+FTPGETNAME="test.txt"')
+    setting(m, b'AT+FTPGETPATH="/"')
+    m.write(b'AT+FTPGETTOFS=0,"test.txt"%s\r' % args)
+    m.expect(b"\r\nOK\r\n")
+
+
 def test_gettofs_resumes_a_cut_download(emulator, tmp_path):
     with vsftpd.start_vsftpd("plain") as srv:
         m, ctl, store = modem_with_rule(emulator, tmp_path, srv, "tag=ftp-data reset-after=65536")
-        setting(m, b'AT+FTPGETNAME="test.txt"')
-        setting(m, b'AT+FTPGETPATH="/"')
-        m.write(b'AT+FTPGETTOFS=0,"test.txt",3,1\r')
-        m.expect(b"\r\nOK\r\n")
+        gettofs(m, b",3,1")
         m.expect(b"\r\n+FTPGETTOFS: 0,%d\r\n" % SIZE, timeout=30)
         assert [r["fired"] for r in ctl.rules()] == [1]
         srv.wait_log(r'"REST 65536"')
@@ -51,10 +56,7 @@ def test_gettofs_without_reconnects_keeps_what_came(emulator, tmp_path):
     """<num> 0: the break is the end, +FTPGETTOFS: 79, the bytes before it stay."""
     with vsftpd.start_vsftpd("plain") as srv:
         m, ctl, store = modem_with_rule(emulator, tmp_path, srv, "tag=ftp-data reset-after=65536")
-        setting(m, b'AT+FTPGETNAME="test.txt"')
-        setting(m, b'AT+FTPGETPATH="/"')
-        m.write(b'AT+FTPGETTOFS=0,"test.txt",0,1\r')
-        m.expect(b"\r\nOK\r\n")
+        gettofs(m, b",0,1")
         m.expect(b"\r\n+FTPGETTOFS: 79\r\n", timeout=30)
         assert stored(store, "test.txt") == vsftpd.expected("test.txt")[:65536]
 
@@ -64,10 +66,7 @@ def test_gettofs_gives_up_after_its_reconnects(emulator, tmp_path):
     with vsftpd.start_vsftpd("plain") as srv:
         m, ctl, store = modem_with_rule(emulator, tmp_path, srv,
                                         "tag=ftp-data reset-after=1000 count=always")
-        setting(m, b'AT+FTPGETNAME="test.txt"')
-        setting(m, b'AT+FTPGETPATH="/"')
-        m.write(b'AT+FTPGETTOFS=0,"test.txt",2,0\r')
-        m.expect(b"\r\nOK\r\n")
+        gettofs(m, b",2,0")
         m.expect(b"\r\n+FTPGETTOFS: 79\r\n", timeout=30)
         assert [r["fired"] for r in ctl.rules()] == [3]
         assert stored(store, "test.txt") == vsftpd.expected("test.txt")[:3000]
@@ -76,10 +75,7 @@ def test_gettofs_gives_up_after_its_reconnects(emulator, tmp_path):
 def test_putfrmfs_resumes_a_cut_upload(emulator, tmp_path):
     with vsftpd.start_vsftpd("plain") as srv:
         m, ctl, store = modem_with_rule(emulator, tmp_path, srv, "tag=ftp-data reset-after=65536")
-        setting(m, b'AT+FTPGETNAME="test.txt"')
-        setting(m, b'AT+FTPGETPATH="/"')
-        m.write(b'AT+FTPGETTOFS=0,"test.txt"\r')
-        m.expect(b"\r\nOK\r\n")
+        gettofs(m)
         m.expect(b"\r\n+FTPGETTOFS: 0,%d\r\n" % SIZE, timeout=30)   # the first cut, mended
         ctl.add("tag=ftp-data reset-after=65536 dir=tx")
         setting(m, b'AT+FTPPUTNAME="back.txt"')
