@@ -21,9 +21,9 @@ starts with): the bytes are the same, only their timing differs.  The ASan
 run of ./scripts/test sets SIM800EMU_GOLDEN_TIMINGS=fast: it looks for memory
 errors, which the real-timing run of the plain build adds nothing to but time.
 """
-import os
 import codecs
 import contextlib
+import os
 import sys
 import types
 from pathlib import Path
