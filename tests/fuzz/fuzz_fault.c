@@ -28,6 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_str(r.cmd, sizeof(r.cmd));
     check_str(r.text, sizeof(r.text));
     check_str(r.result, sizeof(r.result));
+    check_str(r.verb, sizeof(r.verb));
+    FUZZ_CHECK((r.action == FA_REPLY) == (r.verb[0] != '\0'));
     FUZZ_CHECK(r.modem >= -1 && r.port >= 0 && r.port <= 65535);
     FUZZ_CHECK(r.count == -1 || r.count >= 1);
     FUZZ_CHECK(r.prob >= 0 && r.prob <= 1);
@@ -39,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(fault_parse(r.spec, strlen(r.spec), &again, err, sizeof(err)) == 0);
     FUZZ_CHECK(again.action == r.action && again.count == r.count && again.modem == r.modem &&
                strcmp(again.text, r.text) == 0 && strcmp(again.result, r.result) == 0 &&
-               strcmp(again.cmd, r.cmd) == 0 && again.bytes == r.bytes);
+               strcmp(again.cmd, r.cmd) == 0 && again.bytes == r.bytes &&
+               strcmp(again.verb, r.verb) == 0);
     /* The set: match until spent. */
     static struct fault_set set;
     fault_set_init(&set);
@@ -47,13 +50,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fault_subject conn = {
         .modem = 0, .service = "http", .host = "www.gmail.com", .port = 443, .tls = true};
     struct fault_subject cmd = {.modem = 0, .service = "http", .cmd = r.cmd[0] ? r.cmd : "+CSQ"};
+    struct fault_subject reply = {.modem = 0,
+                                  .service = "ftp",
+                                  .host = "116.228.221.52",
+                                  .port = 21,
+                                  .verb = r.verb[0] ? r.verb : "PBSZ"};
     long fired = 0;
     for (int i = 0; i < 50; i++) {
         struct fault_rule *m = fault_match_conn(&set, &conn, r.action == FA_SHAPE);
         struct fault_rule *c = fault_match_cmd(&set, &cmd);
+        struct fault_rule *v = fault_match_reply(&set, &reply);
         FUZZ_CHECK(!m || fault_is_network(m->action));
         FUZZ_CHECK(!c || c->cmd[0]);
-        fired += (m != NULL) + (c != NULL);
+        FUZZ_CHECK(!v || (v->action == FA_REPLY && v->text[0]));
+        fired += (m != NULL) + (c != NULL) + (v != NULL);
     }
     FUZZ_CHECK(set.rules[0].fired == fired);
     FUZZ_CHECK(r.count < 0 || fired <= r.count);
