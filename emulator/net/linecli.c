@@ -143,6 +143,7 @@ static bool stream(struct linecli *lc, bool done)
     if (done) {
         lc->awaiting = false;
         lc->stream_told = false;
+        lc->injected = false;
         ev_timer_stop(L(), &lc->timer);
     }
     /* Handed over as a copy: the parser's buffer is reused for what follows. */
@@ -161,7 +162,7 @@ static bool parse(struct linecli *lc)
 {
     while (lc->awaiting && lc->conn) {
         int done = reply_parser_feed(&lc->rp, &lc->in);
-        bool streaming = (lc->await_flags & LINECLI_STREAM) && !lc->injected;
+        bool streaming = (lc->await_flags & LINECLI_STREAM) != 0;
         if (streaming && done >= 0 && (reply_parser_in_body(&lc->rp) || lc->stream_told)) {
             if (!stream(lc, done == 1))
                 return false;

@@ -385,3 +385,18 @@ def test_61_when_the_network_drops_the_pdp_context(emulator):
         m.expect(b"+POP3OUT: 61\r\n", timeout=10)
         m.read_for(0.3)
         assert m.cmd(b"AT+POP3NUM\r").endswith(ERROR)
+
+
+def test_reply_faults_on_the_listing_commands(emulator):
+    """reply-to= on AT+POP3CMD's commands (README "Fault injection"): a -ERR
+    gives +POP3CMD: 0; a +OK comes with an empty body, read as its dot line."""
+    with start_pop3() as pop:
+        m = pop3_modem(emulator, [("mail.sim.com:110", pop.port)],
+                       "--fault", 'service=pop3 reply-to=RETR reply="-ERR no such message"',
+                       "--fault", 'service=pop3 reply-to=LIST reply="+OK 0 messages" skip=0')
+        assert login(m) == b"+POP3IN: 1"
+        assert urc(m, b"AT+POP3CMD=4,1") == b"+POP3CMD: 0"
+        assert urc(m, b"AT+POP3CMD=1") == b"+POP3CMD: 1"
+        assert read_all(m) == (b".\r\n", [3])
+        assert urc(m, b"AT+POP3CMD=4,1") == b"+POP3CMD: 1"     # the rules were for once
+        assert read_all(m)[0] == dot_stuff(pop.messages[0])
