@@ -1125,7 +1125,7 @@ static const struct at_cmd_table *const tables[] = {&cmd_ftp_table, NULL};
 static const struct service_conn conns[] = {
     {.tag = "ftp", .style = SERVICE_REPLY_NUMERIC, .verbs = ftp_client_verbs},
     {.tag = "ftp-data"},
-    {NULL},
+    {.tag = NULL},
 };
 
 const struct service ftp_service = {

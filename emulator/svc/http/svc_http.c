@@ -518,7 +518,7 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
 
 static const struct at_cmd_table *const tables[] = {&cmd_http_table, NULL};
 
-static const struct service_conn conns[] = {{.tag = "http"}, {NULL}};
+static const struct service_conn conns[] = {{.tag = "http"}, {.tag = NULL}};
 
 const struct service http_service = {
     .name = "http",

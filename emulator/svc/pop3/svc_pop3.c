@@ -613,7 +613,7 @@ static const char *const pop3_verbs[] = {"STLS", "USER", "PASS", "STAT", "LIST",
                                          "TOP",  "RETR", "DELE", "RSET", "QUIT", NULL};
 static const struct service_conn conns[] = {
     {.tag = "pop3", .style = SERVICE_REPLY_POP3, .verbs = pop3_verbs},
-    {NULL},
+    {.tag = NULL},
 };
 
 const struct service pop3_service = {

@@ -1065,7 +1065,7 @@ static const char *const smtp_verbs[] = {"EHLO", "HELO", "STARTTLS", "AUTH", "MA
                                          "RCPT", "DATA", ".",        "QUIT", NULL};
 static const struct service_conn conns[] = {
     {.tag = "smtp", .style = SERVICE_REPLY_NUMERIC, .verbs = smtp_verbs},
-    {NULL},
+    {.tag = NULL},
 };
 
 const struct service smtp_service = {

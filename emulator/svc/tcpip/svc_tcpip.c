@@ -613,7 +613,7 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
 
 static const struct at_cmd_table *const tables[] = {&cmd_tcpip_table, &cmd_tcpip_extra_table, NULL};
 
-static const struct service_conn conns[] = {{.tag = "tcpip"}, {NULL}};
+static const struct service_conn conns[] = {{.tag = "tcpip"}, {.tag = NULL}};
 
 const struct service tcpip_service = {
     .name = "tcpip",
