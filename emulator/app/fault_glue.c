@@ -527,6 +527,12 @@ void fault_glue_status_json(struct bytebuf *out)
         snprintf(buf, sizeof(buf), "%ld,\"port\":", i);
         bytebuf_append_str(out, buf);
         json_str(out, modem_port_path(m));
+        bytebuf_append_str(out, ",\"imei\":");
+        json_str(out, m->ident.imei);
+        bytebuf_append_str(out, ",\"imsi\":");
+        json_str(out, m->ident.imsi);
+        bytebuf_append_str(out, ",\"iccid\":");
+        json_str(out, m->ident.iccid);
         snprintf(buf, sizeof(buf),
                  ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s,\"links\":[",
                  m->power == MODEM_ON          ? "on"

@@ -52,6 +52,16 @@ struct options {
     int nfaults;
 };
 
+/* What is set up before the modems exist, released on an early exit. */
+static void release_before_modems(struct ev_loop *loop)
+{
+    net_shutdown();
+    tls_shutdown();
+    trace_close();
+    fs_cleanup_base();
+    ev_loop_destroy(loop);
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: sim800emu [OPTIONS]\n"
@@ -483,13 +493,18 @@ int sim800emu_main(int argc, char **argv)
             link_for(opt.link, i, link, sizeof(link));
             if (pty_link_check(link, err, sizeof(err)) < 0) {
                 fprintf(stderr, "sim800emu: %s\n", err);
-                net_shutdown();
-                tls_shutdown();
-                trace_close();
-                fs_cleanup_base();
-                ev_loop_destroy(loop);
+                release_before_modems(loop);
                 return 2;
             }
+        }
+    }
+    /* The per-modem identities are profile values: a bad one is a usage error. */
+    for (long i = 0; i < opt.modems; i++) {
+        struct modem_identity id;
+        if (identity_for(&profile, (int)i, &id, err, sizeof(err)) < 0) {
+            fprintf(stderr, "sim800emu: %s: %s\n", profile.path, err);
+            release_before_modems(loop);
+            return 2;
         }
     }
     struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));

@@ -33,7 +33,7 @@ static int cmd_gmr(struct modem *m, struct at_req *r)
 
 static int cmd_gsn(struct modem *m, struct at_req *r)
 {
-    return ident_reply(m, r, m->profile->imei);
+    return ident_reply(m, r, m->ident.imei);
 }
 
 static int cmd_gsv(struct modem *m, struct at_req *r)
@@ -57,7 +57,7 @@ static int cmd_cimi(struct modem *m, struct at_req *r)
         return AT_OK;
     switch (m->general.sim) {
     case SIM_READY:
-        at_info(m, "%s", m->profile->imsi);
+        at_info(m, "%s", m->ident.imsi);
         return AT_OK;
     case SIM_PIN:
         return AT_CME(11);
@@ -73,7 +73,7 @@ static int cmd_ccid(struct modem *m, struct at_req *r)
     /* The ICCID is readable without the PIN, but not without a card. */
     if (!m->profile->sim_present || m->general.sim == SIM_BOOTING)
         return AT_ERROR;
-    at_info(m, "%s", m->profile->iccid);
+    at_info(m, "%s", m->ident.iccid);
     return AT_OK;
 }
 

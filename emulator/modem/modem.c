@@ -184,6 +184,10 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->loop = loop;
     m->profile = profile;
     m->power = MODEM_ON;
+    if (identity_for(profile, id, &m->ident, err, errlen) < 0) {
+        free(m);
+        return NULL;
+    }
     v250_factory(&m->stored);
     m->stored.ipr = profile->ipr;
     m->v250 = m->stored;

@@ -10,6 +10,7 @@
 
 #include "at_engine.h"
 #include "general.h"
+#include "identity.h"
 #include "profile.h"
 #include "pty.h"
 #include "service.h"
@@ -33,6 +34,7 @@ struct modem {
     struct v250_settings v250;   /* active settings */
     struct v250_settings stored; /* the AT&W user profile */
     struct general_state general;
+    struct modem_identity ident;           /* IMEI, IMSI, ICCID of this modem (identity.h) */
     const struct service *const *services; /* NULL-terminated, from the program */
     size_t nservices;
     void **states; /* states[i] belongs to services[i] */

@@ -16,6 +16,7 @@ enum {
 };
 
 #define PROFILE_STR 64
+#define PROFILE_LIST 400 /* a comma-separated per-modem list */
 
 #define PROFILE_FAULTS_MAX 16
 
@@ -30,6 +31,10 @@ struct profile {
     char imei[16];
     char imsi[16];
     char iccid[21];
+    /* per-modem overrides, comma-separated (identity.h) */
+    char imeis[PROFILE_LIST];
+    char imsis[PROFILE_LIST];
+    char iccids[PROFILE_LIST];
     unsigned features;
     /* [sim] */
     bool sim_present;
