@@ -297,11 +297,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'V':
             o->version = true;
             break;
-        case 'h':
+        case 'h': {
             usage(stdout);
+            char names[400];
+            if (profile_list(o->profiles_dir, names, sizeof(names)) > 0)
+                printf("\nProfiles (-p NAME, from %s):\n  %s\n", o->profiles_dir, names);
             exit(0);
+        }
         default:
-            usage(stderr);
+            /* getopt said what is wrong in one line: no page of usage after it. */
+            fprintf(stderr, "sim800emu: see sim800emu --help\n");
             return -1;
         }
     }

@@ -31,10 +31,7 @@ static int cmd_gmr(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-static int cmd_gsn(struct modem *m, struct at_req *r)
-{
-    return ident_reply(m, r, m->ident.imei);
-}
+static int cmd_gsn(struct modem *m, struct at_req *r) { return ident_reply(m, r, m->ident.imei); }
 
 static int cmd_gsv(struct modem *m, struct at_req *r)
 {

@@ -1,5 +1,6 @@
 #include "profile.h"
 
+#include <dirent.h>
 #include <ini.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -441,13 +442,49 @@ static int ini_cb(void *user, const char *section, const char *key, const char *
     return 1;
 }
 
+static int compare_names(const void *a, const void *b) { return strcmp(a, b); }
+
+int profile_list(const char *dir, char *out, size_t cap)
+{
+    out[0] = '\0';
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return -1;
+    /* Sorted, so the message is the same on every machine. */
+    char names[32][64];
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d)) && n < 32;) {
+        size_t len = strlen(de->d_name);
+        if (len > 4 && len < sizeof(names[0]) + 4 && strcmp(de->d_name + len - 4, ".ini") == 0) {
+            memcpy(names[n], de->d_name, len - 4);
+            names[n++][len - 4] = '\0';
+        }
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(names[0]), compare_names);
+    size_t used = 0;
+    for (int i = 0; i < n && used < cap; i++) {
+        int w = snprintf(out + used, cap - used, "%s%s", i ? ", " : "", names[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return n;
+}
+
 static int load_file(struct profile *p, const char *path, const char *dir, int depth, char *err,
                      size_t errlen)
 {
     struct load_ctx ctx = {.p = p, .dir = dir, .depth = depth};
     int rc = ini_parse(path, ini_cb, &ctx);
     if (rc == -1) {
-        snprintf(err, errlen, "%s: cannot open profile", path);
+        /* A name that is not there: say which names are (a typo's cure). */
+        char names[400];
+        if (profile_list(dir, names, sizeof(names)) > 0)
+            snprintf(err, errlen, "%s: cannot open profile (the profiles in %s: %s)", path, dir,
+                     names);
+        else
+            snprintf(err, errlen, "%s: cannot open profile", path);
         return -1;
     }
     if (rc == -2) {

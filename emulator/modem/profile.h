@@ -110,6 +110,10 @@ struct profile {
 /* Loads a profile by name (looked up as <dir>/<name>.ini) or by a path that
  * contains '/' or ends in ".ini".  On failure returns -1 and writes
  * "file:line: [section] key: reason" into err. */
+/* The profile names in dir (its *.ini files), sorted, comma-separated in
+ * out; returns how many, -1 when dir cannot be read. */
+int profile_list(const char *dir, char *out, size_t cap);
+
 int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
                  size_t errlen);
 

@@ -383,7 +383,9 @@ static void resolved_cb(void *ud, enum net_err err, const struct net_addr *addrs
     struct conn *c = ud;
     c->query = NULL;
     if (err != NET_OK || count == 0) {
-        snprintf(c->detail, sizeof(c->detail), "cannot resolve %.120s", c->host);
+        /* The first line a newcomer reads: name the cure too. */
+        snprintf(c->detail, sizeof(c->detail),
+                 "cannot resolve %.80s: no --map for it, and DNS gave no address", c->host);
         fail(c, err != NET_OK ? err : NET_EDNS);
         return;
     }

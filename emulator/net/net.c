@@ -86,19 +86,24 @@ bool net_is_ip_literal(const char *s)
     return net_is_ipv4_literal(s) || inet_pton(AF_INET6, s, &a6) == 1;
 }
 
+/* Each refusal names the part that is wrong, then the form. */
+#define MAP_BAD(...)                                                                               \
+    do {                                                                                           \
+        char why_[160];                                                                            \
+        snprintf(why_, sizeof(why_), __VA_ARGS__);                                                 \
+        snprintf(err, errlen, "'%s': %s (the form: HOST[:PORT]=ADDR:PORT)", spec, why_);           \
+        return -1;                                                                                 \
+    } while (0)
+
 int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof(*e));
     const char *eq = strchr(spec, '=');
-    if (!eq) {
-        snprintf(err, errlen, "'%s': expected HOST[:PORT]=ADDR:PORT", spec);
-        return -1;
-    }
+    if (!eq)
+        MAP_BAD("no '=' between the name and where it goes");
     char left[300], right[100];
-    if ((size_t)(eq - spec) >= sizeof(left) || strlen(eq + 1) >= sizeof(right)) {
-        snprintf(err, errlen, "'%s': too long", spec);
-        return -1;
-    }
+    if ((size_t)(eq - spec) >= sizeof(left) || strlen(eq + 1) >= sizeof(right))
+        MAP_BAD("too long");
     memcpy(left, spec, (size_t)(eq - spec));
     left[eq - spec] = '\0';
     strcpy(right, eq + 1);
@@ -107,13 +112,13 @@ int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t e
     if (host[0] == '[') {
         char *close = strchr(host, ']');
         if (!close)
-            goto bad;
+            MAP_BAD("'[' without ']' in the name");
         *close = '\0';
         host++;
         if (close[1] == ':')
             port = close + 2;
         else if (close[1])
-            goto bad;
+            MAP_BAD("something after ']' that is not :PORT");
     } else {
         char *colon = strrchr(host, ':');
         if (colon && strchr(host, ':') == colon) {
@@ -121,37 +126,38 @@ int net_parse_map(const char *spec, struct net_map_entry *e, char *err, size_t e
             port = colon + 1;
         }
     }
-    if (!host[0] || strlen(host) >= sizeof(e->host))
-        goto bad;
+    if (!host[0])
+        MAP_BAD("no host name before '='");
+    if (strlen(host) >= sizeof(e->host))
+        MAP_BAD("the host name is longer than %zu characters", sizeof(e->host) - 1);
     for (size_t i = 0; host[i]; i++)
         e->host[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
     if (port && !parse_port(port, &e->port))
-        goto bad;
+        MAP_BAD("the name's port '%.20s' is not 1 to 65535", port);
     /* The right side: ADDR:PORT with ADDR an IP literal or localhost. */
     char *addr = right, *to_port;
     if (addr[0] == '[') {
         char *close = strchr(addr, ']');
         if (!close || close[1] != ':')
-            goto bad;
+            MAP_BAD("no ]:PORT after the IPv6 address");
         *close = '\0';
         addr++;
         to_port = close + 2;
     } else {
         char *colon = strrchr(addr, ':');
         if (!colon)
-            goto bad;
+            MAP_BAD("no port after the address '%.60s'", addr);
         *colon = '\0';
         to_port = colon + 1;
     }
     if (strcmp(addr, "localhost") == 0)
         addr = "127.0.0.1";
-    if (!net_is_ip_literal(addr) || !parse_port(to_port, &e->to_port))
-        goto bad;
+    if (!net_is_ip_literal(addr))
+        MAP_BAD("'%.60s' is not an IP address (a name there is not looked up)", addr);
+    if (!parse_port(to_port, &e->to_port))
+        MAP_BAD("the port '%.20s' is not 1 to 65535", to_port);
     str_copy(e->addr, sizeof(e->addr), addr);
     return 0;
-bad:
-    snprintf(err, errlen, "'%s': expected HOST[:PORT]=ADDR:PORT (ADDR an IP address)", spec);
-    return -1;
 }
 
 /* --- c-ares on libev --- */

@@ -38,6 +38,38 @@ def test_unknown_profile_exit_2():
     assert r.returncode == 2, r
     assert "no-such-profile-xyz" in r.stderr, r.stderr
     assert r.stdout == "", r.stdout
+    # A typo's cure: the names that exist.
+    assert "(the profiles in " in r.stderr and \
+        ": sim800-r13.08, sim800c-tls12, sim800l-r14.18)" in r.stderr, r.stderr
+
+
+def test_help_lists_the_profiles():
+    r = run_cli("--help")
+    assert re.search(r"\nProfiles \(-p NAME, from [^)]+\):\n  sim800-r13\.08, sim800c-tls12, "
+                     r"sim800l-r14\.18\n", r.stdout), r.stdout[-400:]
+
+
+def test_a_bad_option_is_one_line_and_a_pointer():
+    r = run_cli("--t", "fast")   # ambiguous: --trace, --tls-verify, --timing
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 2 and "ambiguous" in lines[0], r.stderr
+    assert lines[1] == "sim800emu: see sim800emu --help", r.stderr
+
+
+@pytest.mark.parametrize("spec,why", [
+    ("foo", "no '=' between the name and where it goes"),
+    ("foo=1.2.3.4", "no port after the address '1.2.3.4'"),
+    ("foo:99999=1.2.3.4:80", "the name's port '99999' is not 1 to 65535"),
+    ("foo=1.2.3.4:0", "the port '0' is not 1 to 65535"),
+    ("foo=example.com:80", "'example.com' is not an IP address (a name there is not looked up)"),
+    ("=1.2.3.4:80", "no host name before '='"),
+])
+def test_a_bad_map_names_the_wrong_part(spec, why):
+    r = run_cli("-m", spec)
+    assert r.returncode == 2, r
+    assert r.stderr == f"sim800emu: --map '{spec}': {why} (the form: HOST[:PORT]=ADDR:PORT)\n", \
+        r.stderr
 
 
 def test_link_without_percent_d_for_several_modems_exit_2(tmp_path):
@@ -258,3 +290,19 @@ def test_trace_several_modems(emulator, tmp_path):
     assert "ATI<CR>" in t.get((2, "<<"), "")
     assert "ATI<CR>" not in t.get((0, "<<"), "")
     assert "ATI<CR>" not in t.get((1, "<<"), "")
+
+
+def test_an_unmapped_name_says_what_to_do_in_the_trace(emulator, tmp_path):
+    """Offline (here: --only-mapped), a name nothing resolves is named in the
+    first failure line of the trace, with the cure."""
+    trace = tmp_path / "trace.txt"
+    _, m = emulator.modem("--only-mapped", "--trace", trace)
+    for c in (b'AT+CSTT="CMNET"', b"AT+CIICR"):
+        m.write(c + b"\r")
+        m.expect(b"OK\r\n", timeout=5)
+    m.write(b'AT+CIPSTART="TCP","www.example.com",80\r')
+    m.expect(b"CONNECT FAIL\r\n", timeout=10)
+    failed = [line for line in trace.read_text().splitlines() if " failed: " in line]
+    assert failed and failed[0].endswith(
+        "tcpip www.example.com:80 failed: dns (cannot resolve www.example.com: no --map for it, "
+        "and DNS gave no address)"), failed
