@@ -300,6 +300,8 @@ def test_an_unmapped_name_says_what_to_do_in_the_trace(emulator, tmp_path):
     for c in (b'AT+CSTT="CMNET"', b"AT+CIICR"):
         m.write(c + b"\r")
         m.expect(b"OK\r\n", timeout=5)
+    m.write(b"AT+CIFSR\r")
+    m.expect(b"10.78.245.128\r\n", timeout=5)
     m.write(b'AT+CIPSTART="TCP","www.example.com",80\r')
     m.expect(b"CONNECT FAIL\r\n", timeout=10)
     failed = [line for line in trace.read_text().splitlines() if " failed: " in line]
