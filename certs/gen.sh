@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# certs/gen.sh [OUTDIR] — generate the test PKI (root CA, intermediate CA, server
-# and client certificates) with the openssl command line only (README.md, "Files and
-# certificates", lists what it makes).
+# certs/gen.sh [OUTDIR] [--name NAME]... — generate the test PKI (root CA,
+# intermediate CA, server and client certificates) with the openssl command line
+# only (README.md, "Files and certificates", lists what it makes).
+#
+# --name NAME (repeatable) also issues a server certificate for your own host
+# name or IPv4 address: OUTDIR/NAME.crt (leaf + intermediate) and NAME.key,
+# valid like the others; run again with more names at any time (README
+# "Using it": your own server).
 #
 # OUTDIR defaults to certs/out (gitignored) in the source tree; an installed
 # copy needs it.  Idempotent: does nothing when
@@ -17,22 +22,72 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 self="$here/$(basename "${BASH_SOURCE[0]}")"
 # Installed (/usr/share/sim800emu/certs/gen.sh, no source tree around it), the
 # script has no place of its own to write to: OUTDIR is required.
-if [ $# -eq 0 ] && [ ! -f "$here/../meson.build" ]; then
-  echo "usage: $0 OUTDIR   (writes the test PKI into OUTDIR)" >&2
+outarg=""
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --name)
+      [ $# -ge 2 ] && [[ "$2" =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] ||
+        { echo "$0: --name takes a host name or an IPv4 address" >&2; exit 2; }
+      extra+=("$2"); shift 2 ;;
+    -*) echo "usage: $0 [OUTDIR] [--name NAME]..." >&2; exit 2 ;;
+    *) [ -z "$outarg" ] || { echo "usage: $0 [OUTDIR] [--name NAME]..." >&2; exit 2; }
+       outarg=$1; shift ;;
+  esac
+done
+if [ -z "$outarg" ] && [ ! -f "$here/../meson.build" ]; then
+  echo "usage: $0 OUTDIR [--name NAME]...   (writes the test PKI into OUTDIR)" >&2
   exit 2
 fi
-out=${1:-"$here/out"}
+out=${outarg:-"$here/out"}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-[ "$out/.done" -nt "$self" ] && exit 0
+have_extra() { # true when every --name already has its certificate
+  local n
+  for n in "${extra[@]}"; do [ -f "$out/$n.crt" ] || return 1; done
+  return 0
+}
+[ "$out/.done" -nt "$self" ] && have_extra && exit 0
 
 exec 9>"$out/.lock"
 flock 9
-# Someone else may have finished while we waited for the lock.
-[ "$out/.done" -nt "$self" ] && exit 0
 
 export OPENSSL_CONF=/dev/null   # no system config surprises
+
+# --- your own names: a leaf each, from the intermediate CA ---------------------
+issue_extra() {
+  local n tmp san
+  for n in "${extra[@]}"; do
+    [ -f "$out/$n.crt" ] && continue
+    tmp=$(mktemp -d)
+    if [[ "$n" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then san="IP:$n"; else san="DNS:$n"; fi
+    printf '[ ca ]\ndefault_ca = x\n[ x ]\ndatabase = %s/index.txt\nnew_certs_dir = %s\nserial = %s/serial\ndefault_md = sha256\npolicy = p\nunique_subject = no\ncopy_extensions = none\nemail_in_dn = no\npreserve = yes\n[ p ]\ncommonName = supplied\norganizationName = optional\n[ req ]\ndistinguished_name = dn\nprompt = no\n[ dn ]\nCN = unused\n[ v3 ]\nbasicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\nsubjectAltName = %s\n' \
+      "$tmp" "$tmp" "$tmp" "$san" > "$tmp/ca.cnf"
+    : > "$tmp/index.txt"
+    openssl rand -hex 8 > "$tmp/serial"
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$out/$n.key" 2>/dev/null
+    chmod 600 "$out/$n.key"
+    openssl req -new -config "$tmp/ca.cnf" -key "$out/$n.key" -subj "/O=sim800emu test/CN=$n" \
+      -out "$tmp/csr"
+    openssl ca -batch -notext -preserveDN -config "$tmp/ca.cnf" -extensions v3 \
+      -cert "$out/intermediate.crt" -keyfile "$out/intermediate.key" \
+      -startdate 20000101000000Z -enddate 20991231235959Z -in "$tmp/csr" \
+      -out "$out/$n.leaf.crt" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+    cat "$out/$n.leaf.crt" "$out/intermediate.crt" > "$out/$n.crt"
+    openssl verify -CAfile "$out/root.crt" -untrusted "$out/intermediate.crt" \
+      "$out/$n.leaf.crt" >/dev/null
+    rm -rf "$tmp"
+    echo "certs/gen.sh: $out/$n.crt and $n.key for $san" >&2
+  done
+}
+
+# Someone else may have made the base while we waited for the lock.
+if [ "$out/.done" -nt "$self" ]; then
+  issue_extra
+  exit 0
+fi
+
 find "$out" -mindepth 1 -maxdepth 1 ! -name .lock -exec rm -rf {} +
 work="$out/.work"
 mkdir -p "$work/newcerts"
@@ -198,3 +253,4 @@ done
 
 rm -rf "$work"
 touch "$out/.done"
+issue_extra

@@ -415,6 +415,11 @@ int sim800emu_main(int argc, char **argv)
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             return 2;
+    /* A handshake that fails on the version or ciphers names the profile
+     * that would connect (README "Using it": your own server). */
+    if (profile.tls_max < TLS1_2_VERSION)
+        tls_set_mismatch_advice("a server of TLS 1.2 and later connects with -p sim800c-tls12 "
+                                "(TLS 1.0 to 1.2), or let the server accept TLS 1.0");
     if (opt.tls_verify &&
         profile_set(&profile, "tls", "verify", opt.tls_verify, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: --tls-verify %s: %s\n", opt.tls_verify, err);

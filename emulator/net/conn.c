@@ -27,10 +27,11 @@ struct conn {
     enum conn_state state;
     enum conn_kind kind;
     enum net_err err;
-    char detail[160];
+    char detail[400]; /* room for a mismatch hint (mismatch_hint) */
     int fd;
     SSL *ssl;
     bool tls_alert; /* a fatal alert went either way */
+    int alert_in;   /* the description of a fatal alert the peer sent; -1: none */
     bool want_tls;
     struct tls_choice tls; /* a copy: the caller's may not outlive the connect */
     char host[256];
@@ -241,6 +242,8 @@ static void info_cb(const SSL *ssl, int where, int ret)
     /* ret: alert level in the high byte.  A close_notify is a warning. */
     if (c && (ret >> 8) == SSL3_AL_FATAL) {
         c->tls_alert = true;
+        if (where & SSL_CB_READ)
+            c->alert_in = ret & 0xff;
         snprintf(c->detail, sizeof(c->detail), "TLS alert %s %s",
                  (where & SSL_CB_READ) ? "received" : "sent", SSL_alert_desc_string_long(ret));
     }
@@ -279,6 +282,29 @@ static void delay_cb(struct ev_loop *loop, ev_timer *t, int revents)
         established(c);
 }
 
+/* A server that refuses the profile's TLS version or ciphers answers with
+ * protocol_version, handshake_failure, insufficient_security or (Python's
+ * ssl) internal_error: say so in those words, with what the profile offers
+ * and the program's advice (tls_set_mismatch_advice). */
+static void mismatch_hint(struct conn *c, unsigned long reason)
+{
+    bool version = c->alert_in == SSL_AD_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+                   reason == SSL_R_WRONG_VERSION_NUMBER;
+    bool cipher = c->alert_in == SSL_AD_HANDSHAKE_FAILURE ||
+                  c->alert_in == SSL_AD_INSUFFICIENT_SECURITY ||
+                  c->alert_in == SSL_AD_INTERNAL_ERROR || reason == SSL_R_NO_CIPHERS_AVAILABLE;
+    if (!version && !cipher)
+        return;
+    char hint[400];
+    snprintf(hint, sizeof(hint), "; %s mismatch? this profile offers %s to %s%s%.100s%s%.160s",
+             version ? "TLS version" : "TLS version or cipher",
+             tls_version_name(c->tls.policy.min_version),
+             tls_version_name(c->tls.policy.max_version), c->tls.policy.ciphers[0] ? " with " : "",
+             c->tls.policy.ciphers, tls_mismatch_advice()[0] ? "; " : "", tls_mismatch_advice());
+    size_t used = strlen(c->detail);
+    snprintf(c->detail + used, sizeof(c->detail) - used, "%s", hint);
+}
+
 static void drive_handshake(struct conn *c)
 {
     ERR_clear_error();
@@ -304,11 +330,14 @@ static void drive_handshake(struct conn *c)
     }
     bool had_alert = c->tls_alert && !unexpected_eof();
     long verdict = c->tls.verify ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+    unsigned long reason = ERR_GET_REASON(ERR_peek_last_error());
     if (verdict != X509_V_OK)
         snprintf(c->detail, sizeof(c->detail), "certificate rejected: %s",
                  X509_verify_cert_error_string(verdict));
     else if (!had_alert)
         set_detail(c, "TLS handshake failed");
+    if (verdict == X509_V_OK)
+        mismatch_hint(c, reason);
     /* An alert (a version the server refuses, a certificate we reject) is
      * 606 for HTTP; a handshake that just died is 605 (SIM800 SSL Application Note V1.00 §2.2; the
      * split is our choice). */
@@ -341,6 +370,7 @@ static void start_handshake(struct conn *c)
                c->tls.verify ? "checked against" : "not checked:", c->tls.trust);
     c->state = CONN_HANDSHAKING;
     c->tls_alert = false;
+    c->alert_in = -1;
     c->delayed_tls = false;
     if (!ev_is_active(&c->timeout)) {
         ev_timer_set(&c->timeout, c->timeout_s, 0.);

@@ -33,7 +33,7 @@ struct linecli {
     int swallow;          /* real replies to drop: their command's reply was a fault's */
     int calling;          /* handlers running up the stack */
     bool free_pending;    /* linecli_free() ran inside a handler */
-    char detail[160];
+    char detail[400];     /* the conn's detail may carry a TLS mismatch hint */
 };
 
 static struct ev_loop *L(void) { return net_loop(); }

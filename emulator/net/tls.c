@@ -44,6 +44,15 @@ int tls_parse_version(const char *s)
     return -1;
 }
 
+static char mismatch_advice[160];
+
+void tls_set_mismatch_advice(const char *text)
+{
+    str_copy(mismatch_advice, sizeof(mismatch_advice), text ? text : "");
+}
+
+const char *tls_mismatch_advice(void) { return mismatch_advice; }
+
 const char *tls_version_name(int version)
 {
     for (size_t i = 0; i < ARRAY_SIZE(versions); i++)

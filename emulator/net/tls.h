@@ -64,4 +64,10 @@ SSL *tls_new_ssl(SSL_CTX *ctx, const struct tls_choice *choice, const char *host
 
 void tls_shutdown(void);
 
+/* What the trace adds when a server refuses the profile's TLS (its version
+ * or its ciphers): the program names the profile that would connect
+ * ("-p sim800c-tls12 speaks TLS 1.0 to 1.2").  NULL or "": nothing. */
+void tls_set_mismatch_advice(const char *text);
+const char *tls_mismatch_advice(void);
+
 #endif
