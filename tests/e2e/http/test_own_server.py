@@ -8,6 +8,7 @@ import http.server
 import ssl
 import subprocess
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -19,20 +20,47 @@ AT = [b'AT+SAPBR=3,1,"Contype","GPRS"', b"AT+SAPBR=1,1", b"AT+HTTPINIT",
       b'AT+HTTPPARA="URL","https://%s/"' % NAME.encode(), b"AT+HTTPSSL=1"]
 
 
-@pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    pki = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(REPO / "certs" / "gen.sh"), str(pki), "--name", NAME],
-                   check=True, capture_output=True)
-    # The recipe's server: Python's defaults (TLS 1.2 and later).
+def serve(pki, legacy):
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    if legacy:  # the recipe's server: what the classic module speaks
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("AES128-SHA:AES256-SHA:@SECLEVEL=0")
+    else:       # Python's defaults: TLS 1.2 and later
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(pki / f"{NAME}.crt", pki / f"{NAME}.key")
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    subprocess.run(["bash", str(REPO / "certs" / "gen.sh"), str(d), "--name", NAME],
+                   check=True, capture_output=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def own_server(pki):
+    httpd = serve(pki, legacy=False)
     yield pki, httpd.server_address[1]
     httpd.shutdown()
     httpd.server_close()
+
+
+def test_the_recipes_server_answers_the_default_profile(emulator, pki, tmp_path):
+    httpd = serve(pki, legacy=True)
+    try:
+        assert get(emulator, pki, httpd.server_address[1], trace=tmp_path / "t.txt") == "200"
+        text = (tmp_path / "t.txt").read_text()
+        assert f"http {NAME}:443 connected with TLSv1\n" in text, text[-1500:]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def get(emulator, pki, port, *profile, trace):
