@@ -6,14 +6,18 @@
   contents, version, lintian (no errors), its dependencies, and a smoke test
   of the packaged binary unpacked into a scratch root with `dpkg -x` (help,
   version, man page, the packaged gen.sh, AT, one TLS connection to a
-  loopback server through --map/--only-mapped, a trace, a clean SIGTERM).
+  loopback server through --map/--only-mapped, a trace, a clean SIGTERM);
+- README's CI workflow: its package-building job installs every
+  Build-Depends, and its modem steps run as written with the packaged binary.
 
 Nothing is installed on the machine itself: the binaries run from scratch
 roots and find their profiles next to themselves (<prefix>/bin ->
 <prefix>/share/sim800emu/profiles)."""
 import os
+import select
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -208,3 +212,70 @@ def test_packaged_binary_smoke(scratch, tmp_path):
     assert not link.exists()
     text = trace.read_text()
     assert "CONNECT OK" in text and "SEND OK" in text, text[-2000:]
+
+
+def readme_workflow():
+    """The GitHub Actions workflow of README "In your CI", as text."""
+    text = (REPO / "README.md").read_text()
+    return text.split("# .github/workflows/modem.yml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_workflow_installs_what_the_package_build_needs():
+    """The first job's apt-get line holds every Build-Depends of
+    scripts/debian/control, so `scripts/package` can run where it runs."""
+    wf = readme_workflow()
+    apt = wf.split("apt-get install -y --no-install-recommends", 1)[1].split("git clone", 1)[0]
+    installed = set(apt.replace("\\", " ").split())
+    control = (REPO / "scripts" / "debian" / "control").read_text()
+    deps = control.split("Build-Depends:", 1)[1].split("\n\n", 1)[0].split("Standards-Version")[0]
+    missing = []
+    for dep in deps.split(","):
+        alternatives = [a.strip().split(" ")[0] for a in dep.split("|") if a.strip()]
+        if not alternatives:
+            continue
+        names = {"debhelper-compat": "debhelper"}
+        if not any(names.get(a, a) in installed for a in alternatives):
+            missing.append(dep.strip())
+    assert not missing, f"README's CI workflow does not install: {missing}"
+
+
+def test_readme_workflow_starts_and_stops_a_modem(scratch, tmp_path):
+    """The second job's steps that need no CI service, run as written with
+    the packaged binary on PATH: the modem comes up at the link (or the step
+    fails, saying why), answers AT, and the last step stops it."""
+    wf = readme_workflow()
+    start = wf.split("- name: start a modem on /tmp/sim800\n        run: |\n", 1)[1]
+    start = "\n".join(line[10:] for line in start.split("\n- run:")[0].splitlines()
+                      if line.startswith("          "))
+    stop = wf.split("run: kill \"$(cat modem.pid)\"; cat modem.err", 1)
+    assert len(stop) == 2, "the workflow's stop step changed"
+    link = tmp_path / "sim800"
+    script = start.replace("/tmp/sim800", str(link))
+    env = dict(os.environ, PATH=f"{scratch}/usr/bin:{os.environ['PATH']}")
+    r = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=60)
+    pid = int((tmp_path / "modem.pid").read_text())
+    try:
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert os.path.islink(link)
+        fd = os.open(link, os.O_RDWR | os.O_NOCTTY)
+        try:
+            os.write(fd, b"AT\r")
+            got = b""
+            deadline = time.monotonic() + 10
+            while b"OK\r\n" not in got and time.monotonic() < deadline:
+                r_, _, _ = select.select([fd], [], [], 0.5)
+                if r_:
+                    got += os.read(fd, 4096)
+            assert got.endswith(b"AT\r\r\nOK\r\n"), got
+        finally:
+            os.close(fd)
+    finally:
+        r = subprocess.run(["bash", "-c", 'kill "$(cat modem.pid)"; cat modem.err'], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r
+    for _ in range(100):
+        if not os.path.exists(f"/proc/{pid}"):
+            break
+        time.sleep(0.05)
+    assert (tmp_path / "sim800.trace").exists()
