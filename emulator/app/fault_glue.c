@@ -533,6 +533,8 @@ void fault_glue_status_json(struct bytebuf *out)
         json_str(out, m->ident.imsi);
         bytebuf_append_str(out, ",\"iccid\":");
         json_str(out, m->ident.iccid);
+        bytebuf_append_str(out, ",\"number\":");
+        json_str(out, m->ident.number);
         snprintf(buf, sizeof(buf),
                  ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s,\"links\":[",
                  m->power == MODEM_ON          ? "on"

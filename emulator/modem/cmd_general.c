@@ -101,7 +101,8 @@ static int cmd_csmins(struct modem *m, struct at_req *r)
     }
 }
 
-/* --- +CNUM (27.007): the SIM stores no own number here, as on most cards --- */
+/* --- +CNUM (manual 3.2.39): the SIM's own number, when it stores one ([sim] number;
+ * most cards store none: OK alone) --- */
 
 static int cmd_cnum(struct modem *m, struct at_req *r)
 {
@@ -109,6 +110,9 @@ static int cmd_cnum(struct modem *m, struct at_req *r)
         return AT_OK;
     if (m->general.sim != SIM_READY)
         return m->general.sim == SIM_PIN ? AT_CME(11) : AT_CME(10);
+    const char *n = m->ident.number;
+    if (n[0]) /* <type> 145: international (a leading +), else 129 (27.007 §8.1) */
+        at_info(m, "+CNUM: \"\",\"%s\",%d", n, n[0] == '+' ? 145 : 129);
     return AT_OK;
 }
 

@@ -86,7 +86,10 @@ int identity_for(const struct profile *p, int index, struct modem_identity *id, 
     str_copy(id->imei, sizeof(id->imei), p->imei);
     str_copy(id->imsi, sizeof(id->imsi), p->imsi);
     str_copy(id->iccid, sizeof(id->iccid), p->iccid);
+    str_copy(id->number, sizeof(id->number), p->sim_number);
     if (index > 0) {
+        size_t len = strlen(id->number);
+        add_to_digits(id->number, len > 6 ? len - 6 : 0, len, index);
         /* IMEI: TAC (8 digits), serial (6), check digit. */
         size_t n = strlen(id->imei);
         if (n == 15) {
@@ -116,6 +119,15 @@ int identity_for(const struct profile *p, int index, struct modem_identity *id, 
         if (check_override("imsi", v, 6, 15, false, index, err, errlen) < 0)
             return -1;
         str_copy(id->imsi, sizeof(id->imsi), v);
+    }
+    list_entry(p->sim_numbers, index, v, sizeof(v));
+    if (v[0]) {
+        size_t n = strlen(v);
+        if (n > 20 || !all_digits(v + (v[0] == '+'), n - (v[0] == '+'))) {
+            snprintf(err, errlen, "[sim] numbers: modem %d's '%s' is not a phone number", index, v);
+            return -1;
+        }
+        str_copy(id->number, sizeof(id->number), v);
     }
     list_entry(p->iccids, index, v, sizeof(v));
     if (v[0]) {

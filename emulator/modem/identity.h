@@ -3,9 +3,10 @@
  * sees N devices.  Modem 0 has the profile's values; modem i the profile's
  * with i added to the serial part (the IMEI's serial number, the IMSI's
  * MSIN, the ICCID's account digits) and, for the IMEI and an all-digit
- * ICCID, the Luhn check digit computed again.  [modem] imeis, imsis and
- * iccids (comma-separated, one entry per modem, empty: derived) override
- * single modems. */
+ * ICCID, the Luhn check digit computed again; the SIM's own number, when the
+ * profile gives one, gets i added too.  [modem] imeis, imsis, iccids and
+ * [sim] numbers (comma-separated, one entry per modem, empty: derived)
+ * override single modems. */
 #ifndef SIM800EMU_IDENTITY_H
 #define SIM800EMU_IDENTITY_H
 
@@ -18,6 +19,7 @@ struct modem_identity {
     char imei[16];
     char imsi[16];
     char iccid[21];
+    char number[24]; /* "" when the SIM stores none */
 };
 
 /* Fills id for modem `index`; -1 with the reason in err for an override

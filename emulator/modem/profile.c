@@ -72,6 +72,8 @@ static const struct key_row key_rows[] = {
     {"modem", "features", KEY_FEATURES, offsetof(struct profile, features), 0, 0, 0},
     BOOL("sim", "present", sim_present),
     DIG("sim", "pin", sim_pin, 0, 8),
+    STR("sim", "number", sim_number),
+    STR("sim", "numbers", sim_numbers),
     INT("network", "rssi", rssi, 0, 99),
     INT("network", "ber", ber, 0, 99),
     INT("network", "reg_stat", reg_stat, 0, 5),

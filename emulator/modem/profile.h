@@ -38,7 +38,9 @@ struct profile {
     unsigned features;
     /* [sim] */
     bool sim_present;
-    char sim_pin[9]; /* empty: no PIN asked */
+    char sim_pin[9];                /* empty: no PIN asked */
+    char sim_number[24];            /* the SIM's own number (+CNUM); empty: none stored */
+    char sim_numbers[PROFILE_LIST]; /* per-modem overrides (identity.h) */
     /* [network] */
     int rssi;
     int ber;

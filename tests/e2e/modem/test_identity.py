@@ -53,3 +53,16 @@ def test_a_bad_override_is_refused_with_its_reason():
     assert r.returncode == 2
     assert "[modem] imeis: modem 1's '490154203237519' is not 15 to 15 digits with a valid Luhn " \
            "check digit" in r.stderr, r.stderr
+
+
+def test_the_sims_own_number_per_modem(emulator):
+    """[sim] number: AT+CNUM shows it (145: international), modem i's has i
+    added; [sim] numbers overrides one; without a number AT+CNUM is OK alone."""
+    e = emulator.start("-s", "sim.number=+8613800000000", "-s", "sim.numbers=,,13900000000", n=3)
+    assert e.boot(0).cmd(b"AT+CNUM\r") == b'AT+CNUM\r\r\n+CNUM: "","+8613800000000",145\r\n\r\nOK\r\n'
+    assert e.boot(1).cmd(b"AT+CNUM\r") == b'AT+CNUM\r\r\n+CNUM: "","+8613800000001",145\r\n\r\nOK\r\n'
+    assert e.boot(2).cmd(b"AT+CNUM\r") == b'AT+CNUM\r\r\n+CNUM: "","13900000000",129\r\n\r\nOK\r\n'
+
+
+def test_no_number_stored_by_default(modem):
+    assert modem.cmd(b"AT+CNUM\r") == b"AT+CNUM\r\r\nOK\r\n"
