@@ -60,3 +60,13 @@ def test_every_fault_action_is_documented():
     assert not missing, f"actions of the grammar missing from README's action table: {missing}"
     missing = [w for w in words if not re.search(rf"\b{re.escape(w)}\b", page)]
     assert not missing, f"actions of the grammar missing from the man page's FAULTS: {missing}"
+
+
+def test_every_option_of_help_is_in_the_readme():
+    """README "Command line" lists what --help lists (and the man page, above)."""
+    r = run([build_binary(), "--help"])
+    longs = set(re.findall(r"--([a-z][a-z0-9-]*)", r.stdout.split("Fault rules")[0]))
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### Command line", 1)[1].split("\n### ", 1)[0]
+    missing = sorted(f"--{o}" for o in longs if f"--{o}" not in section)
+    assert not missing, f"options in --help but not in README's Command line: {missing}"
