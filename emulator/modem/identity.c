@@ -67,19 +67,6 @@ static void list_entry(const char *list, int index, char *out, size_t cap)
     }
 }
 
-static int check_override(const char *what, const char *v, size_t min, size_t max, bool luhn,
-                          int index, char *err, size_t errlen)
-{
-    size_t n = strlen(v);
-    if (n < min || n > max || !all_digits(v, n) ||
-        (luhn && luhn_check_digit(v, n - 1) != v[n - 1])) {
-        snprintf(err, errlen, "[modem] %ss: modem %d's '%s' is not %zu to %zu digits%s", what,
-                 index, v, min, max, luhn ? " with a valid Luhn check digit" : "");
-        return -1;
-    }
-    return 0;
-}
-
 int identity_for(const struct profile *p, int index, struct modem_identity *id, char *err,
                  size_t errlen)
 {
@@ -107,33 +94,33 @@ int identity_for(const struct profile *p, int index, struct modem_identity *id, 
                 id->iccid[n - 1] = luhn_check_digit(id->iccid, n - 1);
         }
     }
-    char v[24];
-    list_entry(p->imeis, index, v, sizeof(v));
-    if (v[0]) {
-        if (check_override("imei", v, 15, 15, true, index, err, errlen) < 0)
-            return -1;
-        str_copy(id->imei, sizeof(id->imei), v);
-    }
-    list_entry(p->imsis, index, v, sizeof(v));
-    if (v[0]) {
-        if (check_override("imsi", v, 6, 15, false, index, err, errlen) < 0)
-            return -1;
-        str_copy(id->imsi, sizeof(id->imsi), v);
-    }
-    list_entry(p->sim_numbers, index, v, sizeof(v));
-    if (v[0]) {
-        size_t n = strlen(v);
-        if (n > 20 || !all_digits(v + (v[0] == '+'), n - (v[0] == '+'))) {
-            snprintf(err, errlen, "[sim] numbers: modem %d's '%s' is not a phone number", index, v);
+    /* The overrides: which list, which field, what a valid value is. */
+    const struct {
+        const char *list, *key;
+        char *field;
+        size_t cap, min, max;
+        bool luhn, plus; /* a Luhn check digit; a leading '+' allowed */
+    } overrides[] = {
+        {p->imeis, "[modem] imeis", id->imei, sizeof(id->imei), 15, 15, true, false},
+        {p->imsis, "[modem] imsis", id->imsi, sizeof(id->imsi), 6, 15, false, false},
+        {p->iccids, "[modem] iccids", id->iccid, sizeof(id->iccid), 18, 20, true, false},
+        {p->sim_numbers, "[sim] numbers", id->number, sizeof(id->number), 3, 20, false, true},
+    };
+    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
+        char v[24];
+        list_entry(overrides[i].list, index, v, sizeof(v));
+        if (!v[0])
+            continue;
+        const char *digits = overrides[i].plus && v[0] == '+' ? v + 1 : v;
+        size_t n = strlen(digits);
+        if (n < overrides[i].min || n > overrides[i].max || !all_digits(digits, n) ||
+            (overrides[i].luhn && luhn_check_digit(digits, n - 1) != digits[n - 1])) {
+            snprintf(err, errlen, "%s: modem %d's '%s' is not %zu to %zu digits%s",
+                     overrides[i].key, index, v, overrides[i].min, overrides[i].max,
+                     overrides[i].luhn ? " with a valid Luhn check digit" : "");
             return -1;
         }
-        str_copy(id->number, sizeof(id->number), v);
-    }
-    list_entry(p->iccids, index, v, sizeof(v));
-    if (v[0]) {
-        if (check_override("iccid", v, 18, 20, true, index, err, errlen) < 0)
-            return -1;
-        str_copy(id->iccid, sizeof(id->iccid), v);
+        str_copy(overrides[i].field, overrides[i].cap, v);
     }
     return 0;
 }
