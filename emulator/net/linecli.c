@@ -213,7 +213,10 @@ static void on_readable(struct conn *c, void *ud)
 {
     struct linecli *lc = ud;
     uint8_t buf[16384];
-    for (;;) {
+    /* At most 16 reads a wake-up: a server that sends without pause must
+     * not keep the loop (and every other modem) from running; the watcher
+     * brings us back for the rest. */
+    for (int rounds = 0; rounds < 16 && !lc->paused; rounds++) {
         ssize_t r = conn_read(c, buf, sizeof(buf));
         if (r == 0)
             return;
@@ -433,6 +436,8 @@ void linecli_pause(struct linecli *lc, bool pause)
     } else if (lc->awaiting) {
         ev_timer_set(&lc->timer, lc->reply_timeout_s, 0.);
         ev_timer_start(L(), &lc->timer);
+        if (bytebuf_pending(&lc->in) > 0)
+            ev_timer_start(L(), &lc->kick); /* what came before the pause, from the loop */
     }
 }
 
