@@ -400,3 +400,20 @@ def test_reply_faults_on_the_listing_commands(emulator):
         assert read_all(m) == (b".\r\n", [3])
         assert urc(m, b"AT+POP3CMD=4,1") == b"+POP3CMD: 1"     # the rules were for once
         assert read_all(m)[0] == dot_stuff(pop.messages[0])
+
+
+def test_pop3out_while_the_reply_is_still_coming(emulator):
+    """AT+POP3OUT is allowed while a multi-line reply is unread (manual
+    §14.2.19), even one still streaming in: QUIT, +POP3OUT: 1, and the session
+    is over (no reminder, no 69 after it)."""
+    sock = serve_one(endless_body)
+    try:
+        m = pop3_modem(emulator, [("mail.sim.com:110", sock.getsockname()[1])])
+        ok(m, b"AT+EMAILTO=10")
+        assert login(m) == b"+POP3IN: 1"
+        assert urc(m, b"AT+POP3CMD=4,1") == b"+POP3CMD: 1"
+        assert urc(m, b"AT+POP3OUT") == b"+POP3OUT: 1"
+        assert m.cmd(b"AT+POP3READ=100\r").endswith(ERROR)
+        m.assert_quiet(0.5)
+    finally:
+        sock.close()
