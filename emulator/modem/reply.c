@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modem.h"
@@ -12,24 +13,44 @@ void at_info_len(struct modem *m, const char *text, size_t len)
     at_writer_info(&m->engine.writer, text, len);
 }
 
-/* Formats into buf; returns the length kept (truncated to fit). */
-__attribute__((format(printf, 3, 0))) static size_t format(char *buf, size_t size, const char *fmt,
-                                                           va_list ap)
+/* Formats fmt into stack_buf, or into the heap when the text does not fit:
+ * an answer is never cut (AT+HTTPPARA? with a long URL and USERDATA runs to
+ * about 1.2 KB).  Returns the text and its length; free it when it is not
+ * stack_buf.  Only when memory runs out is the text cut to stack_buf. */
+__attribute__((format(printf, 4, 0))) static char *format(char *stack_buf, size_t size, size_t *len,
+                                                          const char *fmt, va_list ap)
 {
-    int n = vsnprintf(buf, size, fmt, ap);
-    if (n < 0)
-        return 0;
-    return (size_t)n < size ? (size_t)n : size - 1;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(stack_buf, size, fmt, ap);
+    char *text = stack_buf;
+    if (n < 0) {
+        n = 0;
+    } else if ((size_t)n >= size) {
+        char *big = malloc((size_t)n + 1);
+        if (big) {
+            vsnprintf(big, (size_t)n + 1, fmt, again);
+            text = big;
+        } else {
+            n = (int)size - 1;
+        }
+    }
+    va_end(again);
+    *len = (size_t)n;
+    return text;
 }
 
 void at_info(struct modem *m, const char *fmt, ...)
 {
-    char buf[1024];
+    char buf[512];
+    size_t n;
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format(buf, sizeof(buf), fmt, ap);
+    char *text = format(buf, sizeof(buf), &n, fmt, ap);
     va_end(ap);
-    at_info_len(m, buf, n);
+    at_info_len(m, text, n);
+    if (text != buf)
+        free(text);
 }
 
 void at_data_header(struct modem *m, const char *text)
@@ -53,12 +74,15 @@ void at_raw(struct modem *m, const void *p, size_t n) { at_writer_raw(&m->engine
 
 void at_urc(struct modem *m, const char *fmt, ...)
 {
-    char buf[1024];
+    char buf[512];
+    size_t n;
     va_list ap;
     va_start(ap, fmt);
-    size_t n = format(buf, sizeof(buf), fmt, ap);
+    char *text = format(buf, sizeof(buf), &n, fmt, ap);
     va_end(ap);
-    at_writer_urc(&m->engine.writer, buf, n, NULL, 0);
+    at_writer_urc(&m->engine.writer, text, n, NULL, 0);
+    if (text != buf)
+        free(text);
 }
 
 void at_urc_data(struct modem *m, const char *text, const void *data, size_t len)

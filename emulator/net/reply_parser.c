@@ -156,3 +156,11 @@ int reply_parser_feed(struct reply_parser *rp, struct bytebuf *in)
             return done;
     }
 }
+
+const char *reply_last_line_text(const char *text)
+{
+    const char *line = strrchr(text, '\n');
+    line = line ? line + 1 : text;
+    size_t n = strlen(line);
+    return n > 4 ? line + 4 : "";
+}

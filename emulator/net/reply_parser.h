@@ -47,4 +47,10 @@ bool reply_parser_in_body(const struct reply_parser *rp);
  * 0 when more bytes are needed, -1 on a protocol error (detail says why). */
 int reply_parser_feed(struct reply_parser *rp, struct bytebuf *in);
 
+/* The text of a numeric reply's last line after its code and separator,
+ * "" when that line is the bare code ("213"): where a value such as SIZE's
+ * (RFC 3659 §4) or an AUTH challenge (RFC 4954 §4) is.  text is the
+ * "\n"-joined status lines, as in struct reply_parser. */
+const char *reply_last_line_text(const char *text);
+
 #endif

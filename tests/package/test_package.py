@@ -26,6 +26,10 @@ from pkglib import (LEGACY_CIPHERS, REPO, Modem, build_dir, project_version, run
 
 VERSION = project_version()
 
+# Under pytest-xdist (scripts/test) the whole module runs on one worker, so the
+# package is built once, not once per worker that gets one of its tests.
+pytestmark = pytest.mark.xdist_group("package")
+
 
 # -- meson install ------------------------------------------------------------
 

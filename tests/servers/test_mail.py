@@ -29,7 +29,10 @@ from mail import (NOTE_SIZES, POP3_USERS, SMTP_USERS, delivered, dot_stuff, mail
 from servers import PYTHON, HERE, pki  # noqa: E402
 
 warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 client settings
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# Under pytest-xdist (scripts/test) this module stays on one worker, in order:
+# its tests share servers and count their log lines from a mark.
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.xdist_group("servers-mail")]
 
 # What the SSL note's example 3.1 sends, roughly as a module would compose it.
 NOTE_BODY = b"This is a new Email"

@@ -26,7 +26,10 @@ from nginx import FILES, expected, sha256_of, start_bad_server  # noqa: E402
 from servers import PYTHON, HERE, payload, pki  # noqa: E402
 
 warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 client settings
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# Under pytest-xdist (scripts/test) this module stays on one worker, in order:
+# its tests share servers and count their log lines from a mark.
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.xdist_group("servers-nginx")]
 
 MB = 1 << 20
 GARBAGE = b"\x00\x01 this is not HTTP at all\r\n\r\n"

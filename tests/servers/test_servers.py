@@ -24,6 +24,10 @@ warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 client settings
 MB = 1 << 20
 LEGACY = "DEFAULT:@SECLEVEL=0"
 
+# Under pytest-xdist (scripts/test) this module stays on one worker, in order:
+# its tests share servers and count their log lines from a mark.
+pytestmark = pytest.mark.xdist_group("servers-servers")
+
 
 @pytest.fixture(scope="session")
 def certs():

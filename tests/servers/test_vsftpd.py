@@ -29,7 +29,10 @@ from vsftpd import (FILES, SEED_PASSWORD, SEED_USER,  # noqa: E402
 from servers import HERE, PYTHON, payload, pki  # noqa: E402
 
 warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 client settings
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+# Under pytest-xdist (scripts/test) this module stays on one worker, in order:
+# its tests share servers and count their log lines from a mark.
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+              pytest.mark.xdist_group("servers-vsftpd")]
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="vsftpd runs as root only")

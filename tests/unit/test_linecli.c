@@ -16,6 +16,7 @@
 
 #include "linecli.h"
 #include "netrig.h"
+#include "reply_parser.h"
 
 struct rec {
     int events;
@@ -375,6 +376,19 @@ static void free_from_handler_and_refused(void **state)
     assert_int_equal(x.failed, 0);
 }
 
+/* Where a numeric reply's value is: after the last line's code and its
+ * separator, and nothing (never past the text) when the line is the code. */
+static void last_line_text(void **state)
+{
+    (void)state;
+    assert_string_equal(reply_last_line_text("213 1074"), "1074");
+    assert_string_equal(reply_last_line_text("213"), "");
+    assert_string_equal(reply_last_line_text("213 "), "");
+    assert_string_equal(reply_last_line_text("213-File status\n213 99"), "99");
+    assert_string_equal(reply_last_line_text("334-x\n334"), "");
+    assert_string_equal(reply_last_line_text(""), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +399,7 @@ int main(void)
         cmocka_unit_test(starttls_mid_dialogue),
         cmocka_unit_test(pop3_status_and_body),
         cmocka_unit_test(free_from_handler_and_refused),
+        cmocka_unit_test(last_line_text),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

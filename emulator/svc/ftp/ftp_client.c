@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "linecli.h"
+#include "reply_parser.h"
 #include "trace.h"
 #include "util.h"
 
@@ -512,7 +513,7 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
     case FTP_STEP_COMMAND:
         switch (c->req.op) {
         case FTP_OP_SIZE:
-            if (code != 213 || sscanf(r->text + 4, "%ld", &c->pending.size) != 1)
+            if (code != 213 || sscanf(reply_last_line_text(r->text), "%ld", &c->pending.size) != 1)
                 break;
             finish(c, FTP_DONE, NET_OK, code);
             return;

@@ -18,6 +18,7 @@
 #include "linecli.h"
 #include "modem.h"
 #include "reply.h"
+#include "reply_parser.h"
 #include "smtp_codes.h"
 #include "smtp_compose.h"
 #include "ssl.h"
@@ -411,7 +412,7 @@ static void cram_response(struct smtp_send *s, const char *text)
 {
     const struct smtp_state *st = smtp_of(s->m);
     /* "334 <base64 challenge>" */
-    const char *c64 = strlen(text) > 4 ? text + 4 : "";
+    const char *c64 = reply_last_line_text(text);
     unsigned char chal[512];
     int n = EVP_DecodeBlock(chal, (const unsigned char *)c64, (int)strnlen(c64, 680));
     if (n < 0) {

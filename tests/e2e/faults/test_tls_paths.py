@@ -135,10 +135,18 @@ def test_paced_trace_stamps_bytes_as_they_leave(emulator, tmp_path):
     _, m = emulator.modem("--trace", trace, "-s", "timing.pace=true", "-s", "boot.ipr=9600")
     m.write(b"ATI\r")
     m.expect(b"OK\r\n", timeout=5)
-    lines = [line.split(" ", 4) for line in trace.read_text().splitlines()]
-    pty = [(float(t), d, b) for t, _, ch, d, b in (x for x in lines if len(x) == 5) if ch == "pty"]
-    cr_in = [t for t, d, b in pty if d == "<<" and b.endswith('<CR>"')]
-    answer = [t for t, d, b in pty if d == ">>" and "SIM800 R14.18" in b]
+    # The trace line is written once the write to the PTY has returned: the
+    # client may read the bytes first, so wait for the line.
+    deadline = time.monotonic() + 5
+    while True:
+        lines = [line.split(" ", 4) for line in trace.read_text().splitlines()]
+        pty = [(float(t), d, b) for t, _, ch, d, b in (x for x in lines if len(x) == 5)
+               if ch == "pty"]
+        cr_in = [t for t, d, b in pty if d == "<<" and b.endswith('<CR>"')]
+        answer = [t for t, d, b in pty if d == ">>" and "SIM800 R14.18" in b]
+        if (cr_in and answer) or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
     assert cr_in and answer, trace.read_text()[-1500:]
     n = len(b"\r\nSIM800 R14.18\r\n\r\nOK\r\n")
     assert answer[-1] - cr_in[-1] >= (n - 1) / 960.0, (cr_in, answer)

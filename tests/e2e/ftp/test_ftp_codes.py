@@ -330,3 +330,21 @@ def test_85_file_system(emulator):
         m.expect(b"\r\n+FTPGETTOFS: 85\r\n", timeout=20)
         m.exchange(b'AT+FTPPUTFRMFS="C:\\User\\ftp\\none.bin"\r',
                    b"\r\nOK\r\n\r\n+FTPPUTFRMFS: 85\r\n")
+
+
+@pytest.mark.parametrize("before, reply", [
+    ("2%02d 77777777", "213"),  # a bare code: nothing after it to read
+    ("2%02d ok", "213 not-a-number"),
+])
+def test_size_reply_without_a_number_is_70(emulator, before, reply):
+    """A 213 that carries no size is no answer to SIZE (RFC 3659 §4): 70, the
+    code of an unusable reply, as for PASV.  The bare "213" once made the
+    client read past the reply's text, into what the reply before it left
+    (here "77777777", which it then reported as the size)."""
+    with Scripted(dict(LOGIN, TYPE=before % 0, CWD=before % 50, SIZE=reply)) as srv:
+        m = ftp_modem(emulator, None, maps=[(f"{SERVER}:21", srv.port)])
+        setting(m, b'AT+FTPGETNAME="1K.txt"')
+        setting(m, b'AT+FTPGETPATH="/"')
+        m.write(b"AT+FTPSIZE\r")
+        m.expect(b"\r\nOK\r\n")
+        m.expect(b"\r\n+FTPSIZE: 1,70,0\r\n", timeout=10)

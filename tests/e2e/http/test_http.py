@@ -375,3 +375,21 @@ def test_601_response_cut_short(emulator, web):
         init_http(m, b"http://cut.test/")
         assert action(m, 0) == (601, 0)
         m.exchange(b"AT+HTTPREAD\r", at_ok(b"AT+HTTPREAD\r"))
+
+
+def test_httppara_read_shows_every_parameter_whole(emulator):
+    """AT+HTTPPARA? with the longest URL, UA and USERDATA the parameters take
+    (about 1.2 KB of answer): every field whole and in order, up to the last
+    byte of USERDATA.  Answers were once cut at 1,024 bytes."""
+    _, m = emulator.modem()
+    m.exchange(b"AT+HTTPINIT\r", at_ok(b"AT+HTTPINIT\r"))
+    url = b"http://web.test/" + b"u" * (512 - 16)
+    ua = b"A" * 127
+    userdata = b"X-Long: " + b"d" * (511 - 8 - 4) + b"-end"
+    for tag, value in ((b"URL", url), (b"UA", ua), (b"USERDATA", userdata)):
+        cmd = b'AT+HTTPPARA="%s","%s"\r' % (tag, value)
+        m.exchange(cmd, at_ok(cmd))
+    m.exchange(b"AT+HTTPPARA?\r",
+               b"AT+HTTPPARA?\r\r\n+HTTPPARA: \r\nCID: 1\r\nURL: " + url + b"\r\nUA: " + ua +
+               b"\r\nPROIP: \r\nPROPORT: 80\r\nREDIR: 0\r\nBREAK: 0\r\nBREAKEND: 0\r\n"
+               b"TIMEOUT: 120\r\nCONTENT: \r\nUSERDATA: " + userdata + b"\r\n\r\nOK\r\n")
