@@ -575,11 +575,22 @@ static int cmd_ftpssl(struct modem *m, struct at_req *r)
     }
 }
 
+/* Field by field: a struct's padding, and the bytes after a string's NUL
+ * that a longer earlier value left, say nothing about the parameters. */
+static bool params_equal(const struct ftp_params *a, const struct ftp_params *b)
+{
+    return a->cid == b->cid && strcmp(a->serv, b->serv) == 0 && a->port == b->port &&
+           strcmp(a->un, b->un) == 0 && strcmp(a->pw, b->pw) == 0 && a->mode == b->mode &&
+           a->type == b->type && a->putopt == b->putopt && a->rest == b->rest &&
+           strcmp(a->getname, b->getname) == 0 && strcmp(a->getpath, b->getpath) == 0 &&
+           strcmp(a->putname, b->putname) == 0 && strcmp(a->putpath, b->putpath) == 0;
+}
+
 static int cmd_ftpscont(struct modem *m, struct at_req *r)
 {
     struct ftp_state *f = ftp_of(m);
     if (r->form == AT_FORM_READ) {
-        bool same = f->saved_valid && memcmp(&f->saved, &f->p, sizeof(f->p)) == 0;
+        bool same = f->saved_valid && params_equal(&f->saved, &f->p);
         static const enum param_id order[] = {P_SERV,    P_PORT,    P_UN,     P_PW,   P_CID,
                                               P_MODE,    P_TYPE,    P_PUTOPT, P_REST, P_GETNAME,
                                               P_GETPATH, P_PUTNAME, P_PUTPATH};
@@ -1068,8 +1079,7 @@ static void ftp_setup(struct modem *m, struct ftp_state *f)
 {
     memset(f, 0, sizeof(*f));
     f->m = m;
-    if (!f->saved_valid)
-        params_default(&f->p);
+    params_default(&f->p);
     ev_init(&f->tick, tick_cb);
     f->tick.repeat = 1.0; /* checks each second against the profile's times */
     f->tick.data = m;

@@ -443,6 +443,17 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
+/* Field by field: a struct's padding, and the bytes after a string's NUL
+ * that a longer earlier value left, say nothing about the parameters. */
+static bool params_equal(const struct http_params *a, const struct http_params *b)
+{
+    return a->cid == b->cid && strcmp(a->url, b->url) == 0 && strcmp(a->ua, b->ua) == 0 &&
+           strcmp(a->proip, b->proip) == 0 && a->proport == b->proport &&
+           a->redir == b->redir && a->brk == b->brk && a->brkend == b->brkend &&
+           a->timeout_s == b->timeout_s && strcmp(a->content, b->content) == 0 &&
+           strcmp(a->userdata, b->userdata) == 0;
+}
+
 static int cmd_httpscont(struct modem *m, struct at_req *r)
 {
     struct http_state *h = http_of(m);
@@ -452,7 +463,7 @@ static int cmd_httpscont(struct modem *m, struct at_req *r)
         return NOT_ALLOWED;
     const struct http_params *p = &h->params;
     if (r->form == AT_FORM_READ) {
-        bool same = h->saved_valid && memcmp(&h->saved, p, sizeof(*p)) == 0;
+        bool same = h->saved_valid && params_equal(&h->saved, p);
         at_info(m,
                 "+HTTPSCONT: %d\r\nCID: %d\r\nURL: %s\r\nUA: %s\r\nPROIP: %s\r\nPROPORT: %d\r\n"
                 "REDIR: %d\r\nBREAK: %ld\r\nBREAKEND: %ld\r\nUSERDATA: %s",

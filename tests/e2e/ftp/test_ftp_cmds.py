@@ -72,6 +72,13 @@ def test_scont(modem):
     m.exchange(b"AT+FTPSCONT?\r", body % 1)
     setting(m, b"AT+FTPSCONT")
     m.exchange(b"AT+FTPSCONT?\r", body % 0)
+    # A value changed and changed back is the saved one again: the
+    # comparison is of the parameters, not of the bytes a longer value left.
+    setting(m, b'AT+FTPGETNAME="a-much-longer-name.bin"')
+    m.exchange(b"AT+FTPSCONT?\r", (body % 1).replace(b'+FTPGETNAME: ""',
+                                                       b'+FTPGETNAME: "a-much-longer-name.bin"'))
+    setting(m, b'AT+FTPGETNAME=""')
+    m.exchange(b"AT+FTPSCONT?\r", body % 0)
     # Saved parameters come back after a power cycle.
     m.write(b"AT+CFUN=1,1\r")
     m.expect(b"SMS Ready\r\n", timeout=15)

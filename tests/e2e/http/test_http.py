@@ -393,3 +393,21 @@ def test_httppara_read_shows_every_parameter_whole(emulator):
                b"AT+HTTPPARA?\r\r\n+HTTPPARA: \r\nCID: 1\r\nURL: " + url + b"\r\nUA: " + ua +
                b"\r\nPROIP: \r\nPROPORT: 80\r\nREDIR: 0\r\nBREAK: 0\r\nBREAKEND: 0\r\n"
                b"TIMEOUT: 120\r\nCONTENT: \r\nUSERDATA: " + userdata + b"\r\n\r\nOK\r\n")
+
+
+def test_httpscont_compares_the_parameters(emulator):
+    """AT+HTTPSCONT? says 0 while the parameters are the saved ones: also
+    after a value was changed and changed back (the bytes a longer value
+    left behind a string's end are no parameter)."""
+    _, m = emulator.modem()
+    m.exchange(b"AT+HTTPINIT\r", at_ok(b"AT+HTTPINIT\r"))
+    short, long_ = b'AT+HTTPPARA="URL","http://web.test/a"\r', \
+        b'AT+HTTPPARA="URL","http://web.test/a-much-longer-path"\r'
+    m.exchange(short, at_ok(short))
+    m.exchange(b"AT+HTTPSCONT\r", at_ok(b"AT+HTTPSCONT\r"))
+    for cmd, flag in ((None, b"0"), (long_, b"1"), (short, b"0")):
+        if cmd:
+            m.exchange(cmd, at_ok(cmd))
+        m.write(b"AT+HTTPSCONT?\r")
+        m.expect(b"AT+HTTPSCONT?\r\r\n+HTTPSCONT: " + flag + b"\r\n")
+        m.expect(b"\r\nOK\r\n")
