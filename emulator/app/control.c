@@ -19,8 +19,9 @@ struct client {
     ev_io rio, wio;
     char line[CONTROL_LINE_MAX];
     size_t len;
-    bool overflow; /* skipping the rest of an over-long line */
-    struct bytebuf out;
+    bool overflow;      /* skipping the rest of an over-long line */
+    struct bytebuf in;  /* received, not yet taken: one read's worth at most */
+    struct bytebuf out; /* replies not yet sent */
     bool used;
 };
 
@@ -37,11 +38,13 @@ static void client_close(struct client *c)
     ev_io_stop(loop_, &c->rio);
     ev_io_stop(loop_, &c->wio);
     close(c->fd);
+    bytebuf_free(&c->in);
     bytebuf_free(&c->out);
     c->used = false;
 }
 
-static void flush(struct client *c)
+/* Sends what the socket takes; false when the client is gone. */
+static bool send_out(struct client *c)
 {
     while (bytebuf_pending(&c->out) > 0) {
         ssize_t w = send(c->fd, bytebuf_head(&c->out), bytebuf_pending(&c->out), MSG_NOSIGNAL);
@@ -49,7 +52,7 @@ static void flush(struct client *c)
             if (errno == EAGAIN || errno == EINTR)
                 break;
             client_close(c);
-            return;
+            return false;
         }
         bytebuf_consume(&c->out, (size_t)w);
     }
@@ -57,14 +60,14 @@ static void flush(struct client *c)
         ev_io_start(loop_, &c->wio);
     else
         ev_io_stop(loop_, &c->wio);
+    return true;
 }
 
+/* Queues a reply whole, whatever its length (a status of 4,096 modems is
+ * about 800 KB): the bound is kept by take_requests, which takes no new
+ * request while CONTROL_OUT_MAX bytes of replies wait. */
 static void reply(struct client *c, const char *text)
 {
-    if (bytebuf_pending(&c->out) + strlen(text) + 1 > CONTROL_OUT_MAX) {
-        client_close(c); /* it does not read its replies: bounded, so drop it */
-        return;
-    }
     bytebuf_append_str(&c->out, text);
     bytebuf_append_str(&c->out, "\n");
 }
@@ -174,6 +177,57 @@ static void handle(struct client *c, const char *line, size_t len)
     reply(c, msg);
 }
 
+/* One byte of a request line: a whole line is handled; an over-long one is
+ * skipped to its end and answered with an error. */
+static void take_byte(struct client *c, char ch)
+{
+    if (ch == '\n') {
+        if (c->overflow) {
+            char msg[80];
+            snprintf(msg, sizeof(msg), "error request longer than %d bytes", CONTROL_LINE_MAX - 1);
+            reply(c, msg);
+        } else {
+            size_t len = c->len;
+            if (len > 0 && c->line[len - 1] == '\r')
+                len--;
+            handle(c, c->line, len);
+        }
+        c->len = 0;
+        c->overflow = false;
+        return;
+    }
+    if (c->overflow)
+        return;
+    if (c->len + 1 >= CONTROL_LINE_MAX) {
+        c->overflow = true;
+        return;
+    }
+    c->line[c->len++] = ch;
+}
+
+/* Takes the requests received, one line at a time, until the replies not
+ * yet sent reach CONTROL_OUT_MAX: then the rest waits in c->in and the
+ * socket is not read (the client's writes block: push-back, not a drop)
+ * until the write watcher has sent enough. */
+static void take_requests(struct client *c)
+{
+    do {
+        const char *p = (const char *)bytebuf_head(&c->in);
+        size_t n = bytebuf_pending(&c->in), i = 0;
+        while (i < n && c->used && bytebuf_pending(&c->out) < CONTROL_OUT_MAX)
+            take_byte(c, p[i++]);
+        if (!c->used)
+            return;
+        bytebuf_consume(&c->in, i);
+        if (!send_out(c))
+            return;
+    } while (bytebuf_pending(&c->in) > 0 && bytebuf_pending(&c->out) < CONTROL_OUT_MAX);
+    if (bytebuf_pending(&c->in) > 0)
+        ev_io_stop(loop_, &c->rio);
+    else
+        ev_io_start(loop_, &c->rio);
+}
+
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
@@ -187,41 +241,19 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     if (r < 0)
         return;
-    for (ssize_t i = 0; i < r && c->used; i++) {
-        char ch = buf[i];
-        if (ch == '\n') {
-            if (c->overflow) {
-                char msg[80];
-                snprintf(msg, sizeof(msg), "error request longer than %d bytes",
-                         CONTROL_LINE_MAX - 1);
-                reply(c, msg);
-            } else {
-                size_t len = c->len;
-                if (len > 0 && c->line[len - 1] == '\r')
-                    len--;
-                handle(c, c->line, len);
-            }
-            c->len = 0;
-            c->overflow = false;
-            continue;
-        }
-        if (c->overflow)
-            continue;
-        if (c->len + 1 >= CONTROL_LINE_MAX) {
-            c->overflow = true;
-            continue;
-        }
-        c->line[c->len++] = ch;
-    }
-    if (c->used)
-        flush(c);
+    bytebuf_append(&c->in, buf, (size_t)r);
+    take_requests(c);
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     (void)revents;
-    flush(w->data);
+    struct client *c = w->data;
+    if (!send_out(c))
+        return;
+    if (bytebuf_pending(&c->in) > 0 && bytebuf_pending(&c->out) < CONTROL_OUT_MAX)
+        take_requests(c);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)

@@ -10,9 +10,11 @@
  *   anything else      -> error <why>
  *
  * Every buffer is bounded: a request line of CONTROL_LINE_MAX bytes at
- * most (a longer one is answered with an error and skipped), replies not
- * yet read up to CONTROL_OUT_MAX per client (a client that stops reading
- * is dropped), CONTROL_CLIENTS_MAX clients. */
+ * most (a longer one is answered with an error and skipped), one read of
+ * requests held per client, CONTROL_CLIENTS_MAX clients.  A client whose
+ * replies are not read pushes back: once CONTROL_OUT_MAX bytes of them
+ * wait (plus the reply being built, which is sent whole), its requests are
+ * left in the socket until it reads. */
 #ifndef SIM800EMU_CONTROL_H
 #define SIM800EMU_CONTROL_H
 

@@ -572,3 +572,43 @@ def test_pdp_deact_drops_the_bearer(emulator, tmp_path):
     ctl.add("pdp-deact")
     m.expect_exact(b"\r\n+SAPBR 1: DEACT\r\n", timeout=5)
     m.exchange(b"AT+SAPBR=2,1\r", b'AT+SAPBR=2,1\r\r\n+SAPBR: 1,3,"0.0.0.0"\r\n\r\nOK\r\n')
+
+
+def vm_rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_status_larger_than_the_reply_bound_comes_whole_and_a_lazy_client_is_held_back(
+        emulator, tmp_path):
+    """1,400 modems make a status of about 280 KB, more than the 256 KB of
+    replies a client may leave unread: it comes whole (it once cost the
+    client its connection).  A client that sends fifty requests and reads
+    nothing is held back, not dropped, and not buffered without bound:
+    the other client is answered meanwhile, the emulator's memory grows by
+    far less than the fifty replies (14 MB), and they all arrive, whole and
+    in order, once it reads."""
+    n = 1400
+    emu, ctl = start(emulator, tmp_path, n=n)
+    st = ctl.status()
+    assert [m["index"] for m in st["modems"]] == list(range(n))
+    size = len(ctl.request_raw(b"status"))
+    assert size > 256 * 1024, size
+    before = vm_rss_kib(emu.proc.pid)
+    lazy = Control(ctl_path(tmp_path), timeout=30)
+    lazy.sock.sendall(b"status\n" * 50)
+    for _ in range(20):  # the other client is answered while lazy's replies wait
+        assert ctl.request("fault list") == "[]"
+    grown = vm_rss_kib(emu.proc.pid) - before
+    assert grown < 50 * size // 1024 // 4, (grown, size)
+    buf = b""
+    for _ in range(50):
+        while b"\n" not in buf:
+            chunk = lazy.sock.recv(1 << 20)
+            assert chunk, "the emulator dropped the client that did not read"
+            buf += chunk
+        line, buf = buf.split(b"\n", 1)
+        assert len(line) == size and line.endswith(b"]}"), line[-40:]
+    lazy.close()
