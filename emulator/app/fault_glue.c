@@ -511,8 +511,16 @@ static void status_conn(struct conn *c, int modem, const char *host, int port, v
     json_str(s->out, conn_tag(c));
     bytebuf_append_str(s->out, ",\"host\":");
     json_str(s->out, host);
-    snprintf(buf, sizeof(buf), ",\"port\":%d,\"tls\":%s,\"state\":\"%s\"}", port,
+    snprintf(buf, sizeof(buf), ",\"port\":%d,\"tls\":%s,\"state\":\"%s\"", port,
              conn_is_tls(c) ? "true" : "false", states[conn_state(c)]);
+    bytebuf_append_str(s->out, buf);
+    /* Read back from the socket: what AT+CIPTKA made of it. */
+    int idle, interval, count;
+    int ka = conn_keepalive(c, &idle, &interval, &count);
+    if (ka > 0)
+        snprintf(buf, sizeof(buf), ",\"keepalive\":[%d,%d,%d]}", idle, interval, count);
+    else
+        snprintf(buf, sizeof(buf), ",\"keepalive\":%s}", ka == 0 ? "false" : "null");
     bytebuf_append_str(s->out, buf);
 }
 

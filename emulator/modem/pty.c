@@ -272,17 +272,22 @@ static int set_slave_raw(const char *path, bool flush_input)
     int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    /* A port left cooked would echo and translate CR: the client would not
+     * see the module's bytes, so a refusal is an error, not a shrug. */
     struct termios t;
-    if (tcgetattr(fd, &t) == 0) {
+    int rc = tcgetattr(fd, &t);
+    if (rc == 0) {
         cfmakeraw(&t);
         cfsetispeed(&t, B115200);
         cfsetospeed(&t, B115200);
-        tcsetattr(fd, TCSANOW, &t);
+        rc = tcsetattr(fd, TCSANOW, &t);
     }
-    if (flush_input)
-        tcflush(fd, TCIFLUSH);
+    if (rc == 0 && flush_input)
+        rc = tcflush(fd, TCIFLUSH);
+    int e = errno;
     close(fd);
-    return 0;
+    errno = e;
+    return rc;
 }
 
 int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_input_fn on_input,
@@ -536,7 +541,9 @@ static void client_left(struct pty_port *p)
         p->on_client_left(p->ud);
     notify_drained(p); /* nobody reads now: senders need not wait */
     /* What the departed client left unread must not greet the next one. */
-    set_slave_raw(p->slave_path, true);
+    if (set_slave_raw(p->slave_path, true) < 0)
+        trace_note(p->trace_id, "pty", "cannot reset %s to raw: %s", p->slave_path,
+                   strerror(errno));
     /* The modem goes on with what it was given (into the void). */
     if (p->out_was_high || bytebuf_pending(&p->late_in) > 0)
         schedule_resume(p);

@@ -385,7 +385,9 @@ static void connect_done(struct conn *c)
 {
     int soerr = 0;
     socklen_t len = sizeof(soerr);
-    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+    /* A failed query says nothing about the connect: a failure, not a success. */
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+        soerr = errno;
     if (soerr) {
         errno = soerr;
         set_detail(c, "connect");
@@ -763,17 +765,37 @@ void conn_pause_reading(struct conn *c, bool pause)
     }
 }
 
-void conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int count)
+int conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int count)
 {
-    if (c->fd < 0 || c->kind != CONN_TCP)
-        return;
-    int v = on;
-    setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v));
-    if (on) {
-        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
-        setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+    if (c->fd < 0 || c->kind != CONN_TCP) {
+        errno = EINVAL;
+        return -1;
     }
+    int v = on;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &v, sizeof(v)) < 0)
+        return -1;
+    if (on && (setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) < 0 ||
+               setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval)) < 0 ||
+               setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count)) < 0))
+        return -1;
+    return 0;
+}
+
+int conn_keepalive(const struct conn *c, int *idle, int *interval, int *count)
+{
+    int on = 0;
+    socklen_t len = sizeof(on);
+    if (c->fd < 0 || c->kind != CONN_TCP ||
+        getsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len) < 0)
+        return -1;
+    if (!on)
+        return 0;
+    len = sizeof(int);
+    if (getsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, idle, &len) < 0 ||
+        getsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, interval, &len) < 0 ||
+        getsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, count, &len) < 0)
+        return -1;
+    return 1;
 }
 
 /* --- orderly shutdown (SIGTERM) --- */

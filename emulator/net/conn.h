@@ -95,8 +95,12 @@ size_t conn_unsent(const struct conn *c);
 /* Stops taking bytes from the socket (back-pressure), or resumes. */
 void conn_pause_reading(struct conn *c, bool pause);
 
-/* SO_KEEPALIVE with idle/interval/count in seconds (AT+CIPTKA). */
-void conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int count);
+/* SO_KEEPALIVE with idle/interval/count in seconds (AT+CIPTKA); -1 with
+ * errno when the kernel refuses one of them. */
+int conn_set_keepalive(struct conn *c, bool on, int idle, int interval, int count);
+/* What the kernel holds for the socket: 1 with the three values when
+ * keepalive is on, 0 when off, -1 when it cannot be read (no TCP socket). */
+int conn_keepalive(const struct conn *c, int *idle, int *interval, int *count);
 
 /* Closes and frees; abortive sends a TCP RST.  No handler runs afterwards. */
 void conn_free(struct conn *c, bool abortive);

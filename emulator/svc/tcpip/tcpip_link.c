@@ -3,6 +3,7 @@
  * (SIM800 AT Command Manual V1.09 §8.2.2–8.2.7, §8.2.22,
  * §8.2.26, §19.3). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -98,8 +99,11 @@ static void link_connected(struct conn *c, void *ud)
     struct modem *m = l->modem;
     struct tcpip_state *t = tcpip_of(m);
     l->state = LINK_CONNECTED;
-    if (t->tka[0])
-        conn_set_keepalive(c, true, t->tka[1], t->tka[2], t->tka[3]);
+    /* The module's link is up whatever the kernel says: a refused keepalive
+     * is a trace note (and `status` shows what the socket holds). */
+    if (t->tka[0] && conn_set_keepalive(c, true, t->tka[1], t->tka[2], t->tka[3]) < 0)
+        trace_note(m->id, "net", "AT+CIPTKA: keepalive %d,%d,%d not set: %s", t->tka[1], t->tka[2],
+                   t->tka[3], strerror(errno));
     if (t->mode && !t->mux) {
         /* Transparent mode: CONNECT, then the port is a pipe (manual 19.3). */
         at_urc(m, "CONNECT");

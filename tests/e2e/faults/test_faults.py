@@ -612,3 +612,19 @@ def test_a_status_larger_than_the_reply_bound_comes_whole_and_a_lazy_client_is_h
         line, buf = buf.split(b"\n", 1)
         assert len(line) == size and line.endswith(b"]}"), line[-40:]
     lazy.close()
+
+
+def test_status_shows_the_keepalive_ciptka_set_on_the_socket(emulator, tmp_path):
+    """AT+CIPTKA's values reach the kernel: `status` reads them back from the
+    link's socket (its answer no longer rests on an unchecked setsockopt),
+    and a link opened after AT+CIPTKA=0 has none."""
+    with start_tls_echo(mode="echo") as srv:
+        emu, ctl, m = tcpip_modem(emulator, tmp_path, srv, tls=False)
+        m.exchange(b"AT+CIPTKA=1,45,35,4\r", at_ok(b"AT+CIPTKA=1,45,35,4\r"))
+        connect(m)
+        assert [link["keepalive"] for link in ctl.status()["modems"][0]["links"]] == [[45, 35, 4]]
+        m.write(b"AT+CIPCLOSE\r")
+        m.expect(b"CLOSE OK\r\n")
+        m.exchange(b"AT+CIPTKA=0\r", at_ok(b"AT+CIPTKA=0\r"))
+        connect(m)
+        assert [link["keepalive"] for link in ctl.status()["modems"][0]["links"]] == [False]
