@@ -52,16 +52,6 @@ struct options {
     int nfaults;
 };
 
-/* What is set up before the modems exist, released on an early exit. */
-static void release_before_modems(struct ev_loop *loop)
-{
-    net_shutdown();
-    tls_shutdown();
-    trace_close();
-    fs_cleanup_base();
-    ev_loop_destroy(loop);
-}
-
 static void usage(FILE *f)
 {
     fputs("usage: sim800emu [OPTIONS]\n"
@@ -404,17 +394,27 @@ int sim800emu_main(int argc, char **argv)
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
 
+    /* One way out: whatever was set up is released at `out`, in reverse
+     * order; each release does nothing for what was never set up.  Until the
+     * paths are printed a failure is a usage error (2). */
     static struct profile profile;
     char err[512];
+    int status = 2;
+    struct ev_loop *loop = NULL;
+    struct modem **modems = NULL;
+    long created = 0;
+    ev_signal sigint, sigterm;
+    ev_signal_init(&sigint, stop_cb, SIGINT);
+    ev_signal_init(&sigterm, stop_cb, SIGTERM);
     if (profile_load(&profile, opt.profile, opt.profiles_dir, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
-        return 2;
+        goto out;
     }
     if (opt.timing && apply_timing(&profile, opt.timing) < 0)
-        return 2;
+        goto out;
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
-            return 2;
+            goto out;
     /* A handshake that fails on the version or ciphers names the profile
      * that would connect (README "Using it": your own server). */
     if (profile.tls_max < TLS1_2_VERSION)
@@ -423,11 +423,11 @@ int sim800emu_main(int argc, char **argv)
     if (opt.tls_verify &&
         profile_set(&profile, "tls", "verify", opt.tls_verify, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: --tls-verify %s: %s\n", opt.tls_verify, err);
-        return 2;
+        goto out;
     }
     if (profile_validate(&profile, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
-        return 2;
+        goto out;
     }
     /* --ca-file wins over the profile's [tls] ca_file, which is relative to
      * the profile's own directory. */
@@ -441,20 +441,20 @@ int sim800emu_main(int argc, char **argv)
                      profile.tls_ca_file);
         if (!str_copy(opt.net.ca_file, sizeof(opt.net.ca_file), path)) {
             fprintf(stderr, "sim800emu: [tls] ca_file: path too long\n");
-            return 2;
+            goto out;
         }
     }
     if (opt.net.ca_file[0]) {
         FILE *f = fopen(opt.net.ca_file, "r");
         if (!f) {
             fprintf(stderr, "sim800emu: --ca-file %s: %s\n", opt.net.ca_file, strerror(errno));
-            return 2;
+            goto out;
         }
         fclose(f);
     }
     if (opt.trace && trace_open(opt.trace) < 0) {
         fprintf(stderr, "sim800emu: cannot open trace file %s: %s\n", opt.trace, strerror(errno));
-        return 2;
+        goto out;
     }
 
     /* --storage wins over the profile's [fs] storage. */
@@ -462,16 +462,14 @@ int sim800emu_main(int argc, char **argv)
         opt.storage ? opt.storage : (profile.fs_storage[0] ? profile.fs_storage : NULL);
     if (fs_set_base(storage, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
-        fs_cleanup_base();
-        return 2;
+        goto out;
     }
     /* A client vanishing mid-write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
-    struct ev_loop *loop = EV_DEFAULT;
+    loop = EV_DEFAULT;
     if (net_init(loop, &opt.net, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
-        fs_cleanup_base();
-        return 2;
+        goto out;
     }
     /* [timing]: the radio network's round trips, for every connection. */
     conn_set_latency(profile.connect_ms / 1000.0, profile.tls_handshake_ms / 1000.0);
@@ -484,15 +482,11 @@ int sim800emu_main(int argc, char **argv)
         str_copy(pol.ciphers, sizeof(pol.ciphers), profile.tls_ciphers);
         if (!tls_ctx_for(&pol, err, sizeof(err))) {
             fprintf(stderr, "sim800emu: %s: %s\n", profile.path, err);
-            fs_cleanup_base();
-            return 2;
+            goto out;
         }
     }
     /* Signals are ours before any path is printed: a client may stop us the
      * moment it has read them, and the exit must still be clean. */
-    ev_signal sigint, sigterm;
-    ev_signal_init(&sigint, stop_cb, SIGINT);
-    ev_signal_init(&sigterm, stop_cb, SIGTERM);
     ev_signal_start(loop, &sigint);
     ev_signal_start(loop, &sigterm);
     /* --link replaces a symlink or nothing: a mistyped path to a file is an
@@ -503,8 +497,7 @@ int sim800emu_main(int argc, char **argv)
             link_for(opt.link, i, link, sizeof(link));
             if (pty_link_check(link, err, sizeof(err)) < 0) {
                 fprintf(stderr, "sim800emu: %s\n", err);
-                release_before_modems(loop);
-                return 2;
+                goto out;
             }
         }
     }
@@ -513,12 +506,10 @@ int sim800emu_main(int argc, char **argv)
         struct modem_identity id;
         if (identity_for(&profile, (int)i, &id, err, sizeof(err)) < 0) {
             fprintf(stderr, "sim800emu: %s: %s\n", profile.path, err);
-            release_before_modems(loop);
-            return 2;
+            goto out;
         }
     }
-    struct modem **modems = xcalloc((size_t)opt.modems, sizeof(*modems));
-    int status = 0;
+    modems = xcalloc((size_t)opt.modems, sizeof(*modems));
     for (long i = 0; i < opt.modems; i++) {
         char link[512];
         if (opt.link)
@@ -530,6 +521,7 @@ int sim800emu_main(int argc, char **argv)
             status = 1;
             goto out;
         }
+        created = i + 1;
     }
     /* Faults: the profile's [faults], then --fault, then the control
      * socket, all before any path is printed. */
@@ -538,34 +530,34 @@ int sim800emu_main(int argc, char **argv)
         if (fault_glue_add(profile.faults[i], strlen(profile.faults[i]), err, sizeof(err)) < 0) {
             fprintf(stderr, "sim800emu: %s: [faults] %s: %s\n", profile.path, profile.faults[i],
                     err);
-            status = 2;
             goto out;
         }
     for (int i = 0; i < opt.nfaults; i++)
         if (fault_glue_add(opt.faults[i], strlen(opt.faults[i]), err, sizeof(err)) < 0) {
             fprintf(stderr, "sim800emu: --fault %s: %s\n", opt.faults[i], err);
-            status = 2;
             goto out;
         }
     if (opt.control && control_open(loop, opt.control, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
-        status = 2;
         goto out;
     }
     for (long i = 0; i < opt.modems; i++)
         printf("%s\n", modem_port_path(modems[i]));
     fflush(stdout);
 
+    status = 0;
     ev_run(loop, 0);
 out:
     control_close();
     fault_glue_shutdown();
-    ev_signal_stop(loop, &sigint);
-    ev_signal_stop(loop, &sigterm);
+    if (loop) {
+        ev_signal_stop(loop, &sigint);
+        ev_signal_stop(loop, &sigterm);
+    }
     /* An orderly stop: links end with close_notify and FIN, not a reset
      * (bounded: whatever is not out within the time is aborted). */
     conn_close_orderly(STOP_CLOSE_S);
-    for (long i = 0; i < opt.modems; i++)
+    for (long i = 0; i < created; i++)
         modem_destroy(modems[i]);
     free(modems);
     conn_drop_closing(); /* conns still closing after a flush (an FTP QUIT) */
@@ -573,6 +565,7 @@ out:
     tls_shutdown();
     trace_close();
     fs_cleanup_base();
-    ev_loop_destroy(loop);
+    if (loop)
+        ev_loop_destroy(loop);
     return status;
 }

@@ -259,6 +259,8 @@ void net_shutdown(void)
         net.ares_ready = false;
         ares_library_cleanup();
     }
+    if (!net.loop) /* net_init never ran (an early exit) */
+        return;
     ev_timer_stop(net.loop, &net.ares_timer);
     for (int i = 0; i < DNS_SOCKETS_MAX; i++)
         if (net.sockets[i].used)

@@ -366,18 +366,24 @@ def modem(emulator):
     return port
 
 
-def run_cli(*args, timeout=10.0):
+def run_cli(*args, timeout=10.0, env=None):
     """Run sim800emu expecting it to exit by itself (bad usage, --help...).
 
     Returns CompletedProcess with text stdout/stderr."""
     b = require_binary()
     try:
-        return subprocess.run([str(b)] + [str(a) for a in args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, errors="replace",
-                              timeout=timeout, start_new_session=True)
+        r = subprocess.run([str(b)] + [str(a) for a in args], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, errors="replace",
+                           timeout=timeout, start_new_session=True,
+                           env=None if env is None else dict(os.environ, **env))
     except subprocess.TimeoutExpired as e:
         raise AssertionError(f"sim800emu {args} did not exit within {timeout}s "
                              f"(stdout {e.stdout!r})") from None
+    # Every early exit releases what it set up: under ASan a leak or a
+    # memory error on any of them fails the test that took that exit.
+    found = sanitizer_report(r.stderr)
+    assert not found, f"sim800emu {args}: sanitizer report {found}:\n{r.stderr[-4000:]}"
+    return r
 
 
 def luhn_ok(digits):

@@ -72,6 +72,31 @@ def test_a_bad_map_names_the_wrong_part(spec, why):
         r.stderr
 
 
+@pytest.mark.parametrize("args", [
+    ["-l", "{tmp}/a-file"],                                   # --link onto a regular file
+    ["-s", "modem.imeis=123"],                                # a bad identity
+    ["--fault", "modem=7 dns"],                               # a rule for no modem
+    ["--control", "{tmp}/a-file"],                            # the control path exists
+    ["-s", "tls.ciphers=NO-SUCH-CIPHER"],                     # no TLS context
+], ids=["link", "identity", "fault", "control", "tls"])
+def test_every_early_exit_releases_what_was_set_up(tmp_path, args):
+    """Each usage error found after the storage directory, the trace, the
+    resolver and the TLS context exist takes the one way out of main(): the
+    temporary storage is gone, the trace is closed whole, and under ASan
+    nothing leaks (run_cli checks the sanitizer's report)."""
+    (tmp_path / "a-file").write_text("mine\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    trace = tmp_path / "trace.txt"
+    r = run_cli("--trace", trace, *[a.format(tmp=tmp_path) for a in args],
+                env={"TMPDIR": str(tmp)})
+    assert r.returncode == 2, r
+    assert r.stderr.startswith("sim800emu: "), r.stderr
+    assert list(tmp.iterdir()) == []          # the temporary storage went
+    assert (tmp_path / "a-file").read_text() == "mine\n"  # never the user's file
+    assert trace.exists()
+
+
 def test_link_without_percent_d_for_several_modems_exit_2(tmp_path):
     r = run_cli("-n", "2", "-l", str(tmp_path / "sim"))
     assert r.returncode == 2, r
