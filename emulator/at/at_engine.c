@@ -25,6 +25,7 @@ void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
     ev_init(&e->data_timer, data_timer_cb);
     e->data_timer.data = e;
     e->state = AT_ENG_IDLE;
+    e->cmds = e->cmds_inline;
 }
 
 void at_engine_free(struct at_engine *e)
@@ -34,6 +35,8 @@ void at_engine_free(struct at_engine *e)
     bytebuf_free(&e->input);
     bytebuf_free(&e->data_buf);
     at_writer_free(&e->writer);
+    free(e->cmds_heap);
+    e->cmds_heap = NULL;
 }
 
 static size_t name_hash(const char *s)
@@ -255,7 +258,14 @@ static void run_line(struct at_engine *e, const char *body, size_t len)
     e->last_silent = false;
     e->final_text[0] = '\0';
     at_writer_set_hold(&e->writer, true);
-    e->ncmds = at_cmdline_split(e->line, e->line_len, e->cmds, AT_LINE_CMDS_MAX);
+    e->cmds = e->cmds_inline;
+    e->ncmds = at_cmdline_split(e->line, e->line_len, e->cmds, AT_LINE_CMDS_INLINE);
+    if (e->ncmds < 0) { /* more commands than fit inline, or a syntax error */
+        if (!e->cmds_heap)
+            e->cmds_heap = xcalloc(AT_LINE_CMDS_MAX, sizeof(*e->cmds_heap));
+        e->cmds = e->cmds_heap;
+        e->ncmds = at_cmdline_split(e->line, e->line_len, e->cmds, AT_LINE_CMDS_MAX);
+    }
     if (e->ncmds < 0) {
         end_line(e, AT_ERROR);
         return;

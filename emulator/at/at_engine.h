@@ -91,6 +91,7 @@ enum at_engine_state {
 };
 
 #define AT_TABLES_MAX 32
+#define AT_LINE_CMDS_INLINE 8 /* commands of a line held without the heap */
 
 struct at_engine {
     struct modem *modem;
@@ -115,7 +116,12 @@ struct at_engine {
     /* The line being executed. */
     char line[AT_LINE_MAX + 1];
     size_t line_len;
-    struct at_command cmds[AT_LINE_CMDS_MAX];
+    /* The line's commands: most lines hold a few, so they live inline and a
+     * longer chain (up to AT_LINE_CMDS_MAX, ~31 KB) gets a heap array the
+     * first time one comes; cmds points at whichever holds the line. */
+    struct at_command *cmds;
+    struct at_command cmds_inline[AT_LINE_CMDS_INLINE];
+    struct at_command *cmds_heap;
     int ncmds;
     int cur;
     char args_copy[AT_LINE_MAX + 1];

@@ -448,10 +448,9 @@ static int cmd_httpterm(struct modem *m, struct at_req *r)
 static bool params_equal(const struct http_params *a, const struct http_params *b)
 {
     return a->cid == b->cid && strcmp(a->url, b->url) == 0 && strcmp(a->ua, b->ua) == 0 &&
-           strcmp(a->proip, b->proip) == 0 && a->proport == b->proport &&
-           a->redir == b->redir && a->brk == b->brk && a->brkend == b->brkend &&
-           a->timeout_s == b->timeout_s && strcmp(a->content, b->content) == 0 &&
-           strcmp(a->userdata, b->userdata) == 0;
+           strcmp(a->proip, b->proip) == 0 && a->proport == b->proport && a->redir == b->redir &&
+           a->brk == b->brk && a->brkend == b->brkend && a->timeout_s == b->timeout_s &&
+           strcmp(a->content, b->content) == 0 && strcmp(a->userdata, b->userdata) == 0;
 }
 
 static int cmd_httpscont(struct modem *m, struct at_req *r)
