@@ -593,11 +593,11 @@ static void reconnect_cb(struct ev_loop *loop, ev_timer *t, int revents)
     client_came(p);
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Reads what the client wrote, up to 16 reads a wake-up; a short read
+ * means the master is drained for now (the loop wakes again when more
+ * comes), so no read is spent on EAGAIN. */
+static void read_input(struct pty_port *p)
 {
-    (void)loop;
-    (void)revents;
-    struct pty_port *p = w->data;
     uint8_t buf[4096];
     for (int rounds = 0; rounds < 16; rounds++) {
         if (input_must_wait(p)) {
@@ -612,12 +612,14 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         ssize_t n = read(p->master, buf, want);
         if (n > 0 && p->pace_cps > 0) {
             wire_in(p, buf, (size_t)n); /* traced when they come off the wire */
+            if ((size_t)n < want)
+                return;
             continue;
         }
         if (n > 0) {
             trace_bytes(p->trace_id, "pty", TRACE_IN, buf, (size_t)n);
             p->on_input(p->ud, buf, (size_t)n);
-            if (p->master < 0 || p->client_gone)
+            if (p->master < 0 || p->client_gone || (size_t)n < want)
                 return;
             continue;
         }
@@ -626,6 +628,21 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         /* EIO (or 0): no client has the slave open any more. */
         hangup_seen(p);
         return;
+    }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct pty_port *p = w->data;
+    p->holding_output = true;
+    read_input(p);
+    p->holding_output = false;
+    if (p->flush_due) {
+        p->flush_due = false;
+        if (p->master >= 0 && !p->client_gone)
+            flush_out(p);
     }
 }
 
@@ -855,6 +872,9 @@ void pty_write(struct pty_port *p, const void *data, size_t n)
          * the host's one character time later, as on a UART. */
         p->out_credit = 0;
         p->out_t = ev_time();
-        flush_out(p);
+        if (p->holding_output)
+            p->flush_due = true; /* read_cb writes it all at once */
+        else
+            flush_out(p);
     }
 }

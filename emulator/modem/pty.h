@@ -46,13 +46,18 @@ struct pty_port {
     ev_io read_watcher;
     ev_io write_watcher;
     ev_timer reconnect_timer;
-    ev_timer resume_timer;  /* re-checks back-pressure from the loop */
-    int watch;              /* inotify watch of the slave; -1 without */
-    bool close_seen;        /* a client closed the slave, but it is not free */
-    bool input_paused;      /* back-pressure: not reading from the client */
-    bool out_was_high;      /* the backlog passed PTY_OUT_HIGH since the last resume */
-    bool client_gone;       /* no client has the slave open; waiting for one */
-    bool before_first;      /* no client has opened the slave yet */
+    ev_timer resume_timer; /* re-checks back-pressure from the loop */
+    int watch;             /* inotify watch of the slave; -1 without */
+    bool close_seen;       /* a client closed the slave, but it is not free */
+    bool input_paused;     /* back-pressure: not reading from the client */
+    bool out_was_high;     /* the backlog passed PTY_OUT_HIGH since the last resume */
+    bool client_gone;      /* no client has the slave open; waiting for one */
+    bool before_first;     /* no client has opened the slave yet */
+    /* While the client's bytes are handed to the modem, what it answers
+     * (echo, result codes) is held and written once at the end: one write
+     * per round trip, not one per echoed byte. */
+    bool holding_output;
+    bool flush_due;         /* something was held while the line was idle */
     struct bytebuf out;     /* bytes the client has not taken yet */
     struct bytebuf late_in; /* written by a client just before it closed; handed
                                to the modem from the loop */

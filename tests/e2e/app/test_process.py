@@ -295,6 +295,24 @@ def test_trace_file_both_directions(emulator, tmp_path):
     assert stamps == sorted(stamps)
 
 
+def test_a_round_trip_is_one_write(emulator, tmp_path):
+    """The echo of a command line and its answer leave in one write (the
+    trace has a line per write): a round trip costs the emulator one write,
+    not one per echoed byte (scripts/bench at measures what that saves)."""
+    trace = tmp_path / "trace.txt"
+    e = emulator.start("-t", str(trace))
+    m = e.boot()
+    m.write(b"AT\r")   # in one write, so it comes in one read
+    m.expect(b"AT\r" + OK)
+    m.write(b"AT+CSQ\r")
+    m.expect(b"AT+CSQ\r\r\n+CSQ: 18,0\r\n" + OK)
+    assert e.stop() == 0
+    out = [x.split(" ", 4)[4] for x in trace.read_text().splitlines()
+           if TRACE_LINE.match(x) and " >> " in x]
+    assert out[-2:] == ['"AT<CR><CR><LF>OK<CR><LF>"',
+                        '"AT+CSQ<CR><CR><LF>+CSQ: 18,0<CR><LF><CR><LF>OK<CR><LF>"'], out
+
+
 def test_trace_to_stderr(emulator):
     e = emulator.start("-t", "-")
     m = e.boot()
