@@ -5,11 +5,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "boot.h"
 #include "conn.h"
 #include "conn_fault.h"
 #include "fault.h"
+#include "general.h"
 #include "linecli.h"
 #include "modem.h"
+#include "port.h"
 #include "reply.h"
 #include "services.h"
 #include "tcpip.h"

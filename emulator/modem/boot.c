@@ -9,8 +9,11 @@
  * SIM PIN:     +CPIN: SIM PIN, and the rest after AT+CPIN (cmd_general.c). */
 #include <string.h>
 
+#include "boot.h"
+#include "general.h"
 #include "modem.h"
 #include "reply.h"
+#include "service.h"
 #include "trace.h"
 
 enum boot_step {

@@ -7,28 +7,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "boot.h"
+#include "cmd_tables.h"
+#include "general.h"
 #include "modem.h"
 #include "reply.h"
 #include "setting.h"
 
 #define V250_FIELD(f) offsetof(struct modem, v250.f)
-
-void general_init(struct modem *m)
-{
-    struct general_state *g = &m->general;
-    /* The +CCLK zone and a CFUN level of 4 are auto-saved (manual §3.2.42, §3.2.43). */
-    int tz = g->tz_quarters;
-    int cfun = g->cfun == 4 ? 4 : 1;
-    memset(g, 0, sizeof(*g));
-    g->tz_quarters = tz;
-    g->cfun = cfun;
-    g->sim = m->profile->sim_present ? SIM_BOOTING : SIM_ABSENT;
-    g->pin_tries = 3;
-    g->cops_mode = 0;
-    /* Without network time the clock restarts at 2004-01-01 (as logs of real modules show). */
-    g->clock_base = 1072915200; /* 2004-01-01 00:00:00 */
-    g->clock_set_mono = ev_now(m->loop);
-}
 
 /* --- +CPIN --- */
 
@@ -69,16 +55,6 @@ static int cmd_cpin(struct modem *m, struct at_req *r)
     at_urc(m, "SMS Ready");
     general_sim_ready(m);
     return AT_OK;
-}
-
-/* The SIM is found missing (at power-on or AT+CFUN=1): +CPIN says so, and
- * +CSMINS too when its report is on (manual 6.2.54).  The emulated card
- * never comes or goes later, so this is the only time the report fires. */
-void general_sim_absent(struct modem *m)
-{
-    at_urc(m, "+CPIN: NOT INSERTED");
-    if (m->v250.csmins)
-        at_urc(m, "+CSMINS: %d,0", m->v250.csmins);
 }
 
 /* --- +CSMINS (manual 6.2.54) --- */

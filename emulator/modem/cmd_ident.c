@@ -1,6 +1,7 @@
 /* Identification commands (SIM800 AT Command Manual V1.09 §2.2.9, §2.2.33–2.2.38, §3.2.8–3.2.11,
  * §6.2.39): answers come from the profile, bare (no "+CGMI:" prefix), and every test form answers
  * just OK. */
+#include "cmd_tables.h"
 #include "modem.h"
 #include "reply.h"
 

@@ -7,82 +7,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd_tables.h"
+#include "general.h"
 #include "modem.h"
 #include "reply.h"
 #include "setting.h"
 
 #define V250_FIELD(f) offsetof(struct modem, v250.f)
-
-/* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
-static int reg_stat(const struct modem *m)
-{
-    const struct general_state *g = &m->general;
-    if (g->registered)
-        return m->profile->reg_stat;
-    if (g->cfun != 1 || g->sim == SIM_ABSENT || g->sim == SIM_NOT_READY || g->cops_mode == 2)
-        return 0;
-    return 2;
-}
-
-static bool is_camped_stat(int stat) { return stat == 1 || stat == 5; }
-
-static void format_reg(const struct modem *m, char *buf, size_t cap, int n, bool with_n)
-{
-    int stat = reg_stat(m);
-    int w = with_n ? snprintf(buf, cap, "%d,%d", n, stat) : snprintf(buf, cap, "%d", stat);
-    if (n == 2 && is_camped_stat(stat) && w > 0 && (size_t)w < cap)
-        snprintf(buf + w, cap - (size_t)w, ",\"%s\",\"%s\"", m->profile->lac, m->profile->ci);
-}
-
-/* Network time after AT+CLTS=1, in the order seen in real modules' logs (manual §6.2.12). */
-static void network_time_urcs(struct modem *m)
-{
-    struct general_state *g = &m->general;
-    int tz = m->profile->tz_quarters;
-    time_t now = time(NULL);
-    struct tm utc;
-    gmtime_r(&now, &utc);
-    g->tz_quarters = tz;
-    g->clock_base = now + (time_t)tz * 15 * 60;
-    g->clock_set_mono = ev_now(m->loop);
-    at_urc(m, "+CTZV: %+d,0", tz);
-    at_urc(m, "*PSUTTZ: %d,%d,%d,%d,%d,%d,\"%+d\",0", utc.tm_year + 1900, utc.tm_mon + 1,
-           utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, tz);
-    at_urc(m, "DST: 0");
-}
-
-void general_set_registered(struct modem *m, bool registered)
-{
-    struct general_state *g = &m->general;
-    if (g->registered == registered)
-        return;
-    g->registered = registered;
-    g->attached = registered;
-    if (!registered) {
-        for (int i = 1; i <= CGDCONT_MAX; i++)
-            g->ctx[i].active = false;
-        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
-    }
-    char buf[48];
-    if (m->v250.creg_n > 0) {
-        format_reg(m, buf, sizeof(buf), m->v250.creg_n, false);
-        at_urc(m, "+CREG: %s", buf);
-    }
-    if (m->v250.cgreg_n > 0) {
-        format_reg(m, buf, sizeof(buf), m->v250.cgreg_n, false);
-        at_urc(m, "+CGREG: %s", buf);
-    }
-    if (registered && m->v250.clts)
-        network_time_urcs(m);
-}
-
-void general_sim_ready(struct modem *m)
-{
-    const struct general_state *g = &m->general;
-    if (g->cfun == 1 && g->sim == SIM_READY && g->cops_mode != 2 &&
-        is_camped_stat(m->profile->reg_stat))
-        general_set_registered(m, true);
-}
 
 static int cmd_csq(struct modem *m, struct at_req *r)
 {
@@ -189,7 +120,7 @@ static int cmd_reg(struct modem *m, struct at_req *r)
         return AT_OK;
     case AT_FORM_READ: {
         char buf[48];
-        format_reg(m, buf, sizeof(buf), *n, true);
+        general_format_reg(m, buf, sizeof(buf), *n, true);
         at_info(m, "%s: %s", d->name, buf);
         return AT_OK;
     }

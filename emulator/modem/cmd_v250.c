@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmd_tables.h"
 #include "modem.h"
 #include "reply.h"
 

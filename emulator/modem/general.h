@@ -1,47 +1,26 @@
-/* State of the general (27.007 housekeeping) commands of one modem, owned
- * by cmd_general.c and boot.c. */
+/* The general state's changes that more than one command makes (SIM800 AT
+ * Command Manual V1.09 §3.2.22, §3.2.43, §6.2.12, §7.2.1): the SIM becoming
+ * ready or found missing, camping on the network and leaving it, with the
+ * URCs each prints as enabled.  The state itself: general_state.h. */
 #ifndef SIM800EMU_GENERAL_H
 #define SIM800EMU_GENERAL_H
 
 #include <stdbool.h>
-#include <time.h>
+#include <stddef.h>
 
-#define CGDCONT_MAX 3 /* contexts 1..3 (SIM800 AT Command Manual V1.09 §7.2.2) */
+struct modem;
 
-enum sim_state {
-    SIM_ABSENT,    /* no card: +CPIN: NOT INSERTED */
-    SIM_BOOTING,   /* card not read yet after power-on */
-    SIM_NOT_READY, /* AT+CFUN=0 took it down */
-    SIM_PIN,       /* waiting for AT+CPIN="<pin>" */
-    SIM_READY,
-};
-
-struct pdp_context {
-    bool defined;
-    char apn[64];
-    bool active;
-};
-
-struct general_state {
-    int cfun; /* 0 minimum, 1 full, 4 flight */
-    enum sim_state sim;
-    int pin_tries;
-    bool registered; /* camped on the network */
-    bool call_ready;
-    bool sms_ready;
-    bool attached;   /* +CGATT */
-    int cops_mode;   /* 0 auto, 1 manual, 2 deregistered */
-    int cops_format; /* 0 long, 1 short, 2 numeric */
-    struct pdp_context ctx[CGDCONT_MAX + 1];
-    int clip;
-    int ceng_mode;     /* +CENG engineering mode 0-4 */
-    int ceng_ncell;    /* +CENG: list neighbour cells */
-    int cusd_n;        /* +CUSD result presentation */
-    int tz_quarters;   /* +CCLK zone; auto-saved, so kept across resets */
-    time_t clock_base; /* what +CCLK showed at clock_set_mono */
-    double clock_set_mono;
-    bool signal_fault; /* a fault set the signal: +CSQ reads fault_rssi,fault_ber */
-    int fault_rssi, fault_ber;
-};
+/* The power-on state (a power cycle keeps only what the module auto-saves). */
+void general_init(struct modem *m);
+/* The SIM became ready (boot, CFUN=1, correct PIN): camp on the network. */
+void general_sim_ready(struct modem *m);
+/* Reports a missing SIM (+CPIN: NOT INSERTED, and +CSMINS when enabled). */
+void general_sim_absent(struct modem *m);
+/* Registration changed; prints +CREG/+CGREG URCs as enabled. */
+void general_set_registered(struct modem *m, bool registered);
+/* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
+int general_reg_stat(const struct modem *m);
+/* "<n>,<stat>[,<lac>,<ci>]" (with_n) or "<stat>[,...]" for +CREG/+CGREG. */
+void general_format_reg(const struct modem *m, char *buf, size_t cap, int n, bool with_n);
 
 #endif

@@ -1,7 +1,20 @@
 /* One emulated module: its serial port, AT engine, settings, the general
  * commands' state, and the state of each of its services (service.h), which
  * the modem allocates but never looks into.  Nothing per modem is global, so
- * N modems share one event loop in one process. */
+ * N modems share one event loop in one process.
+ *
+ * This header is the type and nothing else: every file of the modem layer
+ * includes it, so it includes only headers of types that include nothing of
+ * the layer back.  What a modem does is in modules of their own, layered so
+ * that no call goes back up (tests/style/check_includes.py checks both
+ * includes and calls):
+ *
+ *   lifecycle.h   create, destroy                 (calls all below)
+ *   boot.h        power-on sequence, resets       -> general, service
+ *   general.h     SIM, registration, network time -> service
+ *   port.h        the port: bytes in and out      -> service
+ *   service.h     the services' states and events
+ *   reply.h       what handlers say on the port */
 #ifndef SIM800EMU_MODEM_H
 #define SIM800EMU_MODEM_H
 
@@ -9,12 +22,13 @@
 #include <stdbool.h>
 
 #include "at_engine.h"
-#include "general.h"
+#include "general_state.h"
 #include "identity.h"
 #include "profile.h"
 #include "pty.h"
-#include "service.h"
 #include "v250.h"
+
+struct service;
 
 enum modem_power {
     MODEM_ON,
@@ -49,59 +63,5 @@ struct modem {
     double boot_t0;
     unsigned fault_drop; /* bytes of output a line-noise fault drops */
 };
-
-/* Creates a modem running services (NULL-terminated; they must outlive it)
- * on a new PTY (link may be NULL).  Returns NULL and a message in err on
- * failure. */
-struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
-                           const struct service *const *services, const char *link, char *err,
-                           size_t errlen);
-
-/* Creates a modem without a PTY whose output goes to sink (fuzzing, tests). */
-struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
-                                    const struct service *const *services, at_sink_fn sink,
-                                    void *ud);
-
-void modem_destroy(struct modem *m);
-
-/* Host bytes in (the PTY calls this). */
-void modem_input(struct modem *m, const uint8_t *p, size_t n);
-/* Bytes written to the port that the client has not read yet. */
-size_t modem_output_backlog(const struct modem *m);
-/* True while the client has so much unread that no new command may start. */
-bool modem_output_full(const struct modem *m);
-/* Publishes MODEM_EV_PORT_DRAINED once the client has read them all. */
-void modem_want_drain(struct modem *m);
-
-const char *modem_port_path(const struct modem *m);
-
-/* --- boot.c --- */
-
-/* Starts the power-on sequence of URCs (SIM800 AT Command Manual V1.09 §19.3). */
-void boot_start(struct modem *m);
-/* AT+CFUN=1,1: silence, then (fixed baud) the pending OK and a new boot. */
-void boot_reset(struct modem *m);
-/* AT+CPOWD: off for good. */
-void boot_power_off(struct modem *m);
-/* A reboot nobody asked for (brown-out, watchdog; a fault): state lost as at
- * power-on, silence for reset_ms, then the boot URCs again. */
-void boot_reboot(struct modem *m);
-/* Line noise: bytes that reach the port at once, past the writer. */
-void modem_noise(struct modem *m, const uint8_t *p, size_t n);
-void boot_stop(struct modem *m);
-
-/* --- cmd_general.c --- */
-void general_init(struct modem *m);
-/* The SIM became ready (boot, CFUN=1, correct PIN): camp on the network. */
-void general_sim_ready(struct modem *m);
-/* Reports a missing SIM (+CPIN: NOT INSERTED, and +CSMINS when enabled). */
-void general_sim_absent(struct modem *m);
-/* Registration changed; prints +CREG/+CGREG URCs as enabled. */
-void general_set_registered(struct modem *m, bool registered);
-
-extern const struct at_cmd_table cmd_v250_table;
-extern const struct at_cmd_table cmd_general_table;
-extern const struct at_cmd_table cmd_ident_table;
-extern const struct at_cmd_table cmd_network_table;
 
 #endif

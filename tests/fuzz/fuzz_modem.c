@@ -14,8 +14,10 @@
 #include "config.h"
 #include "fs.h"
 #include "fuzz.h"
+#include "lifecycle.h"
 #include "modem.h"
 #include "net.h"
+#include "port.h"
 #include "profile.h"
 #include "services.h"
 

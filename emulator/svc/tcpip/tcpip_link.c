@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "modem.h"
+#include "port.h"
 #include "reply.h"
 #include "ssl.h"
 #include "tcpip.h"

@@ -1,4 +1,7 @@
+#include "port.h"
+
 #include "modem.h"
+#include "service.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@ static void follow_rate(struct modem *m)
 }
 
 /* The writer's sink: bytes to the port, unless the modem cannot speak. */
-static void modem_output(void *ud, const uint8_t *p, size_t n)
+void modem_output(void *ud, const uint8_t *p, size_t n)
 {
     struct modem *m = ud;
     if (m->power != MODEM_ON)
@@ -144,90 +147,10 @@ void modem_input(struct modem *m, const uint8_t *p, size_t n)
     at_engine_input(&m->engine, p, n);
 }
 
-void *modem_state(const struct modem *m, const struct service *s)
+int modem_attach_port(struct modem *m, const char *link, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < m->nservices; i++)
-        if (m->services[i] == s)
-            return m->states[i];
-    return NULL;
-}
-
-void modem_publish(struct modem *m, enum modem_event ev, int arg)
-{
-    for (size_t i = 0; i < m->nservices; i++)
-        if (m->services[i]->event)
-            m->services[i]->event(m, m->states[i], ev, arg);
-}
-
-void modem_reset_services(struct modem *m, enum service_reset why)
-{
-    for (size_t i = 0; i < m->nservices; i++)
-        if (m->services[i]->reset)
-            m->services[i]->reset(m, m->states[i], why);
-}
-
-/* The modem's own commands; the services bring theirs. */
-static const struct at_cmd_table *const modem_tables[] = {
-    &cmd_v250_table, &cmd_general_table, &cmd_ident_table, &cmd_network_table, NULL};
-
-static void add_tables(struct at_engine *e, const struct at_cmd_table *const *t)
-{
-    for (; t && *t; t++)
-        at_engine_add_table(e, *t);
-}
-
-static struct modem *modem_new(int id, struct ev_loop *loop, const struct profile *profile,
-                               const struct service *const *services, char *err, size_t errlen)
-{
-    struct modem *m = xcalloc(1, sizeof(*m));
-    m->id = id;
-    m->loop = loop;
-    m->profile = profile;
-    m->power = MODEM_ON;
-    if (identity_for(profile, id, &m->ident, err, errlen) < 0) {
-        free(m);
-        return NULL;
-    }
-    v250_factory(&m->stored);
-    m->stored.ipr = profile->ipr;
-    m->v250 = m->stored;
-    at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
-    m->engine.features = profile->features;
-    m->engine.output_full = modem_output_full;
-    m->engine.writer.quiet_urcs = profile->quiet_urcs;
-    m->engine.v0_data_framing = profile->v0_data_framing;
-    m->engine.service_errors_cme = profile->service_errors_cme;
-    add_tables(&m->engine, modem_tables);
-    general_init(m);
-    m->services = services;
-    while (services && services[m->nservices])
-        m->nservices++;
-    m->states = xcalloc(m->nservices + 1, sizeof(*m->states));
-    for (size_t i = 0; i < m->nservices; i++) {
-        const struct service *s = services[i];
-        add_tables(&m->engine, s->tables);
-        m->states[i] = xcalloc(1, s->state_size ? s->state_size : 1);
-        if (s->init && s->init(m, m->states[i], err, errlen) < 0) {
-            m->nservices = i; /* only those initialised get reset and freed */
-            free(m->states[i]);
-            modem_destroy(m);
-            return NULL;
-        }
-    }
-    return m;
-}
-
-struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *profile,
-                           const struct service *const *services, const char *link, char *err,
-                           size_t errlen)
-{
-    struct modem *m = modem_new(id, loop, profile, services, err, errlen);
-    if (!m)
-        return NULL;
-    if (pty_open(&m->pty, loop, link, pty_input, m, id, err, errlen) < 0) {
-        modem_destroy(m);
-        return NULL;
-    }
+    if (pty_open(&m->pty, m->loop, link, pty_input, m, m->id, err, errlen) < 0)
+        return -1;
     m->has_pty = true;
     m->pty.on_drain = pty_drained;
     m->pty.on_input_pending = pty_input_pending;
@@ -235,37 +158,7 @@ struct modem *modem_create(int id, struct ev_loop *loop, const struct profile *p
     m->pty.on_client = pty_client_came;
     m->pty.on_client_left = pty_client_left;
     follow_rate(m);
-    boot_start(m);
-    return m;
-}
-
-struct modem *modem_create_detached(int id, struct ev_loop *loop, const struct profile *profile,
-                                    const struct service *const *services, at_sink_fn sink,
-                                    void *ud)
-{
-    char err[256];
-    struct modem *m = modem_new(id, loop, profile, services, err, sizeof(err));
-    if (!m)
-        return NULL;
-    m->test_sink = sink;
-    m->test_sink_ud = ud;
-    boot_start(m);
-    return m;
-}
-
-void modem_destroy(struct modem *m)
-{
-    if (!m)
-        return;
-    boot_stop(m);
-    modem_reset_services(m, SERVICE_DESTROY);
-    for (size_t i = 0; i < m->nservices; i++)
-        free(m->states[i]);
-    free(m->states);
-    at_engine_free(&m->engine);
-    if (m->has_pty)
-        pty_close(&m->pty);
-    free(m);
+    return 0;
 }
 
 const char *modem_port_path(const struct modem *m) { return m->has_pty ? m->pty.slave_path : ""; }

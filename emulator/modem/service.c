@@ -1,0 +1,27 @@
+/* The modem's side of the service seam (service.h): each service's state,
+ * and the events and resets it is told of. */
+#include "service.h"
+
+#include "modem.h"
+
+void *modem_state(const struct modem *m, const struct service *s)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i] == s)
+            return m->states[i];
+    return NULL;
+}
+
+void modem_publish(struct modem *m, enum modem_event ev, int arg)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->event)
+            m->services[i]->event(m, m->states[i], ev, arg);
+}
+
+void modem_reset_services(struct modem *m, enum service_reset why)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->reset)
+            m->services[i]->reset(m, m->states[i], why);
+}
