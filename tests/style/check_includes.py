@@ -2,8 +2,8 @@
 """Fails on a dependency cycle between the emulator's modules, by include or
 by call.
 
-A module is a header and the .c file of the same name (emulator/net/conn.h and
-conn.c); a .c file without a header is a module of its own that nothing can
+A module is a header and the .c file of the same name (emulator/net/tls.h and
+tls.c); a .c file without a header is a module of its own that nothing can
 include.  Two graphs are checked:
 
 - includes: an edge goes from a module to every module whose header one of

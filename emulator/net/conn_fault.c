@@ -1,9 +1,12 @@
-/* Injected faults inside a connection (conn_fault.h): included once, by
- * conn.c, after struct conn, so that each fault takes the connection's own
- * failure path (fail(), the end of conn_read()) and the owner cannot tell
- * it from the real thing.  Kept apart so conn.c reads as before. */
-#ifndef SIM800EMU_CONN_FAULT_IMPL_H
-#define SIM800EMU_CONN_FAULT_IMPL_H
+/* Injected faults inside a connection (conn_fault.h, README "Fault
+ * injection"): each takes the connection's own failure path (conn_fail(),
+ * the end of conn_read()), so the owner cannot tell it from the real thing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "conn_fault.h"
+#include "conn_private.h"
+#include "trace.h"
 
 static conn_fault_hook_fn fault_hook;
 static struct conn *live_conns; /* every conn not yet freed, for status */
@@ -29,7 +32,7 @@ static void fx_unlink(struct conn *c)
     f->live_next = f->live_prev = NULL;
 }
 
-static void fx_release(struct conn *c)
+void conn_fx_release(struct conn *c)
 {
     ev_timer_stop(L(), &c->fx.timer);
     fx_unlink(c);
@@ -43,7 +46,7 @@ static void fx_apply_pause(struct conn *c)
     c->paused = pause;
     if (c->state != CONN_CONNECTED)
         return;
-    update_events(c);
+    conn_update_events(c);
 }
 
 static void fx_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -57,7 +60,7 @@ static void fx_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (c->state != CONN_CONNECTED)
         return;
     fx_apply_pause(c);
-    update_events(c);
+    conn_update_events(c);
     if (!c->paused) { /* what waited in the socket or in OpenSSL */
         c->kick_readable = true;
         ev_timer_start(L(), &c->kick);
@@ -84,7 +87,7 @@ static void fx_hold(struct conn *c, double s, bool rx, bool tx)
     if (tx)
         f->tx_hold = true;
     fx_apply_pause(c);
-    update_events(c);
+    conn_update_events(c);
 }
 
 static void fx_fail_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -92,12 +95,12 @@ static void fx_fail_cb(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
     struct conn *c = t->data;
-    fail(c, (enum net_err)c->fx.err);
+    conn_fail(c, (enum net_err)c->fx.err);
 }
 
 /* Asks the hook about a new conn; true when the fault decided the connect
  * (no lookup follows). */
-static bool fx_open(struct conn *c)
+bool conn_fx_open(struct conn *c)
 {
     struct conn_faults *f = &c->fx;
     memset(f, 0, sizeof(*f));
@@ -150,7 +153,7 @@ static bool fx_open(struct conn *c)
 /* conn_start_tls(): the handshake about to start in place asks the TLS
  * rules now, as a conn opened with TLS asked them at its open.  A plan the
  * open already gave (a reset, a stall still to come) keeps the conn. */
-static void fx_upgrade(struct conn *c)
+void conn_fx_upgrade(struct conn *c)
 {
     struct conn_faults *f = &c->fx;
     if (!fault_hook)
@@ -214,7 +217,7 @@ static enum net_err fx_cut_err(struct conn *c)
 }
 
 /* The handshake: true when the fault ended it. */
-static bool fx_handshake(struct conn *c)
+bool conn_fx_handshake(struct conn *c)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on || f->plan.kind != CF_TLS)
@@ -224,16 +227,16 @@ static bool fx_handshake(struct conn *c)
         c->tls_alert = true;
         snprintf(c->detail, sizeof(c->detail), "TLS alert received %s (fault rule %d)",
                  SSL_alert_desc_string_long(f->plan.alert), f->plan.rule);
-        fail(c, NET_ETLS_ALERT);
+        conn_fail(c, NET_ETLS_ALERT);
     } else {
         snprintf(c->detail, sizeof(c->detail),
                  "TLS handshake failed: the peer closed (fault rule %d)", f->plan.rule);
-        fail(c, NET_ETLS_HANDSHAKE);
+        conn_fail(c, NET_ETLS_HANDSHAKE);
     }
     return true;
 }
 
-static void fx_established(struct conn *c)
+void conn_fx_established(struct conn *c)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on)
@@ -254,7 +257,7 @@ static void fx_established(struct conn *c)
 }
 
 /* Before a read: true with *ret when the fault answers instead; may lower *n. */
-static bool fx_before_read(struct conn *c, size_t *n, ssize_t *ret)
+bool conn_fx_before_read(struct conn *c, size_t *n, ssize_t *ret)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on)
@@ -323,7 +326,7 @@ static bool fx_before_read(struct conn *c, size_t *n, ssize_t *ret)
     return false;
 }
 
-static ssize_t fx_received(struct conn *c, ssize_t got)
+ssize_t conn_fx_received(struct conn *c, ssize_t got)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on)
@@ -336,7 +339,7 @@ static ssize_t fx_received(struct conn *c, ssize_t got)
 }
 
 /* How many of n queued bytes may go out now (0: wait). */
-static size_t fx_tx_limit(struct conn *c, size_t n)
+size_t conn_fx_tx_limit(struct conn *c, size_t n)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on)
@@ -356,7 +359,7 @@ static size_t fx_tx_limit(struct conn *c, size_t n)
                     return 0;
                 }
             } else {
-                return 0; /* fx_sent() failed the conn */
+                return 0; /* conn_fx_sent() failed the conn */
             }
         } else if ((long)n > left) {
             n = (size_t)left;
@@ -391,7 +394,7 @@ static size_t fx_tx_limit(struct conn *c, size_t n)
 }
 
 /* After bytes went out: true when the fault ended the conn. */
-static bool fx_sent(struct conn *c, size_t w)
+bool conn_fx_sent(struct conn *c, size_t w)
 {
     struct conn_faults *f = &c->fx;
     if (!f->on)
@@ -402,7 +405,7 @@ static bool fx_sent(struct conn *c, size_t w)
         f->tx_tokens -= (double)w;
     if (fx_cut_kind(f) && f->plan.dir == 2 && f->tx >= f->plan.after) {
         enum net_err e = fx_cut_err(c);
-        fail(c, e);
+        conn_fail(c, e);
         return true;
     }
     return false;
@@ -421,5 +424,3 @@ void conn_fault_end(struct conn *c, int err)
         ev_timer_start(L(), &c->kick);
     }
 }
-
-#endif
