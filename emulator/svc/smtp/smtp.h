@@ -62,4 +62,11 @@ static inline struct smtp_state *smtp_of(const struct modem *m)
     return modem_state(m, &smtp_service);
 }
 
+/* AT+SMTPCS: ASCII (the default) takes the subject and body as they are;
+ * any other charset takes them as hex digits (manual §14.2.12). */
+static inline bool smtp_charset_ascii(const struct smtp_state *st)
+{
+    return !st->charset[0] || ascii_ieq(st->charset, "ASCII") || ascii_ieq(st->charset, "US-ASCII");
+}
+
 #endif
