@@ -92,4 +92,13 @@ static inline struct ftp_state *ftp_of(const struct modem *m)
     return modem_state(m, &ftp_service);
 }
 
+#define FTP_RAM_MAX (300 * 1024) /* the EXTPUT/EXTGET RAM image (manual: 0-300K) */
+
+/* svc_ftp.c: opens the session of kind k, or reports why not (IP
+ * Application Note 3.13: one session at a time); true when it opened. */
+bool ftp_open_session(struct modem *m, enum ftp_kind k);
+/* The URC that reports code for a session of kind k (size: SIZE's, or the
+ * bytes a transfer to or from the file system moved). */
+void ftp_report(struct modem *m, enum ftp_kind k, int code, long size);
+
 #endif

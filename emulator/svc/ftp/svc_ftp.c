@@ -11,6 +11,8 @@
 #include "bearer.h"
 #include "fs.h"
 #include "ftp_codes.h"
+#include "ftp_ext.h"
+#include "ftp_params.h"
 #include "modem.h"
 #include "reply.h"
 #include "ssl.h"
@@ -21,10 +23,9 @@
 #define FTP_DL_BUFFER                                                                              \
     65536 /* held before the data socket stops being read (our choice where the manual is silent)  \
            */
-#define FTP_PUT_QUEUE 16384      /* queued upload bytes beyond which the next chunk waits */
-#define FTP_PUT_ENTRY_MS 20000   /* the bytes of AT+FTPPUT=2,<n> (UNCERTAIN) */
-#define FTP_RAM_MAX (300 * 1024) /* the EXTPUT/EXTGET RAM image (manual: 0-300K) */
-#define FTP_CONNECT_S 75.0       /* the manual's max response time */
+#define FTP_PUT_QUEUE 16384    /* queued upload bytes beyond which the next chunk waits */
+#define FTP_PUT_ENTRY_MS 20000 /* the bytes of AT+FTPPUT=2,<n> (UNCERTAIN) */
+#define FTP_CONNECT_S 75.0     /* the manual's max response time */
 /* [ftp] reply_timeout_s, unread_timeout_s, ready_repeat_s: the times manual §12.2.15
  * leaves open (the "1,1" repeat, the unread-data "1,64", a silent server). */
 static double repeat_s(const struct modem *m) { return m->profile->ftp_ready_repeat_s; }
@@ -39,18 +40,8 @@ static const char *const urc_names[] = {
     [FTP_K_EXTGET] = "+FTPEXTGET",
 };
 
-static void params_default(struct ftp_params *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->cid = 1;
-    p->port = 21;
-    p->mode = 0;
-    p->type = 'I';
-    p->putopt = FTP_PUT_STOR;
-}
-
 /* The URC that reports code for a session of kind k. */
-static void report(struct modem *m, enum ftp_kind k, int code, long size)
+void ftp_report(struct modem *m, enum ftp_kind k, int code, long size)
 {
     switch (k) {
     case FTP_K_SIZE:
@@ -91,7 +82,7 @@ static void fail_session(struct modem *m, int code)
     struct ftp_state *f = ftp_of(m);
     enum ftp_kind k = f->kind;
     end_session(m);
-    report(m, k, code, 0);
+    ftp_report(m, k, code, 0);
 }
 
 /* --- what the client reports --- */
@@ -240,33 +231,33 @@ static void on_done(void *ud, const struct ftp_result *res)
         f->finished = true;
         if (bytebuf_pending(&f->dl) == 0) {
             end_session(m);
-            report(m, k, 0, 0);
+            ftp_report(m, k, 0, 0);
         }
         /* else "1,0" after the read that drains the buffer (manual §12.2.14) */
         return;
     case FTP_K_GETTOFS:
         end_session(m);
-        report(m, k, 0, (long)f->fs_written);
+        ftp_report(m, k, 0, (long)f->fs_written);
         return;
     case FTP_K_PUTFRMFS: {
         long n = (long)bytebuf_pending(&f->image);
         end_session(m);
-        report(m, k, 0, n);
+        ftp_report(m, k, 0, n);
         return;
     }
     case FTP_K_SIZE:
         end_session(m);
-        report(m, k, 0, res->size);
+        ftp_report(m, k, 0, res->size);
         return;
     case FTP_K_EXTGET:
         f->extget_on = true;
         f->extget_pos = 0;
         end_session(m);
-        report(m, k, 0, 0);
+        ftp_report(m, k, 0, 0);
         return;
     default:
         end_session(m);
-        report(m, k, 0, 0);
+        ftp_report(m, k, 0, 0);
         return;
     }
 }
@@ -324,12 +315,12 @@ static enum ftp_op op_of(enum ftp_kind k)
 
 /* Answers OK in every case (our choice where the manual is silent): a refusal comes as the
  * session's URC after it.  Returns true when a session started. */
-static bool open_session(struct modem *m, enum ftp_kind k)
+bool ftp_open_session(struct modem *m, enum ftp_kind k)
 {
     struct ftp_state *f = ftp_of(m);
     const struct ftp_params *p = &f->p;
     if (f->kind != FTP_K_NONE) {
-        report(m, k, FTP_NOT_ALLOWED, 0); /* IP note 3.13; the running one goes on */
+        ftp_report(m, k, FTP_NOT_ALLOWED, 0); /* IP note 3.13; the running one goes on */
         return false;
     }
     enum ftp_op op = op_of(k);
@@ -344,7 +335,7 @@ static bool open_session(struct modem *m, enum ftp_kind k)
     else if (!bearer_is_open(m, p->cid))
         code = FTP_NET_ERROR;
     if (code) {
-        report(m, k, code, 0);
+        ftp_report(m, k, code, 0);
         return false;
     }
     f->kind = k;
@@ -393,226 +384,6 @@ static void start_client(struct modem *m, enum ftp_kind k)
     f->cli = ftp_client_start(&req, &client_handlers, m);
 }
 
-/* --- parameters --- */
-
-static int set_str(struct modem *m, struct at_req *r, char *dst, size_t cap)
-{
-    char v[300];
-    if (at_arg_str(&r->args, v, sizeof(v), NULL) != AT_ARG_OK || !at_args_done(&r->args) ||
-        strlen(v) >= cap)
-        return AT_ERROR;
-    /* During a session too: the value is for the next one (manual §12.2.1–12.2.13 do not
-     * refuse it; the running session keeps its own copy). */
-    (void)m;
-    str_copy(dst, cap, v);
-    return AT_OK;
-}
-
-static int set_int(struct modem *m, struct at_req *r, long min, long max, long *out)
-{
-    (void)m;
-    if (at_arg_int(&r->args, min, max, out) != AT_ARG_OK || !at_args_done(&r->args))
-        return AT_ERROR;
-    return AT_OK; /* during a session too: for the next one (see set_str) */
-}
-
-enum param_id {
-    P_CID,
-    P_SERV,
-    P_PORT,
-    P_UN,
-    P_PW,
-    P_MODE,
-    P_TYPE,
-    P_PUTOPT,
-    P_REST,
-    P_GETNAME,
-    P_GETPATH,
-    P_PUTNAME,
-    P_PUTPATH
-};
-
-static const char *const putopts[] = {"STOR", "APPE", "STOU"};
-
-static void show_param(struct modem *m, const struct ftp_params *p, enum param_id id, char *out,
-                       size_t cap)
-{
-    (void)m;
-    switch (id) {
-    case P_CID:
-        snprintf(out, cap, "+FTPCID: %d", p->cid);
-        break;
-    case P_SERV:
-        snprintf(out, cap, "+FTPSERV: \"%s\"", p->serv);
-        break;
-    case P_PORT:
-        snprintf(out, cap, "+FTPPORT: %d", p->port);
-        break;
-    case P_UN:
-        snprintf(out, cap, "+FTPUN: \"%s\"", p->un);
-        break;
-    case P_PW:
-        snprintf(out, cap, "+FTPPW: \"%s\"", p->pw);
-        break;
-    case P_MODE:
-        snprintf(out, cap, "+FTPMODE: %d", p->mode);
-        break;
-    case P_TYPE:
-        snprintf(out, cap, "+FTPTYPE: \"%c\"", p->type);
-        break;
-    case P_PUTOPT:
-        snprintf(out, cap, "+FTPPUTOPT: \"%s\"", putopts[p->putopt]);
-        break;
-    case P_REST:
-        snprintf(out, cap, "+FTPREST: %ld", p->rest);
-        break;
-    case P_GETNAME:
-        snprintf(out, cap, "+FTPGETNAME: \"%s\"", p->getname);
-        break;
-    case P_GETPATH:
-        snprintf(out, cap, "+FTPGETPATH: \"%s\"", p->getpath);
-        break;
-    case P_PUTNAME:
-        snprintf(out, cap, "+FTPPUTNAME: \"%s\"", p->putname);
-        break;
-    case P_PUTPATH:
-        snprintf(out, cap, "+FTPPUTPATH: \"%s\"", p->putpath);
-        break;
-    }
-}
-
-static int cmd_param(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    struct ftp_params *p = &f->p;
-    enum param_id id = (enum param_id)(intptr_t)r->ctx;
-    if (r->form == AT_FORM_TEST)
-        return AT_OK; /* a bare OK (manual §12.2.13) */
-    if (r->form == AT_FORM_READ) {
-        char line[320];
-        show_param(m, p, id, line, sizeof(line));
-        at_info(m, "%s", line);
-        return AT_OK;
-    }
-    long v;
-    int rc;
-    switch (id) {
-    case P_CID:
-        if ((rc = set_int(m, r, 1, 3, &v)) == AT_OK)
-            p->cid = (int)v;
-        return rc;
-    case P_PORT:
-        if ((rc = set_int(m, r, 1, 65535, &v)) == AT_OK)
-            p->port = (int)v;
-        return rc;
-    case P_MODE:
-        if ((rc = set_int(m, r, 0, 1, &v)) == AT_OK)
-            p->mode = (int)v;
-        return rc;
-    case P_REST:
-        if ((rc = set_int(m, r, 0, 0x7fffffffL, &v)) == AT_OK)
-            p->rest = v;
-        return rc;
-    case P_SERV:
-        return set_str(m, r, p->serv, sizeof(p->serv));
-    case P_UN:
-        return set_str(m, r, p->un, sizeof(p->un));
-    case P_PW:
-        return set_str(m, r, p->pw, sizeof(p->pw));
-    case P_GETNAME:
-        return set_str(m, r, p->getname, sizeof(p->getname));
-    case P_GETPATH:
-        return set_str(m, r, p->getpath, sizeof(p->getpath));
-    case P_PUTNAME:
-        return set_str(m, r, p->putname, sizeof(p->putname));
-    case P_PUTPATH:
-        return set_str(m, r, p->putpath, sizeof(p->putpath));
-    case P_TYPE: {
-        char t[4];
-        if ((rc = set_str(m, r, t, sizeof(t))) != AT_OK)
-            return rc;
-        if (ascii_ieq(t, "A"))
-            p->type = 'A';
-        else if (ascii_ieq(t, "I"))
-            p->type = 'I';
-        else
-            return AT_ERROR;
-        return AT_OK;
-    }
-    case P_PUTOPT: {
-        char o[8];
-        if ((rc = set_str(m, r, o, sizeof(o))) != AT_OK)
-            return rc;
-        for (int i = 0; i < 3; i++) {
-            if (ascii_ieq(o, putopts[i])) {
-                p->putopt = i;
-                return AT_OK;
-            }
-        }
-        return AT_ERROR;
-    }
-    }
-    return AT_ERROR;
-}
-
-static int cmd_ftpssl(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    switch (r->form) {
-    case AT_FORM_TEST:
-        at_info(m, "+FTPSSL: (0-2)");
-        return AT_OK;
-    case AT_FORM_READ:
-        at_info(m, "+FTPSSL: %d", f->ssl);
-        return AT_OK;
-    default: {
-        long v;
-        int rc = set_int(m, r, 0, 2, &v);
-        if (rc == AT_OK)
-            f->ssl = (int)v;
-        return rc;
-    }
-    }
-}
-
-/* Field by field: a struct's padding, and the bytes after a string's NUL
- * that a longer earlier value left, say nothing about the parameters. */
-static bool params_equal(const struct ftp_params *a, const struct ftp_params *b)
-{
-    return a->cid == b->cid && strcmp(a->serv, b->serv) == 0 && a->port == b->port &&
-           strcmp(a->un, b->un) == 0 && strcmp(a->pw, b->pw) == 0 && a->mode == b->mode &&
-           a->type == b->type && a->putopt == b->putopt && a->rest == b->rest &&
-           strcmp(a->getname, b->getname) == 0 && strcmp(a->getpath, b->getpath) == 0 &&
-           strcmp(a->putname, b->putname) == 0 && strcmp(a->putpath, b->putpath) == 0;
-}
-
-static int cmd_ftpscont(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_READ) {
-        bool same = f->saved_valid && params_equal(&f->saved, &f->p);
-        static const enum param_id order[] = {P_SERV,    P_PORT,    P_UN,     P_PW,   P_CID,
-                                              P_MODE,    P_TYPE,    P_PUTOPT, P_REST, P_GETNAME,
-                                              P_GETPATH, P_PUTNAME, P_PUTPATH};
-        struct bytebuf out = {0};
-        char line[320];
-        snprintf(line, sizeof(line), "+FTPSCONT: %d", same ? 0 : 1);
-        bytebuf_append_str(&out, line);
-        for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-            show_param(m, &f->p, order[i], line, sizeof(line));
-            bytebuf_append_str(&out, "\r\n");
-            bytebuf_append_str(&out, line);
-        }
-        bytebuf_append_str(&out, "\r\n+FTPTIMEOUT: 75"); /* UNCERTAIN: no command sets it */
-        at_info_len(m, (const char *)bytebuf_head(&out), bytebuf_pending(&out));
-        bytebuf_free(&out);
-        return AT_OK;
-    }
-    f->saved = f->p;
-    f->saved_valid = true;
-    return AT_OK;
-}
-
 static int cmd_ftpstate(struct modem *m, struct at_req *r)
 {
     if (r->form == AT_FORM_TEST)
@@ -638,7 +409,7 @@ static int cmd_oneshot(struct modem *m, struct at_req *r)
 {
     if (r->form == AT_FORM_TEST)
         return AT_OK;
-    open_session(m, (enum ftp_kind)(intptr_t)r->ctx);
+    ftp_open_session(m, (enum ftp_kind)(intptr_t)r->ctx);
     return AT_OK;
 }
 
@@ -663,7 +434,7 @@ static int read_data(struct modem *m, struct at_req *r, enum ftp_kind k, const c
         bytebuf_clear(&f->dl);
         if (f->finished) {
             end_session(m);
-            report(m, k, 0, 0); /* after this read's OK (manual §12.2.14) */
+            ftp_report(m, k, 0, 0); /* after this read's OK (manual §12.2.14) */
             return AT_OK;
         }
     }
@@ -688,7 +459,7 @@ static int cmd_download(struct modem *m, struct at_req *r)
         return read_data(m, r, kind, kind == FTP_K_GET ? "+FTPGET" : "+FTPLIST");
     if (!at_args_done(&r->args))
         return AT_ERROR;
-    open_session(m, kind);
+    ftp_open_session(m, kind);
     return AT_OK;
 }
 
@@ -729,7 +500,7 @@ static int cmd_ftpput(struct modem *m, struct at_req *r)
         if (!at_args_done(&r->args))
             return AT_ERROR;
         bool image = f->kind == FTP_K_NONE && (f->extput_mode == 1 || f->fileput);
-        if (open_session(m, FTP_K_PUT) && image) {
+        if (ftp_open_session(m, FTP_K_PUT) && image) {
             /* The RAM image goes in one go: no "1,1,<maxlength>" step (IP note 3.20, 3.24). */
             f->image_upload = true;
             const struct bytebuf *src = f->extput_mode == 1 ? &f->extput : &f->fileput_img;
@@ -762,299 +533,12 @@ static int cmd_ftpput(struct modem *m, struct at_req *r)
     return AT_PENDING;
 }
 
-/* --- the extended methods and the file system --- */
-
-static int extput_cb(struct modem *m, void *ud, enum at_data_end end, const uint8_t *data,
-                     size_t len)
-{
-    (void)ud;
-    struct ftp_state *f = ftp_of(m);
-    if (end != AT_DATA_SUBMIT)
-        return AT_ERROR;
-    size_t pos = (size_t)f->pos;
-    size_t have = bytebuf_pending(&f->extput);
-    if (pos + len > have) {
-        uint8_t zero[1024] = {0};
-        size_t grow = pos + len - have;
-        while (grow) {
-            size_t k = grow < sizeof(zero) ? grow : sizeof(zero);
-            bytebuf_append(&f->extput, zero, k);
-            grow -= k;
-        }
-    }
-    memcpy((uint8_t *)bytebuf_head(&f->extput) + pos, data, len);
-    return AT_OK;
-}
-
-static int cmd_ftpextput(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    long mode, pos, len, timeout;
-    if (at_arg_int(&r->args, 0, 2, &mode) != AT_ARG_OK)
-        return AT_ERROR;
-    if (mode < 2) {
-        if (!at_args_done(&r->args) || f->kind == FTP_K_PUT)
-            return AT_ERROR;
-        f->extput_mode = (int)mode;
-        if (mode == 0)
-            bytebuf_free(&f->extput);
-        return AT_OK;
-    }
-    if (at_arg_int(&r->args, 0, FTP_RAM_MAX, &pos) != AT_ARG_OK ||
-        at_arg_int(&r->args, 0, FTP_RAM_MAX, &len) != AT_ARG_OK ||
-        at_arg_int(&r->args, 1000, 1000000, &timeout) != AT_ARG_OK || !at_args_done(&r->args) ||
-        pos + len > FTP_RAM_MAX || f->extput_mode != 1)
-        return AT_ERROR;
-    f->pos = pos;
-    f->len = len;
-    if (len == 0) { /* nothing to take: the answer alone (manual §12.2.20: <len> 0-300k) */
-        at_info(m, "+FTPEXTPUT: %ld,0", pos);
-        return AT_OK;
-    }
-    char prompt[48];
-    snprintf(prompt, sizeof(prompt), "\r\n+FTPEXTPUT: %ld,%ld\r\n", pos, len);
-    struct at_data_req req = {
-        .prompt = prompt,
-        .fixed_len = (size_t)len,
-        .timeout_ms = (unsigned)timeout,
-        .cb = extput_cb,
-    };
-    at_begin_data(m, &req);
-    return AT_PENDING;
-}
-
-/* A file name of the FTP folder: a bare name is C:\User\ftp\<name>. */
-static int module_path(const char *name, char *out, size_t cap)
-{
-    if (!name[0])
-        return -1;
-    if (strchr(name, '\\'))
-        return snprintf(out, cap, "%s", name) < (int)cap ? 0 : -1;
-    return snprintf(out, cap, "C:\\User\\ftp\\%s", name) < (int)cap ? 0 : -1;
-}
-
-static int cmd_ftpextget(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    if (r->form == AT_FORM_READ) {
-        if (f->kind == FTP_K_EXTGET || f->extget_on)
-            at_info(m, "+FTPEXTGET: 1,%zu", bytebuf_pending(&f->extget));
-        else
-            at_info(m, "+FTPEXTGET: 0");
-        return AT_OK;
-    }
-    long mode;
-    /* 0-3 (manual §12.2.26); 4 and the FONA read with [ftp] extget_forks. */
-    if (at_arg_int(&r->args, 0, m->profile->ftp_extget_forks ? 4 : 3, &mode) != AT_ARG_OK)
-        return AT_ERROR;
-    switch (mode) {
-    case 0:
-        if (!at_args_done(&r->args) || f->kind == FTP_K_EXTGET)
-            return AT_ERROR;
-        f->extget_on = false;
-        bytebuf_free(&f->extget);
-        return AT_OK;
-    case 1:
-        if (!at_args_done(&r->args) || f->extput_mode == 1)
-            return AT_ERROR;
-        if (f->kind == FTP_K_NONE) {
-            bytebuf_free(&f->extget);
-            f->extget_on = false;
-        }
-        open_session(m, FTP_K_EXTGET);
-        return AT_OK;
-    case 3: {
-        long pos, len;
-        if (at_arg_int(&r->args, 0, 0x7fffffffL, &pos) != AT_ARG_OK ||
-            at_arg_int(&r->args, 1, 0x7fffffffL, &len) != AT_ARG_OK || !at_args_done(&r->args) ||
-            !f->extget_on)
-            return AT_ERROR;
-        size_t have = bytebuf_pending(&f->extget);
-        size_t take = (size_t)pos >= have ? 0 : have - (size_t)pos;
-        if ((size_t)len < take)
-            take = (size_t)len;
-        char header[40];
-        snprintf(header, sizeof(header), "+FTPEXTGET: 3,%zu", take);
-        at_info_data(m, header, bytebuf_head(&f->extget) + (take ? pos : 0), take);
-        return AT_OK;
-    }
-    default: { /* 2 (the manual) or 4 (SIM808 scripts): save; or a FONA read */
-        char name[80];
-        bool quoted = false;
-        if (at_arg_str(&r->args, name, sizeof(name), &quoted) != AT_ARG_OK || !f->extget_on)
-            return AT_ERROR;
-        if (!quoted && !at_args_done(&r->args) && mode == 2 && m->profile->ftp_extget_forks) {
-            /* FONA forks: AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on (manual §12.2.26; SIM800 IP
-             * Application Note V1.02 §3.23) */
-            long n = strtol(name, NULL, 10), t;
-            if (at_arg_int(&r->args, 0, 0x7fffffffL, &t) != AT_ARG_OK || !at_args_done(&r->args))
-                return AT_ERROR;
-            size_t have = bytebuf_pending(&f->extget) - f->extget_pos;
-            size_t take = (size_t)n < have ? (size_t)n : have;
-            char header[40];
-            snprintf(header, sizeof(header), "+FTPEXTGET: 2,%zu", take);
-            at_info_data(m, header, bytebuf_head(&f->extget) + f->extget_pos, take);
-            f->extget_pos += take;
-            return AT_OK;
-        }
-        char path[200];
-        if (!at_args_done(&r->args) || strlen(name) > 64 ||
-            module_path(name, path, sizeof(path)) < 0 ||
-            fs_write_file(m, path, bytebuf_head(&f->extget), bytebuf_pending(&f->extget), false) <
-                0)
-            return AT_ERROR; /* 85: the file system refused (UNCERTAIN: no URC shape) */
-        at_info(m, "+FTPEXTGET: %ld,%zu", mode, bytebuf_pending(&f->extget));
-        return AT_OK;
-    }
-    }
-}
-
-static int cmd_ftpgettofs(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    if (r->form == AT_FORM_READ) {
-        if (f->kind == FTP_K_GETTOFS)
-            at_info(m, "+FTPGETTOFS: 1,%zu,%zu", f->fs_received, f->fs_written);
-        else
-            at_info(m, "+FTPGETTOFS: 0");
-        return AT_OK;
-    }
-    long loc, num = 3, t = 5;
-    char name[80];
-    if (at_arg_int(&r->args, 0, 1, &loc) != AT_ARG_OK ||
-        at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || strlen(name) > 64)
-        return AT_ERROR;
-    if (!at_args_done(&r->args) &&
-        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK ||
-         at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK || !at_args_done(&r->args)))
-        return AT_ERROR;
-    if (f->kind != FTP_K_NONE) {
-        report(m, FTP_K_GETTOFS, FTP_NOT_ALLOWED, 0);
-        return AT_OK;
-    }
-    char path[200];
-    /* No SD card (loc 1), a name the file system refuses, no room: 85. */
-    if (loc == 1 || module_path(name, path, sizeof(path)) < 0 ||
-        fs_write_file(m, path, NULL, 0, false) < 0) {
-        report(m, FTP_K_GETTOFS, FTP_FS_ERROR, 0);
-        return AT_OK;
-    }
-    str_copy(f->fs_name, sizeof(f->fs_name), path);
-    f->fs_received = f->fs_written = 0;
-    if (open_session(m, FTP_K_GETTOFS)) {
-        f->reconnects_left = (int)num;
-        f->reconnect_s = (double)t;
-    }
-    return AT_OK;
-}
-
-static int load_file(struct modem *m, const char *name, struct bytebuf *out)
-{
-    char path[200];
-    if (module_path(name, path, sizeof(path)) < 0)
-        return -1;
-    bytebuf_clear(out);
-    return fs_read_file(m, path, out);
-}
-
-static int cmd_ftpputfrmfs(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    if (r->form == AT_FORM_READ) {
-        if (f->kind == FTP_K_PUTFRMFS)
-            at_info(m, "+FTPPUTFRMFS: 1,%zu", ftp_client_transferred(f->cli));
-        else
-            at_info(m, "+FTPPUTFRMFS: 0");
-        return AT_OK;
-    }
-    char name[140];
-    long num = 3, t = 5; /* the manual's defaults */
-    if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || strlen(name) > 128)
-        return AT_ERROR;
-    if (!at_args_done(&r->args) &&
-        (at_arg_int(&r->args, 0, 255, &num) != AT_ARG_OK ||
-         at_arg_int(&r->args, 0, 60, &t) != AT_ARG_OK || !at_args_done(&r->args)))
-        return AT_ERROR;
-    if (f->kind != FTP_K_NONE) {
-        report(m, FTP_K_PUTFRMFS, FTP_NOT_ALLOWED, 0);
-        return AT_OK;
-    }
-    struct bytebuf img = {0};
-    if (load_file(m, name, &img) < 0) {
-        bytebuf_free(&img);
-        report(m, FTP_K_PUTFRMFS, FTP_FS_ERROR, 0);
-        return AT_OK;
-    }
-    if (open_session(m, FTP_K_PUTFRMFS)) {
-        bytebuf_free(&f->image);
-        f->image = img;
-        f->reconnects_left = (int)num;
-        f->reconnect_s = (double)t;
-    } else {
-        bytebuf_free(&img);
-    }
-    return AT_OK;
-}
-
-static int cmd_ftpfileput(struct modem *m, struct at_req *r)
-{
-    struct ftp_state *f = ftp_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    long mode;
-    if (at_arg_int(&r->args, 0, 1, &mode) != AT_ARG_OK)
-        return AT_ERROR;
-    if (mode == 0) {
-        if (!at_args_done(&r->args))
-            return AT_ERROR;
-        f->fileput = false;
-        bytebuf_free(&f->fileput_img);
-        return AT_OK;
-    }
-    char name[140];
-    if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !at_args_done(&r->args) ||
-        f->extput_mode == 1)
-        return AT_ERROR;
-    if (load_file(m, name, &f->fileput_img) < 0)
-        return AT_ERROR; /* 85 at once (UNCERTAIN: the manual gives no shape) */
-    f->fileput = true;
-    return AT_OK;
-}
-
-#define PARAM(name, id)                                                                            \
-    {                                                                                              \
-        name, AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_param,                           \
-            (const void *)(intptr_t)(id)                                                           \
-    }
 #define ONESHOT(name, k)                                                                           \
     {                                                                                              \
         name, AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_oneshot, (const void *)(intptr_t)(k)             \
     }
 
 static const struct at_cmd rows[] = {
-    PARAM("+FTPCID", P_CID),
-    PARAM("+FTPSERV", P_SERV),
-    PARAM("+FTPPORT", P_PORT),
-    PARAM("+FTPUN", P_UN),
-    PARAM("+FTPPW", P_PW),
-    PARAM("+FTPMODE", P_MODE),
-    PARAM("+FTPTYPE", P_TYPE),
-    PARAM("+FTPPUTOPT", P_PUTOPT),
-    PARAM("+FTPREST", P_REST),
-    PARAM("+FTPGETNAME", P_GETNAME),
-    PARAM("+FTPGETPATH", P_GETPATH),
-    PARAM("+FTPPUTNAME", P_PUTNAME),
-    PARAM("+FTPPUTPATH", P_PUTPATH),
-    {"+FTPSSL", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, PROFILE_FEAT_SSL, cmd_ftpssl, NULL},
-    {"+FTPSCONT", AT_FORM_READ | AT_FORM_EXEC, 0, cmd_ftpscont, NULL}, /* no test form (§12.2.16) */
     {"+FTPSTATE", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpstate, NULL},
     {"+FTPQUIT", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_ftpquit, NULL},
     {"+FTPGET", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_download, &kind_get},
@@ -1064,11 +548,6 @@ static const struct at_cmd rows[] = {
     ONESHOT("+FTPDELE", FTP_K_DELE),
     ONESHOT("+FTPMKD", FTP_K_MKD),
     ONESHOT("+FTPRMD", FTP_K_RMD),
-    {"+FTPEXTPUT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpextput, NULL}, /* no read (§12.2.20) */
-    {"+FTPEXTGET", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpextget, NULL},
-    {"+FTPGETTOFS", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpgettofs, NULL},
-    {"+FTPPUTFRMFS", AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE, 0, cmd_ftpputfrmfs, NULL},
-    {"+FTPFILEPUT", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_ftpfileput, NULL},
 };
 
 static const struct at_cmd_table cmd_ftp_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
@@ -1079,7 +558,7 @@ static void ftp_setup(struct modem *m, struct ftp_state *f)
 {
     memset(f, 0, sizeof(*f));
     f->m = m;
-    params_default(&f->p);
+    ftp_params_default(&f->p);
     ev_init(&f->tick, tick_cb);
     f->tick.repeat = 1.0; /* checks each second against the profile's times */
     f->tick.data = m;
@@ -1130,7 +609,8 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
         fail_session(m, FTP_NET_ERROR);
 }
 
-static const struct at_cmd_table *const tables[] = {&cmd_ftp_table, NULL};
+static const struct at_cmd_table *const tables[] = {&cmd_ftp_table, &ftp_params_table,
+                                                    &ftp_ext_table, NULL};
 
 static const struct service_conn conns[] = {
     {.tag = "ftp", .style = SERVICE_REPLY_NUMERIC, .verbs = ftp_client_verbs},
