@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "pty_watch.h"
 #include "trace.h"
 
 /* How often to look for a new client once the last one has closed. */
@@ -29,12 +30,6 @@
 /* While reading is paused, how often to look whether the modem has taken
  * its input (it may finish a pending command without writing). */
 #define PTY_PAUSE_POLL_S 0.01
-/* Pacing: the shortest wait between two paced writes (a timer per
- * character at 115200 baud would wake the loop 11520 times a second), and
- * how much sending time a line that was held up (the client's buffer full,
- * the loop busy) may make up at once: a paced port never bursts. */
-#define PTY_PACE_TICK_S 0.001
-#define PTY_PACE_CATCHUP_S 0.01
 static void flush_out(struct pty_port *p);
 static void client_left(struct pty_port *p);
 static void client_came(struct pty_port *p);
@@ -51,32 +46,24 @@ static void out_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents);
 static void wire_in(struct pty_port *p, const uint8_t *data, size_t n);
 
-/* --- Who has the slave open: inotify's IN_OPEN/IN_CLOSE on /dev/pts/N ---
- *
- * The master's POLLHUP says "nobody has the slave open" only while it is
- * true: a client that closes the port and another that opens it before the
- * loop runs leave no trace there.  inotify queues both events in order, so
- * a close followed by an open is seen as the one client leaving and the
- * next arriving.  One inotify descriptor serves every port of the process;
- * without it (watch limit reached) the hang-up alone is used. */
-static struct {
-    int fd;
-    struct ev_loop *loop;
-    ev_io io;
-    struct pty_port **by_wd; /* watch descriptor -> port */
-    size_t cap;
-    int users;
-    bool draining; /* events are handled in order, never nested */
-} watches = {.fd = -1};
-
 /* Events come in the order they happened, and a client's close is queued
  * before the master sees the hang-up; the port's state follows the queue.
  * Our own opens of the slave (termios, flush) are read-only, so their
  * closes are IN_CLOSE_NOWRITE; a client's (read-write) are IN_CLOSE_WRITE. */
-static void watch_event(struct pty_port *p, uint32_t mask)
+static void watch_event(void *ud, uint32_t mask)
 {
+    struct pty_port *p = ud;
     if (p->master < 0)
         return;
+    if (mask & IN_Q_OVERFLOW) {
+        /* Events lost: the port goes by its hang-up alone. */
+        bool hup = slave_hung_up(p);
+        if (!p->client_gone && hup)
+            client_left(p);
+        else if (p->client_gone && !hup)
+            client_came(p);
+        return;
+    }
     if (mask & IN_CLOSE_WRITE) {
         if (p->client_gone)
             return;
@@ -107,163 +94,13 @@ static void watch_event(struct pty_port *p, uint32_t mask)
     }
 }
 
-/* Handles every queued event now (a hang-up was seen: its close is there). */
-static void watches_drain(void)
-{
-    if (watches.fd < 0 || watches.draining)
-        return;
-    watches.draining = true;
-    _Alignas(struct inotify_event) char buf[4096];
-    for (;;) {
-        ssize_t n = read(watches.fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        for (char *q = buf; q < buf + n;) {
-            const struct inotify_event *ev = (const struct inotify_event *)q;
-            q += sizeof(*ev) + ev->len;
-            if (ev->mask & IN_Q_OVERFLOW) {
-                /* Events lost: every port goes by its hang-up alone. */
-                for (size_t i = 0; i < watches.cap; i++) {
-                    struct pty_port *p = watches.by_wd[i];
-                    if (!p)
-                        continue;
-                    bool hup = slave_hung_up(p);
-                    if (!p->client_gone && hup)
-                        client_left(p);
-                    else if (p->client_gone && !hup)
-                        client_came(p);
-                }
-                continue;
-            }
-            if (ev->wd >= 0 && (size_t)ev->wd < watches.cap && watches.by_wd[ev->wd])
-                watch_event(watches.by_wd[ev->wd], ev->mask);
-        }
-    }
-    watches.draining = false;
-}
-
-static void watches_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-    (void)loop;
-    (void)w;
-    (void)revents;
-    watches_drain();
-}
-
 /* The master reported a hang-up (EIO on read, POLLHUP). */
 static void hangup_seen(struct pty_port *p)
 {
     if (p->watch >= 0)
-        watches_drain(); /* the close is queued: handle it in order */
+        pty_watch_drain(); /* the close is queued: handle it in order */
     if (p->master >= 0 && !p->client_gone && slave_hung_up(p))
         client_left(p);
-}
-
-static void watch_add(struct pty_port *p)
-{
-    p->watch = -1;
-    if (watches.fd < 0) {
-        watches.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (watches.fd < 0)
-            return;
-        watches.loop = p->loop;
-        ev_io_init(&watches.io, watches_cb, watches.fd, EV_READ);
-        /* Before any port's input in the same loop turn: a new client's
-         * first command must not be taken for the old one's. */
-        ev_set_priority(&watches.io, EV_MAXPRI);
-        ev_io_start(p->loop, &watches.io);
-    }
-    if (watches.loop != p->loop)
-        return;
-    int wd = inotify_add_watch(watches.fd, p->slave_path, IN_OPEN | IN_CLOSE);
-    if (wd < 0)
-        return;
-    if ((size_t)wd >= watches.cap) {
-        size_t cap = watches.cap ? watches.cap : 64;
-        while (cap <= (size_t)wd)
-            cap *= 2;
-        watches.by_wd = xrealloc(watches.by_wd, cap * sizeof(*watches.by_wd));
-        memset(watches.by_wd + watches.cap, 0, (cap - watches.cap) * sizeof(*watches.by_wd));
-        watches.cap = cap;
-    }
-    watches.by_wd[wd] = p;
-    watches.users++;
-    p->watch = wd;
-}
-
-static void watch_remove(struct pty_port *p)
-{
-    if (p->watch < 0)
-        return;
-    inotify_rm_watch(watches.fd, p->watch);
-    watches.by_wd[p->watch] = NULL;
-    p->watch = -1;
-    if (--watches.users == 0) {
-        ev_io_stop(watches.loop, &watches.io);
-        close(watches.fd);
-        watches.fd = -1;
-        free(watches.by_wd);
-        watches.by_wd = NULL;
-        watches.cap = 0;
-    }
-}
-
-/* --- --link: replace only a symlink, remove only our own --- */
-
-int pty_link_check(const char *link, char *err, size_t errlen)
-{
-    struct stat st;
-    if (lstat(link, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, errlen, "--link %s: %s", link, strerror(errno));
-        return -1;
-    }
-    if (!S_ISLNK(st.st_mode)) {
-        snprintf(err, errlen, "--link %s: exists and is not a symlink; not replaced", link);
-        return -1;
-    }
-    return 0;
-}
-
-/* Makes link point to the slave: created, or an existing symlink replaced
- * atomically (a new link renamed over it); anything else is refused. */
-static int make_link(struct pty_port *p, const char *link, char *err, size_t errlen)
-{
-    if (symlink(p->slave_path, link) == 0)
-        return 0;
-    if (errno != EEXIST) {
-        snprintf(err, errlen, "cannot create link %s: %s", link, strerror(errno));
-        return -1;
-    }
-    if (pty_link_check(link, err, errlen) < 0)
-        return -1;
-    char tmp[4200];
-    int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", link, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        snprintf(err, errlen, "cannot create link %s: name too long", link);
-        return -1;
-    }
-    unlink(tmp);
-    if (symlink(p->slave_path, tmp) < 0 || rename(tmp, link) < 0) {
-        snprintf(err, errlen, "cannot create link %s: %s", link, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-/* Removes the link only while it still points to our PTY: another instance
- * may have taken the name since. */
-static void remove_link(const struct pty_port *p)
-{
-    char target[sizeof(p->slave_path) + 1];
-    ssize_t n = readlink(p->link_path, target, sizeof(target));
-    if (n < 0 || (size_t)n >= sizeof(target))
-        return;
-    target[n] = '\0';
-    if (strcmp(target, p->slave_path) == 0)
-        unlink(p->link_path);
 }
 
 static int set_slave_raw(const char *path, bool flush_input)
@@ -316,7 +153,7 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
         goto fail;
     }
     if (link) {
-        if (make_link(p, link, err, errlen) < 0)
+        if (pty_link_make(p->slave_path, link, err, errlen) < 0)
             goto fail;
         p->link_path = xstrdup(link);
     }
@@ -332,7 +169,7 @@ int pty_open(struct pty_port *p, struct ev_loop *loop, const char *link, pty_inp
     p->out_timer.data = p;
     ev_init(&p->in_timer, in_timer_cb);
     p->in_timer.data = p;
-    watch_add(p);
+    p->watch = pty_watch_add(p->loop, p->slave_path, watch_event, p);
     /* Until a client opens the slave, output waits in p->out. */
     p->client_gone = true;
     p->before_first = true;
@@ -356,11 +193,12 @@ void pty_close(struct pty_port *p)
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->out_timer);
     ev_timer_stop(p->loop, &p->in_timer);
-    watch_remove(p);
+    pty_watch_remove(p->watch);
+    p->watch = -1;
     close(p->master);
     p->master = -1;
     if (p->link_path) {
-        remove_link(p);
+        pty_link_remove(p->slave_path, p->link_path);
         free(p->link_path);
         p->link_path = NULL;
     }
@@ -646,78 +484,6 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-/* --- pacing --- */
-
-/* Characters a line at cps has finished since *t, on top of *credit; a line
- * held up makes up at most PTY_PACE_CATCHUP_S of sending. */
-static void pace_refill(double *credit, ev_tstamp *t, double cps)
-{
-    ev_tstamp now = ev_time();
-    if (now > *t)
-        *credit += (now - *t) * cps;
-    *t = now;
-    double cap = cps * PTY_PACE_CATCHUP_S + 1;
-    if (*credit > cap)
-        *credit = cap;
-}
-
-/* Starts timer for when the line has finished its next character. */
-static void pace_wait(struct pty_port *p, ev_timer *timer, double credit)
-{
-    double after = (1 - credit) / p->pace_cps;
-    if (after < PTY_PACE_TICK_S)
-        after = PTY_PACE_TICK_S;
-    ev_timer_stop(p->loop, timer);
-    ev_timer_set(timer, after, 0.);
-    ev_timer_start(p->loop, timer);
-}
-
-/* How many queued bytes may go to the client now (SIZE_MAX: unpaced). */
-static size_t pace_allow(struct pty_port *p)
-{
-    if (p->pace_next && p->out_sent >= p->pace_next_at) {
-        /* The bytes queued before the rate change are out. */
-        p->pace_cps = p->pace_next_cps;
-        p->pace_next = false;
-        p->out_credit = 0;
-        p->out_t = ev_time();
-    }
-    size_t limit = SIZE_MAX;
-    if (p->pace_next)
-        limit = (size_t)(p->pace_next_at - p->out_sent);
-    if (p->pace_cps <= 0)
-        return limit;
-    pace_refill(&p->out_credit, &p->out_t, p->pace_cps);
-    size_t k = p->out_credit >= 1 ? (size_t)p->out_credit : 0;
-    return k < limit ? k : limit;
-}
-
-void pty_set_pace(struct pty_port *p, long baud)
-{
-    double cps = baud > 0 ? baud / 10.0 : 0;
-    if (p->master < 0)
-        return;
-    if (bytebuf_pending(&p->out) == 0 || p->client_gone) {
-        if (p->pace_next && p->out_sent < p->pace_next_at) {
-            p->pace_next_cps = cps; /* queued for the first client: after them */
-            return;
-        }
-        p->pace_next = false;
-        p->pace_cps = cps;
-        p->out_credit = 0;
-        p->out_t = ev_time();
-        return;
-    }
-    if (!p->pace_next && cps == p->pace_cps)
-        return;
-    /* Queued bytes keep the rate they were queued at (one change waits at a
-     * time; a later one before it applies replaces its rate). */
-    if (!p->pace_next)
-        p->pace_next_at = p->out_queued;
-    p->pace_next_cps = cps;
-    p->pace_next = true;
-}
-
 /* Host bytes enter the wire to the modem. */
 static void wire_in(struct pty_port *p, const uint8_t *data, size_t n)
 {
@@ -727,7 +493,7 @@ static void wire_in(struct pty_port *p, const uint8_t *data, size_t n)
     }
     bytebuf_append(&p->in_wire, data, n);
     if (!ev_is_active(&p->in_timer))
-        pace_wait(p, &p->in_timer, p->in_credit);
+        pty_pace_wait(p, &p->in_timer, p->in_credit);
 }
 
 /* Hands the modem what has crossed the wire. */
@@ -738,7 +504,7 @@ static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     struct pty_port *p = t->data;
     size_t k = bytebuf_pending(&p->in_wire);
     if (p->pace_cps > 0) {
-        pace_refill(&p->in_credit, &p->in_t, p->pace_cps);
+        pty_pace_refill(&p->in_credit, &p->in_t, p->pace_cps);
         size_t may = p->in_credit >= 1 ? (size_t)p->in_credit : 0;
         if (k > may)
             k = may;
@@ -759,7 +525,7 @@ static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (bytebuf_pending(&p->in_wire) > 0) {
         if (p->pace_cps > 0)
-            pace_wait(p, t, p->in_credit);
+            pty_pace_wait(p, t, p->in_credit);
         else {
             ev_timer_stop(p->loop, t);
             ev_timer_set(t, 0., 0.);
@@ -774,16 +540,16 @@ static void flush_out(struct pty_port *p)
         /* A client that left since the last look must not get these bytes
          * (they answer it, not whoever opened the port after it). */
         if (p->watch >= 0) {
-            watches_drain();
+            pty_watch_drain();
             if (p->master < 0 || p->client_gone || bytebuf_pending(&p->out) == 0)
                 return;
         }
         size_t want = bytebuf_pending(&p->out);
-        size_t allow = pace_allow(p);
+        size_t allow = pty_pace_allow(p);
         if (allow == 0) {
             /* Paced: the rest goes as the line finishes each character. */
             ev_io_stop(p->loop, &p->write_watcher);
-            pace_wait(p, &p->out_timer, p->out_credit);
+            pty_pace_wait(p, &p->out_timer, p->out_credit);
             if (p->out_was_high && bytebuf_pending(&p->out) <= PTY_OUT_LOW)
                 schedule_resume(p);
             return;

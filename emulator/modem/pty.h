@@ -117,4 +117,18 @@ void pty_set_pace(struct pty_port *p, long baud);
  * symlink may be there (the link replaces it).  Returns -1 with a message. */
 int pty_link_check(const char *link, char *err, size_t errlen);
 
+/* Pacing (pty_pace.c; --timing real, [timing] pace): characters a line at
+ * cps has finished since *t, on top of *credit; when the line has finished
+ * its next character; how many queued bytes may go to the client now
+ * (SIZE_MAX: unpaced). */
+void pty_pace_refill(double *credit, ev_tstamp *t, double cps);
+void pty_pace_wait(struct pty_port *p, ev_timer *timer, double credit);
+size_t pty_pace_allow(struct pty_port *p);
+
+/* --link (pty_link.c).  Makes link point to target (the slave): created, or an existing symlink
+ * replaced atomically; anything else is refused (-1, a message in err). */
+int pty_link_make(const char *target, const char *link, char *err, size_t errlen);
+/* Removes link only while it still points to target. */
+void pty_link_remove(const char *target, const char *link);
+
 #endif
