@@ -611,7 +611,8 @@ static void service_event(struct modem *m, void *state, enum modem_event ev, int
         tcpip_output_drained(m);
 }
 
-static const struct at_cmd_table *const tables[] = {&cmd_tcpip_table, &cmd_tcpip_extra_table, NULL};
+static const struct at_cmd_table *const tables[] = {
+    &cmd_tcpip_table, &cmd_tcpip_dns_table, &cmd_tcpip_options_table, &cmd_tcpip_ping_table, NULL};
 
 static const struct service_conn conns[] = {{.tag = "tcpip"}, {.tag = NULL}};
 

@@ -117,6 +117,14 @@ const char *link_shown_address(const struct cip_link *l);
 size_t link_passthrough(struct modem *m, void *ud, const uint8_t *p, size_t n);
 
 extern const struct at_cmd_table cmd_tcpip_table;
-extern const struct at_cmd_table cmd_tcpip_extra_table;
+extern const struct at_cmd_table cmd_tcpip_dns_table;     /* tcpip_dns.c */
+extern const struct at_cmd_table cmd_tcpip_options_table; /* tcpip_options.c */
+extern const struct at_cmd_table cmd_tcpip_ping_table;    /* tcpip_ping.c */
+
+/* A PDP context is up: DNS and ping may go out. */
+static inline bool tcpip_context_up(const struct tcpip_state *t)
+{
+    return t->ip == IP_GPRSACT || t->ip == IP_STATUS;
+}
 
 #endif

@@ -1,6 +1,6 @@
-/* The TCP/IP stack's side commands: DNS (AT+CDNSCFG, AT+CDNSGIP),
- * keepalive (AT+CIPTKA), ping (AT+CIPPING) and the local port (AT+CLPORT)
- * (SIM800 AT Command Manual V1.09 ch. 8). */
+/* Reachability: AT+CIPPING, answered by a TCP connect to the host (no raw
+ * sockets needed), and AT+CIPGSMLOC, whose SIMCom servers are not there to
+ * ask (SIM800 AT Command Manual V1.09 ch. 8). */
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,128 +12,6 @@
 #include "setting.h"
 #include "tcpip.h"
 #include "tcpip_codes.h"
-
-static bool context_up(const struct tcpip_state *t)
-{
-    return t->ip == IP_GPRSACT || t->ip == IP_STATUS;
-}
-
-/* --- AT+CDNSCFG --- */
-
-static int cmd_cdnscfg(struct modem *m, struct at_req *r)
-{
-    struct tcpip_state *t = tcpip_of(m);
-    char pri[16], sec[16] = "";
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+CDNSCFG: (\"Primary DNS\"),(\"Secondary DNS\")");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        /* No "+CDNSCFG:" prefix on the read answer (manual 8.2.13). */
-        at_info(m, "PrimaryDns: %s\r\nSecondaryDns: %s", t->dns1, t->dns2);
-        return AT_OK;
-    }
-    if (at_arg_str(&r->args, pri, sizeof(pri), NULL) != AT_ARG_OK || !net_is_ipv4_literal(pri))
-        return AT_ERROR;
-    enum at_arg_status st = at_arg_str(&r->args, sec, sizeof(sec), NULL);
-    if (st == AT_ARG_BAD || (st == AT_ARG_OK && !net_is_ipv4_literal(sec)) ||
-        !at_args_done(&r->args))
-        return AT_ERROR;
-    /* Stored and shown; lookups go through the emulator's host map and
-     * resolver, never to these servers. */
-    strcpy(t->dns1, pri);
-    strcpy(t->dns2, st == AT_ARG_OK ? sec : "0.0.0.0");
-    return AT_OK;
-}
-
-/* --- AT+CDNSGIP --- */
-
-static void dnsgip_cb(void *ud, enum net_err err, const struct net_addr *addrs, int count)
-{
-    struct modem *m = ud;
-    struct tcpip_state *t = tcpip_of(m);
-    t->dns_query = NULL;
-    if (err != NET_OK || count == 0) {
-        /* 8: DNS common error (manual 8.2.14). */
-        at_urc(m, "+CDNSGIP: 0,8");
-        return;
-    }
-    char line[512];
-    int n = snprintf(line, sizeof(line), "+CDNSGIP: 1,\"%s\"", t->dns_name);
-    for (int i = 0; i < count && i < 2 && n > 0 && (size_t)n < sizeof(line); i++)
-        n += snprintf(line + n, sizeof(line) - (size_t)n, ",\"%s\"", addrs[i].shown);
-    at_urc(m, "%s", line);
-}
-
-static int cmd_cdnsgip(struct modem *m, struct at_req *r)
-{
-    struct tcpip_state *t = tcpip_of(m);
-    if (r->form == AT_FORM_TEST)
-        return AT_OK;
-    char name[256];
-    if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !at_args_done(&r->args))
-        return AT_ERROR;
-    if (!context_up(t) || t->dns_query)
-        return AT_ERROR;
-    str_copy(t->dns_name, sizeof(t->dns_name), name);
-    t->dns_query = net_lookup(name, dnsgip_cb, m);
-    return AT_OK;
-}
-
-/* --- AT+CIPTKA --- */
-
-/* Mode, idle time, interval, count: the mode alone may be given (manual
- * §8.2.30). */
-static const struct setting_list_desc ciptka_desc = {
-    "+CIPTKA",
-    "+CIPTKA: (0,1),(30-7200),(30-600),(1-9)",
-    &tcpip_service,
-    4,
-    1,
-    {{offsetof(struct tcpip_state, tka[0]), 0, 1},
-     {offsetof(struct tcpip_state, tka[1]), 30, 7200},
-     {offsetof(struct tcpip_state, tka[2]), 30, 600},
-     {offsetof(struct tcpip_state, tka[3]), 1, 9}},
-};
-
-/* --- AT+CLPORT --- */
-
-static int cmd_clport(struct modem *m, struct at_req *r)
-{
-    struct tcpip_state *t = tcpip_of(m);
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, t->mux ? "+CLPORT: (0-5),(\"TCP\",\"UDP\"),(0-65535)"
-                          : "+CLPORT: (\"TCP\",\"UDP\"),(0-65535)");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        if (!t->mux) {
-            at_info(m, "+CLPORT: %d,%d", t->clport_tcp[0], t->clport_udp[0]);
-            return AT_OK;
-        }
-        char buf[256];
-        int n = 0;
-        for (int i = 0; i < CIP_LINKS; i++)
-            n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s+CLPORT: %d,%d,%d", i ? "\r\n" : "",
-                          i, t->clport_tcp[i], t->clport_udp[i]);
-        at_info(m, "%s", buf);
-        return AT_OK;
-    }
-    long id = 0, port;
-    char proto[8];
-    if (t->mux && at_arg_int(&r->args, 0, CIP_LINKS - 1, &id) != AT_ARG_OK)
-        return AT_ERROR;
-    if (at_arg_str(&r->args, proto, sizeof(proto), NULL) != AT_ARG_OK ||
-        at_arg_int(&r->args, 0, 65535, &port) != AT_ARG_OK || !at_args_done(&r->args))
-        return AT_ERROR;
-    if (ascii_ieq(proto, "TCP"))
-        t->clport_tcp[id] = (int)port;
-    else if (ascii_ieq(proto, "UDP"))
-        t->clport_udp[id] = (int)port;
-    else
-        return AT_ERROR;
-    return AT_OK;
-}
 
 /* --- AT+CIPPING ---
  * ICMP needs privileges the emulator should not ask for, so each echo is a
@@ -265,7 +143,7 @@ static int cmd_cipping(struct modem *m, struct at_req *r)
         if (st == AT_ARG_OK)
             v[i] = (int)x;
     }
-    if (!at_args_done(&r->args) || !context_up(t) || t->ping_query || t->ping_conn)
+    if (!at_args_done(&r->args) || !tcpip_context_up(t) || t->ping_query || t->ping_conn)
         return AT_ERROR;
     memcpy(t->ping, v, sizeof(v));
     str_copy(t->ping_host, sizeof(t->ping_host), host);
@@ -279,12 +157,8 @@ static int cmd_cipping(struct modem *m, struct at_req *r)
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 
 static const struct at_cmd rows[] = {
-    {"+CDNSCFG", RW, 0, cmd_cdnscfg, NULL},
-    {"+CDNSGIP", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cdnsgip, NULL},
-    {"+CIPTKA", RW, 0, setting_list_cmd, &ciptka_desc},
-    {"+CLPORT", RW, 0, cmd_clport, NULL},
     {"+CIPPING", RW, 0, cmd_cipping, NULL},
     {"+CIPGSMLOC", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cipgsmloc, NULL},
 };
 
-const struct at_cmd_table cmd_tcpip_extra_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
+const struct at_cmd_table cmd_tcpip_ping_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};
