@@ -47,15 +47,16 @@ static size_t name_hash(const char *s)
     return h;
 }
 
-static void index_put(const struct at_cmd **slots, size_t nslots, const struct at_cmd *row)
+/* false when the name is in the index already. */
+static bool index_put(const struct at_cmd **slots, size_t nslots, const struct at_cmd *row)
 {
     for (size_t i = name_hash(row->name) & (nslots - 1);; i = (i + 1) & (nslots - 1)) {
         if (!slots[i]) {
             slots[i] = row;
-            return;
+            return true;
         }
         if (strcmp(slots[i]->name, row->name) == 0)
-            return; /* an earlier table has it */
+            return false;
     }
 }
 
@@ -70,14 +71,16 @@ static struct {
 } index_cache[INDEX_CACHE_MAX];
 static size_t index_cached;
 
-static void index_build(struct at_engine *e)
+/* Builds (or finds) the index of e's tables; the name of a command two rows
+ * register, or NULL.  A list with a name twice is neither used nor cached. */
+static const char *index_build(struct at_engine *e)
 {
     for (size_t k = 0; k < index_cached; k++) {
         if (index_cache[k].ntables == e->ntables &&
             memcmp(index_cache[k].tables, e->tables, e->ntables * sizeof(e->tables[0])) == 0) {
             e->index = index_cache[k].slots;
             e->index_slots = index_cache[k].nslots;
-            return;
+            return NULL;
         }
     }
     size_t rows = 0;
@@ -89,7 +92,10 @@ static void index_build(struct at_engine *e)
     const struct at_cmd **index = xcalloc(slots, sizeof(*index));
     for (size_t t = 0; t < e->ntables; t++)
         for (size_t i = 0; i < e->tables[t]->count; i++)
-            index_put(index, slots, &e->tables[t]->rows[i]);
+            if (!index_put(index, slots, &e->tables[t]->rows[i])) {
+                free(index);
+                return e->tables[t]->rows[i].name;
+            }
     e->index = index;
     e->index_slots = slots;
     e->index_owned = index_cached == INDEX_CACHE_MAX;
@@ -100,6 +106,7 @@ static void index_build(struct at_engine *e)
         index_cache[index_cached].nslots = slots;
         index_cached++;
     }
+    return NULL;
 }
 
 static void index_drop(struct at_engine *e)
@@ -110,12 +117,27 @@ static void index_drop(struct at_engine *e)
     e->index_owned = false;
 }
 
-void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t)
+int at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t, char *err, size_t errlen)
 {
-    if (e->ntables < AT_TABLES_MAX) {
-        e->tables[e->ntables++] = t;
-        index_drop(e); /* built again at the next lookup */
+    if (e->ntables >= AT_TABLES_MAX) {
+        snprintf(err, errlen, "more than %d command tables", AT_TABLES_MAX);
+        return -1;
     }
+    e->tables[e->ntables++] = t;
+    index_drop(e); /* built again by at_engine_seal() or the next lookup */
+    return 0;
+}
+
+int at_engine_seal(struct at_engine *e, char *err, size_t errlen)
+{
+    if (e->index)
+        return 0;
+    const char *twice = index_build(e);
+    if (twice) {
+        snprintf(err, errlen, "AT%s is registered twice", twice);
+        return -1;
+    }
+    return 0;
 }
 
 void at_engine_reset(struct at_engine *e)
@@ -133,8 +155,8 @@ void at_engine_reset(struct at_engine *e)
 
 static const struct at_cmd *lookup(struct at_engine *e, const char *name)
 {
-    if (!e->index)
-        index_build(e);
+    if (!e->index && index_build(e)) /* an engine never sealed, with a name twice */
+        return NULL;
     for (size_t i = name_hash(name) & (e->index_slots - 1);; i = (i + 1) & (e->index_slots - 1)) {
         const struct at_cmd *row = e->index[i];
         if (!row)

@@ -150,7 +150,13 @@ struct at_engine {
 void at_engine_init(struct at_engine *e, struct modem *m, struct ev_loop *loop,
                     const struct v250_settings *v250, at_sink_fn sink, void *sink_ud);
 void at_engine_free(struct at_engine *e);
-void at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t);
+/* Adds a command table; -1 (the reason in err) past AT_TABLES_MAX. */
+int at_engine_add_table(struct at_engine *e, const struct at_cmd_table *t, char *err,
+                        size_t errlen);
+/* Once every table is in: -1 (the reason in err) when two rows register one
+ * name.  A command has one owner; a second never silently loses.  The check
+ * is made once per list of tables in a process (the index is shared). */
+int at_engine_seal(struct at_engine *e, char *err, size_t errlen);
 /* Whether a command ("+CSQ", "&F") is one of the profile's. */
 bool at_engine_knows(struct at_engine *e, const char *name);
 

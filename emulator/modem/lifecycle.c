@@ -15,10 +15,13 @@
 static const struct at_cmd_table *const modem_tables[] = {
     &cmd_v250_table, &cmd_general_table, &cmd_ident_table, &cmd_network_table, NULL};
 
-static void add_tables(struct at_engine *e, const struct at_cmd_table *const *t)
+static int add_tables(struct at_engine *e, const struct at_cmd_table *const *t, char *err,
+                      size_t errlen)
 {
     for (; t && *t; t++)
-        at_engine_add_table(e, *t);
+        if (at_engine_add_table(e, *t, err, errlen) < 0)
+            return -1;
+    return 0;
 }
 
 static struct modem *modem_new(int id, struct ev_loop *loop, const struct profile *profile,
@@ -42,7 +45,10 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->engine.writer.quiet_urcs = profile->quiet_urcs;
     m->engine.v0_data_framing = profile->v0_data_framing;
     m->engine.service_errors_cme = profile->service_errors_cme;
-    add_tables(&m->engine, modem_tables);
+    if (add_tables(&m->engine, modem_tables, err, errlen) < 0) {
+        modem_destroy(m);
+        return NULL;
+    }
     general_init(m);
     m->services = services;
     while (services && services[m->nservices])
@@ -50,14 +56,18 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     m->states = xcalloc(m->nservices + 1, sizeof(*m->states));
     for (size_t i = 0; i < m->nservices; i++) {
         const struct service *s = services[i];
-        add_tables(&m->engine, s->tables);
         m->states[i] = xcalloc(1, s->state_size ? s->state_size : 1);
-        if (s->init && s->init(m, m->states[i], err, errlen) < 0) {
+        if (add_tables(&m->engine, s->tables, err, errlen) < 0 ||
+            (s->init && s->init(m, m->states[i], err, errlen) < 0)) {
             m->nservices = i; /* only those initialised get reset and freed */
             free(m->states[i]);
             modem_destroy(m);
             return NULL;
         }
+    }
+    if (at_engine_seal(&m->engine, err, errlen) < 0) {
+        modem_destroy(m);
+        return NULL;
     }
     return m;
 }
