@@ -80,7 +80,7 @@ static void reply_buf(struct client *c, struct bytebuf *b)
 }
 
 static const char help_requests[] =
-    "ok requests: fault add SPEC | fault list | fault clear [ID] | status | help; SPEC: ";
+    "ok requests: fault add SPEC | fault list | fault clear [ID] | status | help";
 
 static bool word_is(const char **p, const char *w)
 {
@@ -164,6 +164,8 @@ static void handle(struct client *c, const char *line, size_t len)
         /* The grammar is fault.c's, shown by --help too. */
         struct bytebuf b = {0};
         bytebuf_append_str(&b, help_requests);
+        fault_glue_service_verbs(&b);
+        bytebuf_append_str(&b, "; SPEC: ");
         bytebuf_append_str(&b, fault_grammar);
         reply_buf(c, &b);
         return;
@@ -172,6 +174,13 @@ static void handle(struct client *c, const char *line, size_t len)
         reply(c, "error empty request (try help)");
         return;
     }
+    /* A request a service answers (struct service.verbs): "netlight 0". */
+    struct bytebuf b = {0};
+    if (fault_glue_service_request(p, &b) == 0) {
+        reply_buf(c, &b);
+        return;
+    }
+    bytebuf_free(&b);
     snprintf(msg, sizeof(msg), "error unknown request '%.60s' (fault add|list|clear, status, help)",
              p);
     reply(c, msg);

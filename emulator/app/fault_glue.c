@@ -547,16 +547,62 @@ void fault_glue_status_json(struct bytebuf *out)
         bytebuf_append_str(out, ",\"number\":");
         json_str(out, m->ident.number);
         snprintf(buf, sizeof(buf),
-                 ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s,\"links\":[",
+                 ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s",
                  m->power == MODEM_ON          ? "on"
                  : m->power == MODEM_RESETTING ? "resetting"
                                                : "off",
                  g->sim == SIM_READY ? "true" : "false", g->registered ? "true" : "false",
                  g->attached ? "true" : "false");
         bytebuf_append_str(out, buf);
+        modem_status_services(m, out); /* each service's own members */
+        bytebuf_append_str(out, ",\"links\":[");
         struct status_ctx s = {.out = out, .modem = (int)i};
         conn_fault_each(status_conn, &s);
         bytebuf_append_str(out, "]}");
     }
     bytebuf_append_str(out, "]}");
+}
+
+void fault_glue_service_verbs(struct bytebuf *out)
+{
+    if (nmodems == 0)
+        return;
+    const struct modem *m = modems_[0];
+    for (size_t i = 0; i < m->nservices; i++)
+        for (const struct service_verb *v = m->services[i]->verbs; v && v->name; v++) {
+            bytebuf_append_str(out, " | ");
+            bytebuf_append_str(out, v->usage);
+        }
+}
+
+int fault_glue_service_request(const char *line, struct bytebuf *reply)
+{
+    char name[32];
+    size_t n = strcspn(line, " ");
+    if (n == 0 || n >= sizeof(name) || nmodems == 0)
+        return -1;
+    memcpy(name, line, n);
+    name[n] = '\0';
+    void *state;
+    const struct service_verb *v = modem_service_verb(modems_[0], name, &state);
+    if (!v)
+        return -1;
+    const char *p = line + n;
+    while (*p == ' ')
+        p++;
+    char *end;
+    long i = strtol(p, &end, 10);
+    if (end == p || (*end && *end != ' ') || i < 0 || i >= nmodems) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "error %s takes a modem index 0 to %ld first", name,
+                 nmodems - 1);
+        bytebuf_append_str(reply, msg);
+        return 0;
+    }
+    while (*end == ' ')
+        end++;
+    struct modem *m = modems_[i];
+    modem_service_verb(m, name, &state); /* this modem's state */
+    v->run(m, state, end, reply);
+    return 0;
 }

@@ -28,4 +28,11 @@ void fault_glue_list_json(struct bytebuf *out);
 /* Each modem's port, state and open connections as a JSON object. */
 void fault_glue_status_json(struct bytebuf *out);
 
+/* The control requests the services answer ("netlight 0", struct
+ * service.verbs): 0 when a service took the request (its reply, "ok ..."
+ * or "error ...", is in reply), -1 when none has that verb. */
+int fault_glue_service_request(const char *line, struct bytebuf *reply);
+/* Appends " | <usage>" for each service verb, for help. */
+void fault_glue_service_verbs(struct bytebuf *out);
+
 #endif

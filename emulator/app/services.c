@@ -10,12 +10,13 @@
 #include "fs.h"
 #include "ftp.h"
 #include "http.h"
+#include "netlight.h"
 #include "pop3.h"
 #include "smtp.h"
 #include "ssl.h"
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service,  &ssl_service,   &tcpip_service, &bearer_service, &http_service,
-    &ftp_service, &email_service, &smtp_service,  &pop3_service,   NULL,
+    &fs_service,    &ssl_service,  &tcpip_service, &bearer_service,   &http_service, &ftp_service,
+    &email_service, &smtp_service, &pop3_service,  &netlight_service, NULL,
 };

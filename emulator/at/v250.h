@@ -22,9 +22,8 @@ struct v250_settings {
     int ciurc;
     int cbatchk;
     int cvhu;
-    int cscs;      /* index into the character-set table of cmd_general.c */
-    int csmins;    /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
-    int cnetlight; /* +CNETLIGHT: the net light blinks (manual 6.2.51) */
+    int cscs;   /* index into the character-set table of cmd_general.c */
+    int csmins; /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
     /* UART settings: stored by &W but left alone by ATZ and AT&F (2.2.27). */
     long ipr;
     int ifc_dce, ifc_dte;

@@ -96,6 +96,7 @@ static void power_cycle_state(struct modem *m)
     m->autobaud_locked = false;
     general_init(m);
     modem_reset_services(m, SERVICE_POWER_CYCLE);
+    modem_settings_services(m, SERVICE_SETTINGS_RESTORE);
     bytebuf_clear(&m->engine.input);
 }
 

@@ -363,8 +363,6 @@ static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIEL
                                               NULL};
 static const struct setting_desc ciurc_desc = {
     "+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
-static const struct setting_desc cnetlight_desc = {
-    "+CNETLIGHT", "+CNETLIGHT: (0,1)", V250_FIELD(cnetlight), 0, 1, 0, NULL};
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 
@@ -388,7 +386,6 @@ static const struct at_cmd rows[] = {
     {"+CCALR", AT_FORM_TEST | AT_FORM_READ, 0, cmd_ccalr, NULL},
     {"+CSPN", AT_FORM_READ, 0, cmd_cspn, NULL},
     {"+CSMINS", RW, 0, cmd_csmins, NULL},
-    {"+CNETLIGHT", RW, 0, setting_cmd, &cnetlight_desc},
     {"+CNUM", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cnum, NULL},
     {"+CPAS", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cpas, NULL},
 };

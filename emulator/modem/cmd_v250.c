@@ -6,6 +6,7 @@
 #include "cmd_tables.h"
 #include "modem.h"
 #include "reply.h"
+#include "service.h"
 
 /* ATE, ATQ, ATV, &C: a switch whose missing number means 0 (V.250 5.3.1). */
 static int switch_value(const struct at_req *r, int max)
@@ -56,6 +57,7 @@ static int cmd_z(struct modem *m, struct at_req *r)
     if (switch_value(r, 0) < 0)
         return AT_ERROR;
     v250_restore_keep_uart(&m->v250, &m->stored);
+    modem_settings_services(m, SERVICE_SETTINGS_RESTORE);
     return AT_OK;
 }
 
@@ -72,6 +74,7 @@ static int cmd_and_f(struct modem *m, struct at_req *r)
      * saved profile, as the manual's wording alone would. */
     if (m->profile->factory_resets_saved)
         v250_restore_keep_uart(&m->stored, &factory);
+    modem_settings_services(m, SERVICE_SETTINGS_FACTORY);
     return AT_OK;
 }
 
@@ -80,6 +83,7 @@ static int cmd_and_w(struct modem *m, struct at_req *r)
     if (switch_value(r, 0) < 0)
         return AT_ERROR;
     m->stored = m->v250;
+    modem_settings_services(m, SERVICE_SETTINGS_SAVE);
     return AT_OK;
 }
 

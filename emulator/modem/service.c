@@ -2,6 +2,8 @@
  * and the events and resets it is told of. */
 #include "service.h"
 
+#include <string.h>
+
 #include "modem.h"
 
 void *modem_state(const struct modem *m, const struct service *s)
@@ -24,4 +26,29 @@ void modem_reset_services(struct modem *m, enum service_reset why)
     for (size_t i = 0; i < m->nservices; i++)
         if (m->services[i]->reset)
             m->services[i]->reset(m, m->states[i], why);
+}
+
+void modem_settings_services(struct modem *m, enum service_settings op)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->settings)
+            m->services[i]->settings(m, m->states[i], op);
+}
+
+void modem_status_services(const struct modem *m, struct bytebuf *out)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->status)
+            m->services[i]->status(m, m->states[i], out);
+}
+
+const struct service_verb *modem_service_verb(const struct modem *m, const char *name, void **state)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        for (const struct service_verb *v = m->services[i]->verbs; v && v->name; v++)
+            if (strcmp(v->name, name) == 0) {
+                *state = m->states[i];
+                return v;
+            }
+    return NULL;
 }

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "util.h"
+
 struct modem;
 struct at_cmd_table;
 
@@ -54,6 +56,24 @@ struct service_conn {
     const char *const *verbs; /* NULL-terminated; NULL: none */
 };
 
+/* What AT&W, ATZ and AT&F do to a service's saved settings (the manual's
+ * "AT&W_SAVE" parameters). */
+enum service_settings {
+    SERVICE_SETTINGS_SAVE,    /* AT&W: the active values become the stored ones */
+    SERVICE_SETTINGS_RESTORE, /* ATZ, a power cycle: the stored ones become active */
+    SERVICE_SETTINGS_FACTORY, /* AT&F: the factory values become active, and stored too
+                               * under [at] factory_resets_saved (m->profile) */
+};
+
+/* A control-socket request a service answers: "NAME MODEM [ARGS]".  The
+ * seam finds the modem; run writes "ok ..." or "error ..." (one line, no
+ * newline) into reply. */
+struct service_verb {
+    const char *name;  /* the request's first word: "netlight" */
+    const char *usage; /* for help: "netlight MODEM" */
+    void (*run)(struct modem *m, void *state, const char *args, struct bytebuf *reply);
+};
+
 struct service {
     const char *name; /* "tcpip": for the trace and fault rules */
     /* The connections it opens, ended by a row with a NULL tag; NULL: none. */
@@ -67,6 +87,13 @@ struct service {
     void (*reset)(struct modem *m, void *state, enum service_reset why);
     /* May be NULL. */
     void (*event)(struct modem *m, void *state, enum modem_event ev, int arg);
+    /* Its AT&W_SAVE settings; may be NULL. */
+    void (*settings)(struct modem *m, void *state, enum service_settings op);
+    /* Its part of the control socket's `status`: JSON members, each with a
+     * leading comma (",\"netlight\":\"64/3000\""); may be NULL. */
+    void (*status)(const struct modem *m, const void *state, struct bytebuf *out);
+    /* Its control-socket requests, ended by a row with a NULL name; NULL: none. */
+    const struct service_verb *verbs;
 };
 
 /* The state of service s in modem m (NULL if m does not run s). */
@@ -77,5 +104,16 @@ void modem_publish(struct modem *m, enum modem_event ev, int arg);
 
 /* Resets every service of m, in the services' order. */
 void modem_reset_services(struct modem *m, enum service_reset why);
+
+/* AT&W, ATZ, AT&F and a power cycle, told to every service in turn. */
+void modem_settings_services(struct modem *m, enum service_settings op);
+
+/* Every service's status members (struct service.status), in order. */
+void modem_status_services(const struct modem *m, struct bytebuf *out);
+
+/* The verb called name of one of m's services, and that service's state;
+ * NULL when none has it. */
+const struct service_verb *modem_service_verb(const struct modem *m, const char *name,
+                                              void **state);
 
 #endif
