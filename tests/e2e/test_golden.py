@@ -14,6 +14,11 @@ File format (tests/README.md):
     @log NAME regex                                wait for a server log line
     @fault SPEC                                    a fault rule (--fault SPEC); at the
                                                    end each rule must have fired
+    @args ARG...                                   more emulator arguments (shell words:
+                                                   -p PROFILE, -s KEY=VALUE...)
+    @boot BYTES                                    the boot URCs end with BYTES (default
+                                                   "SMS Ready\r\n"; without a SIM:
+                                                   "Call Ready\r\n")
 Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
 
 Every transcript runs under --timing fast and --timing real (what ./scripts/run
@@ -24,6 +29,7 @@ errors, which the real-timing run of the plain build adds nothing to but time.
 import codecs
 import contextlib
 import os
+import shlex
 import sys
 import types
 from pathlib import Path
@@ -70,10 +76,11 @@ def unescape(text):
 
 
 def parse(path):
-    """(servers, faults, steps): servers is [(name, kind, kwargs, map)],
-    faults the rules' texts, steps a list of ("send", bytes) /
-    ("expect", bytes) / ("log", name, regex)."""
-    servers, faults, steps = [], [], []
+    """(servers, faults, steps, args, boot): servers is [(name, kind, kwargs,
+    map)], faults the rules' texts, steps a list of ("send", bytes) /
+    ("expect", bytes) / ("log", name, regex), args the emulator's extra
+    arguments, boot the bytes the boot URCs end with."""
+    servers, faults, steps, args, boot = [], [], [], [], b"SMS Ready\r\n"
     for number, raw in enumerate(path.read_text().splitlines(), 1):
         if not raw or raw.startswith("#"):
             continue
@@ -87,6 +94,10 @@ def parse(path):
             servers.append((name, STARTERS[starter], kwargs, target))
         elif kind == "@fault":
             faults.append(rest)
+        elif kind == "@args":
+            args += shlex.split(rest)
+        elif kind == "@boot":
+            boot = unescape(rest)
         elif kind == "@log":
             name, _, regex = rest.partition(" ")
             steps.append(("log", name, unescape(regex).decode("latin-1")))
@@ -99,7 +110,7 @@ def parse(path):
                 steps.append(("expect", unescape(rest)))
         else:
             raise ValueError(f"{path.name}:{number}: unknown line {raw!r}")
-    return servers, faults, steps
+    return servers, faults, steps, args, boot
 
 
 TIMINGS = os.environ.get("SIM800EMU_GOLDEN_TIMINGS", "fast,real").split(",")
@@ -108,7 +119,7 @@ TIMINGS = os.environ.get("SIM800EMU_GOLDEN_TIMINGS", "fast,real").split(",")
 @pytest.mark.parametrize("timing", TIMINGS)
 @pytest.mark.parametrize("path", sorted(GOLDEN.glob("*.txt")), ids=lambda p: p.stem)
 def test_golden_transcript(emulator, path, timing, tmp_path):
-    servers, faults, steps = parse(path)
+    servers, faults, steps, args, boot = parse(path)
     with contextlib.ExitStack() as stack:
         running = {name: stack.enter_context(start(**kwargs))
                    for name, start, kwargs, _ in servers}
@@ -116,7 +127,7 @@ def test_golden_transcript(emulator, path, timing, tmp_path):
         control = str(tmp_path / "ctl")
         fault_args = [a for f in faults for a in ("--fault", f)]
         _, m = emulator.modem("--timing", timing, "--control", control, *fault_args,
-                              *sandbox_args(maps))
+                              *sandbox_args(maps), *args, until=boot)
         for step in steps:
             if step[0] == "send":
                 assert not m.buf, f"unread bytes before {step[1]!r}: {bytes(m.buf)!r}"
