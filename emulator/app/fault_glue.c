@@ -43,39 +43,26 @@ static void schedule(const struct fault_rule *r, int modem, double after);
 
 static void apply_event(struct modem *m, const struct fault_rule *r)
 {
-    struct general_state *g = &m->general;
     trace_note(m->id, "fault", "rule %d fired: %s", r->id, r->spec);
     if (m->power == MODEM_OFF && r->action != FA_REBOOT)
         return;
     switch (r->action) {
     case FA_PDP_DEACT:
-        /* The network took the context down: the same event AT+CGATT=0
-         * publishes, so every service answers as it does then. */
-        for (int i = 1; i <= CGDCONT_MAX; i++)
-            g->ctx[i].active = false;
-        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
+        /* The network took the context down: what AT+CGATT=0 does. */
+        general_pdp_down(m);
         break;
-    case FA_LINK_CLOSED: {
-        struct tcpip_state *t = tcpip_of(m);
-        struct conn *c = t ? t->links[r->link].conn : NULL;
-        if (c && conn_state(c) == CONN_CONNECTED)
-            conn_fault_end(c, NET_ECLOSED); /* the peer closes: the link's own CLOSED */
-        else
+    case FA_LINK_CLOSED:
+        if (tcpip_link_end(m, r->link) < 0)
             trace_note(m->id, "fault", "rule %d: link %d has no open connection", r->id, r->link);
         break;
-    }
     case FA_UNDER_VOLTAGE:
         at_urc(m, "UNDER-VOLTAGE WARNNING"); /* sic: SIMCom's spelling */
         break;
     case FA_CPIN_NOT_READY:
-        at_urc(m, "+CPIN: NOT READY");
-        g->sim = SIM_NOT_READY;
-        general_set_registered(m, false);
+        general_sim_not_ready(m);
         break;
     case FA_SIGNAL:
-        g->signal_fault = true;
-        g->fault_rssi = r->rssi;
-        g->fault_ber = r->ber;
+        general_set_signal(m, r->rssi, r->ber);
         break;
     case FA_UNREGISTER:
         general_set_registered(m, false);
@@ -86,14 +73,13 @@ static void apply_event(struct modem *m, const struct fault_rule *r)
         }
         break;
     case FA_REGISTER:
-        if (g->cfun == 1 && g->sim == SIM_READY)
-            general_set_registered(m, true);
+        general_register_if_able(m);
         break;
     case FA_REBOOT:
         boot_reboot(m);
         break;
     case FA_NOISE: {
-        uint8_t buf[4096];
+        uint8_t buf[FAULT_NOISE_MAX];
         uint64_t x = r->seed ? r->seed : (uint64_t)r->id * 0x9E3779B97F4A7C15ULL + 1;
         for (long i = 0; i < r->n; i++) {
             x ^= x << 13;
@@ -105,7 +91,7 @@ static void apply_event(struct modem *m, const struct fault_rule *r)
         break;
     }
     case FA_DROP:
-        m->fault_drop += (unsigned)r->n;
+        modem_drop_output(m, (unsigned)r->n);
         break;
     default:
         break;
@@ -264,6 +250,11 @@ static bool reply_fits(enum service_reply_style style, const char *text)
 static int check_reachable(const struct fault_rule *r, char *err, size_t errlen)
 {
     const struct service *const *sv;
+    if (r->action == FA_LINK_CLOSED && r->link >= CIP_LINKS) {
+        snprintf(err, errlen, "closed=%d: a link number 0 to %d (AT+CIPSTART's <n>)", r->link,
+                 CIP_LINKS - 1);
+        return -1;
+    }
     if (r->cmd[0]) {
         if (nmodems > 0 && !at_engine_knows(&modems_[0]->engine, r->cmd)) {
             snprintf(err, errlen, "cmd=%s: the profile has no such command", r->cmd);

@@ -325,8 +325,9 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
         return set_action(r, key[0] == 'r' ? FA_RESULT : FA_URC, key, err, errlen);
     } else if (!strcmp(key, "closed")) {
         NEED_VALUE;
-        if (!parse_long(value, 0, 5, &v))
-            BAD("closed=%s: a link number 0 to 5", value);
+        /* The highest link is the TCP/IP service's: app/fault_glue.c checks it. */
+        if (!parse_long(value, 0, 1000, &v))
+            BAD("closed=%s: a link number", value);
         r->link = (int)v;
         return set_action(r, FA_LINK_CLOSED, key, err, errlen);
     } else if (!strcmp(key, "csq")) {
@@ -345,8 +346,8 @@ static int apply(struct fault_rule *r, const char *key, const char *value, char 
         return set_action(r, FA_SIGNAL, key, err, errlen);
     } else if (!strcmp(key, "noise") || !strcmp(key, "drop")) {
         NEED_VALUE;
-        if (!parse_long(value, 1, 4096, &r->n))
-            BAD("%s=%s: 1 to 4096 bytes", key, value);
+        if (!parse_long(value, 1, FAULT_NOISE_MAX, &r->n))
+            BAD("%s=%s: 1 to %d bytes", key, value, FAULT_NOISE_MAX);
         return set_action(r, key[0] == 'n' ? FA_NOISE : FA_DROP, key, err, errlen);
     } else if (!strcmp(key, "delay")) {
         NEED_VALUE;

@@ -28,9 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FAULT_SPEC_MAX 512 /* the longest rule text */
-#define FAULT_TEXT_MAX 128 /* result= / urc= text */
-#define FAULT_RULES_MAX 64 /* rules held at once */
+#define FAULT_SPEC_MAX 512   /* the longest rule text */
+#define FAULT_TEXT_MAX 128   /* result= / urc= text */
+#define FAULT_RULES_MAX 64   /* rules held at once */
+#define FAULT_NOISE_MAX 4096 /* noise=, drop=: bytes at most */
 
 enum fault_action {
     FA_NONE,

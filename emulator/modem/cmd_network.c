@@ -207,13 +207,10 @@ static int cmd_cgatt(struct modem *m, struct at_req *r)
     if (v == 1 && !g->registered)
         return AT_CME(100); /* seen right after boot in users' logs */
     g->attached = v == 1;
-    if (!g->attached) {
-        for (int i = 1; i <= CGDCONT_MAX; i++)
-            g->ctx[i].active = false;
-        /* Detach drops the context: +PDP: DEACT from TCP/IP and
-         * +SAPBR <cid>: DEACT from the bearers (manual 8.1.x, 9.2.1). */
-        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
-    }
+    /* Detach drops the context: +PDP: DEACT from TCP/IP and +SAPBR <cid>:
+     * DEACT from the bearers (manual 8.1.x, 9.2.1). */
+    if (!g->attached)
+        general_pdp_down(m);
     return AT_OK;
 }
 

@@ -80,11 +80,8 @@ void general_set_registered(struct modem *m, bool registered)
         return;
     g->registered = registered;
     g->attached = registered;
-    if (!registered) {
-        for (int i = 1; i <= CGDCONT_MAX; i++)
-            g->ctx[i].active = false;
-        modem_publish(m, MODEM_EV_PDP_DEACT, 0);
-    }
+    if (!registered)
+        general_pdp_down(m);
     char buf[48];
     if (m->v250.creg_n > 0) {
         general_format_reg(m, buf, sizeof(buf), m->v250.creg_n, false);
@@ -104,4 +101,34 @@ void general_sim_ready(struct modem *m)
     if (g->cfun == 1 && g->sim == SIM_READY && g->cops_mode != 2 &&
         is_camped_stat(m->profile->reg_stat))
         general_set_registered(m, true);
+}
+
+void general_pdp_down(struct modem *m)
+{
+    struct general_state *g = &m->general;
+    for (int i = 1; i <= CGDCONT_MAX; i++)
+        g->ctx[i].active = false;
+    modem_publish(m, MODEM_EV_PDP_DEACT, 0);
+}
+
+void general_sim_not_ready(struct modem *m)
+{
+    at_urc(m, "+CPIN: NOT READY");
+    m->general.sim = SIM_NOT_READY;
+    general_set_registered(m, false);
+}
+
+void general_register_if_able(struct modem *m)
+{
+    const struct general_state *g = &m->general;
+    if (g->cfun == 1 && g->sim == SIM_READY)
+        general_set_registered(m, true);
+}
+
+void general_set_signal(struct modem *m, int rssi, int ber)
+{
+    struct general_state *g = &m->general;
+    g->signal_fault = true;
+    g->fault_rssi = rssi;
+    g->fault_ber = ber;
 }

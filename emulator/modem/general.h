@@ -18,6 +18,15 @@ void general_sim_ready(struct modem *m);
 void general_sim_absent(struct modem *m);
 /* Registration changed; prints +CREG/+CGREG URCs as enabled. */
 void general_set_registered(struct modem *m, bool registered);
+/* The network took the PDP contexts down (a detach, a lost registration, a
+ * fault): every context inactive, and MODEM_EV_PDP_DEACT for the services. */
+void general_pdp_down(struct modem *m);
+/* The SIM stopped answering: +CPIN: NOT READY, off the network. */
+void general_sim_not_ready(struct modem *m);
+/* Camps again if CFUN and the SIM allow it (after a fault's unregister). */
+void general_register_if_able(struct modem *m);
+/* +CSQ answers rssi,ber from now on (a fault's csq=). */
+void general_set_signal(struct modem *m, int rssi, int ber);
 /* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
 int general_reg_stat(const struct modem *m);
 /* "<n>,<stat>[,<lac>,<ci>]" (with_n) or "<stat>[,...]" for +CREG/+CGREG. */

@@ -55,6 +55,8 @@ void modem_output(void *ud, const uint8_t *p, size_t n)
         m->test_sink(m->test_sink_ud, p, n);
 }
 
+void modem_drop_output(struct modem *m, unsigned n) { m->fault_drop += n; }
+
 void modem_noise(struct modem *m, const uint8_t *p, size_t n)
 {
     if (m->power != MODEM_ON)

@@ -22,6 +22,8 @@ size_t modem_output_backlog(const struct modem *m);
 bool modem_output_full(const struct modem *m);
 /* Publishes MODEM_EV_PORT_DRAINED once the client has read them all. */
 void modem_want_drain(struct modem *m);
+/* Line noise: the next n bytes of output are lost on the line. */
+void modem_drop_output(struct modem *m, unsigned n);
 /* Line noise: bytes that reach the port at once, past the writer. */
 void modem_noise(struct modem *m, const uint8_t *p, size_t n);
 const char *modem_port_path(const struct modem *m);

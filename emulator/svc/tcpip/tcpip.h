@@ -121,6 +121,10 @@ extern const struct at_cmd_table cmd_tcpip_dns_table;     /* tcpip_dns.c */
 extern const struct at_cmd_table cmd_tcpip_options_table; /* tcpip_options.c */
 extern const struct at_cmd_table cmd_tcpip_ping_table;    /* tcpip_ping.c */
 
+/* Ends link's connection as if the peer closed it (a fault's closed=): the
+ * link's own CLOSED follows.  -1 when the link has no open connection. */
+int tcpip_link_end(struct modem *m, int link);
+
 /* A PDP context is up: DNS and ping may go out. */
 static inline bool tcpip_context_up(const struct tcpip_state *t)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "conn_fault.h"
 #include "modem.h"
 #include "port.h"
 #include "reply.h"
@@ -376,4 +377,14 @@ size_t link_passthrough(struct modem *m, void *ud, const uint8_t *p, size_t n)
         i = j - 1;
     }
     return n;
+}
+
+int tcpip_link_end(struct modem *m, int link)
+{
+    struct tcpip_state *t = tcpip_of(m);
+    struct conn *c = t && link >= 0 && link < CIP_LINKS ? t->links[link].conn : NULL;
+    if (!c || conn_state(c) != CONN_CONNECTED)
+        return -1;
+    conn_fault_end(c, NET_ECLOSED);
+    return 0;
 }
