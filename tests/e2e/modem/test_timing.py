@@ -116,12 +116,15 @@ def pending_input(fd):
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
-def flushing_client(m, cmd, wait_s, settle=0):
+def flushing_client(m, cmd, wait_s, settle=0, window=None):
     """Write cmd, wait wait_s (0: none), empty the receive buffer, then read
     until OK; returns what was read.  settle > 0 first waits (at most 2 s)
     until that many bytes have arrived: the whole answer of an unpaced port,
-    whatever the machine's load."""
+    whatever the machine's load.  window: when the flush came later than
+    that many seconds after the write, the attempt is void: None, after
+    the port is brought back in step with ATI."""
     fd = m.ser.fileno()
+    t0 = time.monotonic()
     os.write(fd, cmd)
     if wait_s:
         time.sleep(wait_s)
@@ -130,6 +133,11 @@ def flushing_client(m, cmd, wait_s, settle=0):
         time.sleep(0.005)
     termios.tcflush(fd, termios.TCIFLUSH)
     m.buf.clear()
+    if window is not None and time.monotonic() - t0 >= window:
+        m.write(b"ATI\r")  # an answer no other ends with
+        m.expect(b"R14.18\r\n\r\nOK\r\n", timeout=5)
+        m.take()
+        return None
     try:
         return m.expect(b"OK\r\n", timeout=2)
     except AssertionError:
@@ -138,13 +146,24 @@ def flushing_client(m, cmd, wait_s, settle=0):
 
 @pytest.mark.parametrize("echo", [True, False])
 def test_flush_right_after_write_paced(emulator, echo):
-    """The literal TinyGSM pattern at 115200: write, flush at once, read."""
+    """The literal TinyGSM pattern at 115200: write, flush at once, read.
+    The answer is on the wire for its characters' time (1.9 ms here): a
+    client that flushed within that time still reads it.  An attempt in
+    which this process (on a loaded machine) took longer than that from its
+    write to its flush says nothing either way and is not counted."""
     _, m = emulator.modem(*PACE)
     if not echo:
         m.exchange(b"ATE0\r", at_ok(b"ATE0\r"))
-    for _ in range(20):
-        got = flushing_client(m, b"AT+CSQ\r", 0)
-        assert got.endswith(CSQ_REPLY), got
+    window = wire_s(len(CSQ_REPLY), 115200)
+    counted = 0
+    for _ in range(200):
+        got = flushing_client(m, b"AT+CSQ\r", 0, window=window)
+        if got is not None:
+            assert got.endswith(CSQ_REPLY), got
+            counted += 1
+            if counted == 20:
+                break
+    assert counted >= 5, f"only {counted} attempts flushed within {window * 1000:.1f} ms"
 
 
 @pytest.mark.parametrize("paced", [True, False])
