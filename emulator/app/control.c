@@ -166,7 +166,7 @@ static void handle(struct client *c, const char *line, size_t len)
         bytebuf_append_str(&b, help_requests);
         fault_glue_service_verbs(&b);
         bytebuf_append_str(&b, "; SPEC: ");
-        bytebuf_append_str(&b, fault_grammar);
+        bytebuf_append_str(&b, fault_grammar());
         reply_buf(c, &b);
         return;
     }

@@ -91,7 +91,7 @@ static void usage(FILE *f)
           "Fault rules (--fault, [faults], 'fault add' on the control socket):\n",
           f);
     /* The grammar, wrapped: the same text the control socket's help gives. */
-    const char *g = fault_grammar;
+    const char *g = fault_grammar();
     while (*g) {
         size_t n = strlen(g);
         if (n > 76) {

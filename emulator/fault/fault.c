@@ -41,14 +41,6 @@ static const struct {
     {120, "no_application_protocol"},
 };
 
-const char fault_grammar[] =
-    "[modem=N] [service=NAME] [tag=T] [host=H] [port=N] [cmd=+NAME] [count=N|always] [skip=N] "
-    "[prob=P] [seed=N] and one action: dns | refuse | timeout[=S] | tls-alert=NAME|none | "
-    "alert-after=N [alert=NAME] | reset-after=N | close-after=N | stall=S [after=N] | "
-    "rate=B/S [latency=MS] [dir=rx|tx|both] | reply-to=VERB reply=TEXT | result=TEXT | "
-    "urc=TEXT [result=TEXT] | pdp-deact | closed=LINK | under-voltage | cpin-not-ready | "
-    "csq=R,B | unregister[=S] | register | reboot | noise=N | drop=N [delay=S]";
-
 const char *fault_alert_name(int code)
 {
     for (size_t i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
@@ -65,39 +57,82 @@ int fault_alert_code(const char *name)
     return -1;
 }
 
-static const char *const action_names[] = {
-    [FA_NONE] = "none",
-    [FA_DNS] = "dns",
-    [FA_REFUSE] = "refuse",
-    [FA_TIMEOUT] = "timeout",
-    [FA_TLS] = "tls-alert",
-    [FA_ALERT_AFTER] = "alert-after",
-    [FA_RESET_AFTER] = "reset-after",
-    [FA_CLOSE_AFTER] = "close-after",
-    [FA_STALL] = "stall",
-    [FA_SHAPE] = "shape",
-    [FA_RESULT] = "result",
-    [FA_URC] = "urc",
-    [FA_REPLY] = "reply",
-    [FA_PDP_DEACT] = "pdp-deact",
-    [FA_LINK_CLOSED] = "closed",
-    [FA_UNDER_VOLTAGE] = "under-voltage",
-    [FA_CPIN_NOT_READY] = "cpin-not-ready",
-    [FA_SIGNAL] = "csq",
-    [FA_UNREGISTER] = "unregister",
-    [FA_REGISTER] = "register",
-    [FA_REBOOT] = "reboot",
-    [FA_NOISE] = "noise",
-    [FA_DROP] = "drop",
+/* Every action, once: its name (in `fault list` and the trace), its class
+ * and its words in the grammar that --help and the control socket's help
+ * print (README "Fault injection" and the man page list the same; a test
+ * holds them to it).  The keys are parsed by apply() below; what an action
+ * does is the connection layer's (network), the engine's (command), the
+ * line client's (protocol) or the state's owner's (module, through
+ * app/fault_glue.c). */
+static const struct fault_action_desc {
+    enum fault_action action;
+    const char *name;
+    enum fault_class cls;
+    const char *syntax;
+} actions[] = {
+    {FA_DNS, "dns", FAULT_CLASS_NETWORK, "dns"},
+    {FA_REFUSE, "refuse", FAULT_CLASS_NETWORK, "refuse"},
+    {FA_TIMEOUT, "timeout", FAULT_CLASS_NETWORK, "timeout[=S]"},
+    {FA_TLS, "tls-alert", FAULT_CLASS_NETWORK, "tls-alert=NAME|none"},
+    {FA_ALERT_AFTER, "alert-after", FAULT_CLASS_NETWORK, "alert-after=N [alert=NAME]"},
+    {FA_RESET_AFTER, "reset-after", FAULT_CLASS_NETWORK, "reset-after=N"},
+    {FA_CLOSE_AFTER, "close-after", FAULT_CLASS_NETWORK, "close-after=N"},
+    {FA_STALL, "stall", FAULT_CLASS_NETWORK, "stall=S [after=N]"},
+    {FA_SHAPE, "shape", FAULT_CLASS_NETWORK, "rate=B/S [latency=MS] [dir=rx|tx|both]"},
+    {FA_REPLY, "reply", FAULT_CLASS_PROTOCOL, "reply-to=VERB reply=TEXT"},
+    {FA_RESULT, "result", FAULT_CLASS_COMMAND, "result=TEXT"},
+    {FA_URC, "urc", FAULT_CLASS_COMMAND, "urc=TEXT [result=TEXT]"},
+    {FA_PDP_DEACT, "pdp-deact", FAULT_CLASS_MODULE, "pdp-deact"},
+    {FA_LINK_CLOSED, "closed", FAULT_CLASS_MODULE, "closed=LINK"},
+    {FA_UNDER_VOLTAGE, "under-voltage", FAULT_CLASS_MODULE, "under-voltage"},
+    {FA_CPIN_NOT_READY, "cpin-not-ready", FAULT_CLASS_MODULE, "cpin-not-ready"},
+    {FA_SIGNAL, "csq", FAULT_CLASS_MODULE, "csq=R,B"},
+    {FA_UNREGISTER, "unregister", FAULT_CLASS_MODULE, "unregister[=S]"},
+    {FA_REGISTER, "register", FAULT_CLASS_MODULE, "register"},
+    {FA_REBOOT, "reboot", FAULT_CLASS_MODULE, "reboot"},
+    {FA_NOISE, "noise", FAULT_CLASS_MODULE, "noise=N"},
+    {FA_DROP, "drop", FAULT_CLASS_MODULE, "drop=N [delay=S]"},
 };
+_Static_assert(sizeof(actions) / sizeof(actions[0]) == FA_COUNT - 1,
+               "every action of enum fault_action has one row");
+
+static const struct fault_action_desc *desc_of(enum fault_action a)
+{
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (actions[i].action == a)
+            return &actions[i];
+    return NULL;
+}
 
 const char *fault_action_name(enum fault_action a)
 {
-    return (unsigned)a < sizeof(action_names) / sizeof(action_names[0]) ? action_names[a] : "?";
+    const struct fault_action_desc *d = desc_of(a);
+    return d ? d->name : "none";
 }
 
-bool fault_is_network(enum fault_action a) { return a >= FA_DNS && a <= FA_SHAPE; }
-bool fault_is_event(enum fault_action a) { return a >= FA_PDP_DEACT && a <= FA_DROP; }
+enum fault_class fault_action_class(enum fault_action a)
+{
+    const struct fault_action_desc *d = desc_of(a);
+    return d ? d->cls : FAULT_CLASS_NONE;
+}
+
+bool fault_is_network(enum fault_action a) { return fault_action_class(a) == FAULT_CLASS_NETWORK; }
+bool fault_is_event(enum fault_action a) { return fault_action_class(a) == FAULT_CLASS_MODULE; }
+
+const char *fault_grammar(void)
+{
+    static char text[1024];
+    if (text[0])
+        return text;
+    size_t used = (size_t)snprintf(
+        text, sizeof(text), "%s",
+        "[modem=N] [service=NAME] [tag=T] [host=H] [port=N] [cmd=+NAME] [count=N|always] "
+        "[skip=N] [prob=P] [seed=N] and one action: ");
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]) && used < sizeof(text); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s", i ? " | " : "",
+                                 actions[i].syntax);
+    return text;
+}
 
 /* --- numbers --- */
 

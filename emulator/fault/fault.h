@@ -61,6 +61,16 @@ enum fault_action {
     FA_REBOOT,
     FA_NOISE,
     FA_DROP,
+    FA_COUNT /* not an action: how many there are */
+};
+
+/* Where an action acts (fault.c's table holds each action's class). */
+enum fault_class {
+    FAULT_CLASS_NONE,
+    FAULT_CLASS_NETWORK,  /* inside a connection (net/conn_fault.c) */
+    FAULT_CLASS_COMMAND,  /* a command's answer (the AT engine) */
+    FAULT_CLASS_PROTOCOL, /* a server's reply (net/linecli.c) */
+    FAULT_CLASS_MODULE,   /* an event of the module, by the owner of its state */
 };
 
 enum { FAULT_RX = 1, FAULT_TX = 2 };
@@ -105,6 +115,7 @@ struct fault_rule {
  * no action or two, and keys that do not go with its action. */
 int fault_parse(const char *spec, size_t len, struct fault_rule *r, char *err, size_t errlen);
 
+enum fault_class fault_action_class(enum fault_action a);
 bool fault_is_network(enum fault_action a);
 /* An event of the module (pdp-deact, reboot…): fired at add time or after cmd=. */
 bool fault_is_event(enum fault_action a);
@@ -146,9 +157,10 @@ struct fault_rule *fault_match_cmd(struct fault_set *s, const struct fault_subje
 /* The first reply-to= rule for subj's verb and connection that fires now. */
 struct fault_rule *fault_match_reply(struct fault_set *s, const struct fault_subject *subj);
 
-/* The grammar in one paragraph: the control socket's help and --help show
- * this text (README "Fault injection" explains each word). */
-extern const char fault_grammar[];
+/* The grammar in one paragraph, made from the table of actions: the
+ * control socket's help and --help show this text (README "Fault
+ * injection" explains each word). */
+const char *fault_grammar(void);
 
 /* Whether a rule would fire for this match (counts it; draws its chance). */
 bool fault_rule_fires(struct fault_rule *r);

@@ -250,9 +250,31 @@ static void test_seeded_probability_repeats(void **state)
     assert_true(hits > 40 && hits < 80); /* about 30 % */
 }
 
+/* The table of actions: each has a name, a class and its words in the
+ * grammar --help prints; the class decides network and module rules. */
+static void every_action_has_its_row(void **state)
+{
+    (void)state;
+    for (int a = FA_NONE + 1; a < FA_COUNT; a++) {
+        assert_string_not_equal(fault_action_name((enum fault_action)a), "none");
+        assert_int_not_equal(fault_action_class((enum fault_action)a), FAULT_CLASS_NONE);
+        for (int b = a + 1; b < FA_COUNT; b++)
+            assert_string_not_equal(fault_action_name((enum fault_action)a),
+                                    fault_action_name((enum fault_action)b));
+    }
+    assert_int_equal(fault_action_class(FA_STALL), FAULT_CLASS_NETWORK);
+    assert_int_equal(fault_action_class(FA_REPLY), FAULT_CLASS_PROTOCOL);
+    assert_int_equal(fault_action_class(FA_URC), FAULT_CLASS_COMMAND);
+    assert_int_equal(fault_action_class(FA_DROP), FAULT_CLASS_MODULE);
+    const char *g = fault_grammar();
+    assert_non_null(strstr(g, "and one action: dns | refuse | timeout[=S] | tls-alert="));
+    assert_non_null(strstr(g, "| noise=N | drop=N [delay=S]"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_action_has_its_row),
         cmocka_unit_test(test_network_actions),
         cmocka_unit_test(test_module_actions),
         cmocka_unit_test(test_errors),
