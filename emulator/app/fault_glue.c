@@ -163,12 +163,7 @@ static bool conn_hook(const struct conn_fault_subject *s, struct conn_fault_plan
     struct fault_rule *r = fault_match_conn(&rules, &fs, false);
     if (r) {
         any = true;
-        static const enum conn_fault_kind kinds[] = {
-            [FA_DNS] = CF_DNS,           [FA_REFUSE] = CF_REFUSE,     [FA_TIMEOUT] = CF_TIMEOUT,
-            [FA_TLS] = CF_TLS,           [FA_ALERT_AFTER] = CF_ALERT, [FA_RESET_AFTER] = CF_RESET,
-            [FA_CLOSE_AFTER] = CF_CLOSE, [FA_STALL] = CF_STALL,
-        };
-        plan->kind = kinds[r->action];
+        plan->kind = fault_action_conn_kind(r->action);
         plan->after = r->bytes;
         plan->dir = r->dir;
         plan->seconds = r->seconds;

@@ -69,29 +69,30 @@ static const struct fault_action_desc {
     const char *name;
     enum fault_class cls;
     const char *syntax;
+    enum conn_fault_kind conn_kind; /* a network action's, for the connection layer */
 } actions[] = {
-    {FA_DNS, "dns", FAULT_CLASS_NETWORK, "dns"},
-    {FA_REFUSE, "refuse", FAULT_CLASS_NETWORK, "refuse"},
-    {FA_TIMEOUT, "timeout", FAULT_CLASS_NETWORK, "timeout[=S]"},
-    {FA_TLS, "tls-alert", FAULT_CLASS_NETWORK, "tls-alert=NAME|none"},
-    {FA_ALERT_AFTER, "alert-after", FAULT_CLASS_NETWORK, "alert-after=N [alert=NAME]"},
-    {FA_RESET_AFTER, "reset-after", FAULT_CLASS_NETWORK, "reset-after=N"},
-    {FA_CLOSE_AFTER, "close-after", FAULT_CLASS_NETWORK, "close-after=N"},
-    {FA_STALL, "stall", FAULT_CLASS_NETWORK, "stall=S [after=N]"},
-    {FA_SHAPE, "shape", FAULT_CLASS_NETWORK, "rate=B/S [latency=MS] [dir=rx|tx|both]"},
-    {FA_REPLY, "reply", FAULT_CLASS_PROTOCOL, "reply-to=VERB reply=TEXT"},
-    {FA_RESULT, "result", FAULT_CLASS_COMMAND, "result=TEXT"},
-    {FA_URC, "urc", FAULT_CLASS_COMMAND, "urc=TEXT [result=TEXT]"},
-    {FA_PDP_DEACT, "pdp-deact", FAULT_CLASS_MODULE, "pdp-deact"},
-    {FA_LINK_CLOSED, "closed", FAULT_CLASS_MODULE, "closed=LINK"},
-    {FA_UNDER_VOLTAGE, "under-voltage", FAULT_CLASS_MODULE, "under-voltage"},
-    {FA_CPIN_NOT_READY, "cpin-not-ready", FAULT_CLASS_MODULE, "cpin-not-ready"},
-    {FA_SIGNAL, "csq", FAULT_CLASS_MODULE, "csq=R,B"},
-    {FA_UNREGISTER, "unregister", FAULT_CLASS_MODULE, "unregister[=S]"},
-    {FA_REGISTER, "register", FAULT_CLASS_MODULE, "register"},
-    {FA_REBOOT, "reboot", FAULT_CLASS_MODULE, "reboot"},
-    {FA_NOISE, "noise", FAULT_CLASS_MODULE, "noise=N"},
-    {FA_DROP, "drop", FAULT_CLASS_MODULE, "drop=N [delay=S]"},
+    {FA_DNS, "dns", FAULT_CLASS_NETWORK, "dns", CF_DNS},
+    {FA_REFUSE, "refuse", FAULT_CLASS_NETWORK, "refuse", CF_REFUSE},
+    {FA_TIMEOUT, "timeout", FAULT_CLASS_NETWORK, "timeout[=S]", CF_TIMEOUT},
+    {FA_TLS, "tls-alert", FAULT_CLASS_NETWORK, "tls-alert=NAME|none", CF_TLS},
+    {FA_ALERT_AFTER, "alert-after", FAULT_CLASS_NETWORK, "alert-after=N [alert=NAME]", CF_ALERT},
+    {FA_RESET_AFTER, "reset-after", FAULT_CLASS_NETWORK, "reset-after=N", CF_RESET},
+    {FA_CLOSE_AFTER, "close-after", FAULT_CLASS_NETWORK, "close-after=N", CF_CLOSE},
+    {FA_STALL, "stall", FAULT_CLASS_NETWORK, "stall=S [after=N]", CF_STALL},
+    {FA_SHAPE, "shape", FAULT_CLASS_NETWORK, "rate=B/S [latency=MS] [dir=rx|tx|both]", CF_NONE},
+    {FA_REPLY, "reply", FAULT_CLASS_PROTOCOL, "reply-to=VERB reply=TEXT", CF_NONE},
+    {FA_RESULT, "result", FAULT_CLASS_COMMAND, "result=TEXT", CF_NONE},
+    {FA_URC, "urc", FAULT_CLASS_COMMAND, "urc=TEXT [result=TEXT]", CF_NONE},
+    {FA_PDP_DEACT, "pdp-deact", FAULT_CLASS_MODULE, "pdp-deact", CF_NONE},
+    {FA_LINK_CLOSED, "closed", FAULT_CLASS_MODULE, "closed=LINK", CF_NONE},
+    {FA_UNDER_VOLTAGE, "under-voltage", FAULT_CLASS_MODULE, "under-voltage", CF_NONE},
+    {FA_CPIN_NOT_READY, "cpin-not-ready", FAULT_CLASS_MODULE, "cpin-not-ready", CF_NONE},
+    {FA_SIGNAL, "csq", FAULT_CLASS_MODULE, "csq=R,B", CF_NONE},
+    {FA_UNREGISTER, "unregister", FAULT_CLASS_MODULE, "unregister[=S]", CF_NONE},
+    {FA_REGISTER, "register", FAULT_CLASS_MODULE, "register", CF_NONE},
+    {FA_REBOOT, "reboot", FAULT_CLASS_MODULE, "reboot", CF_NONE},
+    {FA_NOISE, "noise", FAULT_CLASS_MODULE, "noise=N", CF_NONE},
+    {FA_DROP, "drop", FAULT_CLASS_MODULE, "drop=N [delay=S]", CF_NONE},
 };
 _Static_assert(sizeof(actions) / sizeof(actions[0]) == FA_COUNT - 1,
                "every action of enum fault_action has one row");
@@ -108,6 +109,12 @@ const char *fault_action_name(enum fault_action a)
 {
     const struct fault_action_desc *d = desc_of(a);
     return d ? d->name : "none";
+}
+
+enum conn_fault_kind fault_action_conn_kind(enum fault_action a)
+{
+    const struct fault_action_desc *d = desc_of(a);
+    return d ? d->conn_kind : CF_NONE;
 }
 
 enum fault_class fault_action_class(enum fault_action a)

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn_fault_kind.h"
+
 #define FAULT_SPEC_MAX 512   /* the longest rule text */
 #define FAULT_TEXT_MAX 128   /* result= / urc= text */
 #define FAULT_RULES_MAX 64   /* rules held at once */
@@ -116,6 +118,8 @@ struct fault_rule {
 int fault_parse(const char *spec, size_t len, struct fault_rule *r, char *err, size_t errlen);
 
 enum fault_class fault_action_class(enum fault_action a);
+/* What a network action does to its connection (CF_NONE for the others). */
+enum conn_fault_kind fault_action_conn_kind(enum fault_action a);
 bool fault_is_network(enum fault_action a);
 /* An event of the module (pdp-deact, reboot…): fired at add time or after cmd=. */
 bool fault_is_event(enum fault_action a);

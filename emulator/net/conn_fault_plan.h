@@ -5,17 +5,7 @@
 
 #include <stdbool.h>
 
-enum conn_fault_kind {
-    CF_NONE,
-    CF_DNS,     /* fails as a name that does not resolve */
-    CF_REFUSE,  /* fails as a refused connect */
-    CF_TIMEOUT, /* never connects: the timeout runs out (seconds, else the conn's own) */
-    CF_TLS,     /* the handshake fails: a fatal alert (alert >= 0) or the peer closing */
-    CF_ALERT,   /* a fatal TLS alert after `after` bytes */
-    CF_RESET,   /* a reset after `after` bytes */
-    CF_CLOSE,   /* an orderly close after `after` bytes */
-    CF_STALL,   /* nothing moves for `seconds`, after `after` bytes */
-};
+#include "conn_fault_kind.h"
 
 struct conn_fault_plan {
     enum conn_fault_kind kind;
