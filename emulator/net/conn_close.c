@@ -1,5 +1,5 @@
 /* A connection's end (conn.h): freed from anywhere, even its own handler
- * (the graveyard), closed in order at SIGTERM, or closed after its queue
+ * (reaper.h), closed in order at SIGTERM, or closed after its queue
  * drains, owned by nobody. */
 #include <errno.h>
 #include <openssl/err.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "conn_private.h"
+#include "reaper.h"
 #include "trace.h"
 
 static void release(struct conn *c)
@@ -32,10 +33,6 @@ static void release(struct conn *c)
     c->resume = NULL;
 }
 
-/* Freed conns wait here until the loop is about to block again, so a
- * handler may conn_free() its conn while conn_*.c code up the stack still
- * looks at it (c->freed). */
-static struct conn *graveyard;
 /* Conns closing after a flush, owned by nobody: freed at shutdown if their
  * peer has not let them go yet. */
 static struct conn *closing_list;
@@ -49,30 +46,6 @@ static void closing_unlink(struct conn *c)
     if (c->closing_next)
         c->closing_next->closing_prev = c->closing_prev;
     c->closing_next = c->closing_prev = NULL;
-}
-static ev_prepare graveyard_watcher;
-static bool graveyard_ready;
-
-static void graveyard_cb(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-    (void)revents;
-    while (graveyard) {
-        struct conn *c = graveyard;
-        graveyard = c->graveyard_next;
-        free(c);
-    }
-    ev_prepare_stop(loop, w);
-}
-
-static void bury(struct conn *c)
-{
-    if (!graveyard_ready) {
-        ev_prepare_init(&graveyard_watcher, graveyard_cb);
-        graveyard_ready = true;
-    }
-    c->graveyard_next = graveyard;
-    graveyard = c;
-    ev_prepare_start(L(), &graveyard_watcher);
 }
 
 /* --- orderly shutdown (SIGTERM) --- */
@@ -153,7 +126,10 @@ void conn_free(struct conn *c, bool abortive)
     release(c);
     c->freed = true;
     c->state = CONN_FAILED;
-    bury(c);
+    /* Its memory goes when this turn of the loop is over (reaper.h): a
+     * handler may free its conn while conn_*.c code up the stack still
+     * looks at c->freed. */
+    reaper_defer(L(), c, free);
 }
 
 /* --- closing after the queue drains --- */
@@ -264,9 +240,5 @@ void conn_drop_closing(void)
 {
     while (closing_list)
         conn_free(closing_list, true);
-    while (graveyard) {
-        struct conn *c = graveyard;
-        graveyard = c->graveyard_next;
-        free(c);
-    }
+    reaper_flush();
 }

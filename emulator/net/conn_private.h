@@ -79,7 +79,6 @@ struct conn {
     bool closing;    /* conn_close_after_flush(): h is closing_handlers */
     bool shut_wr;    /* closing: close_notify and FIN are out */
     bool shut_retry; /* closing: the close_notify did not fit the socket yet */
-    struct conn *graveyard_next;
     struct conn *closing_next, *closing_prev; /* the closing list, while closing */
     double timeout_s;
     ev_timer delay;        /* conn_set_latency(): the network's round trips */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reaper.h"
 #include "reply_parser.h"
 #include "trace.h"
 #include "util.h"
@@ -31,8 +32,7 @@ struct linecli {
     bool paused;          /* linecli_pause() */
     bool injected;        /* the reply at the front of `in` is a fault's */
     int swallow;          /* real replies to drop: their command's reply was a fault's */
-    int calling;          /* handlers running up the stack */
-    bool free_pending;    /* linecli_free() ran inside a handler */
+    bool dead;            /* linecli_free() ran: the memory goes at the loop's next turn */
     char detail[400];     /* the conn's detail may carry a TLS mismatch hint */
 };
 
@@ -42,34 +42,17 @@ static linecli_fault_hook_fn fault_hook;
 
 void linecli_set_fault_hook(linecli_fault_hook_fn fn) { fault_hook = fn; }
 
-static void destroy(struct linecli *lc)
+static void release_memory(void *obj)
 {
-    ev_timer_stop(L(), &lc->timer);
-    ev_timer_stop(L(), &lc->kick);
-    conn_free(lc->conn, false);
-    lc->conn = NULL;
+    struct linecli *lc = obj;
     bytebuf_free(&lc->in);
     reply_parser_free(&lc->rp);
     free(lc);
 }
 
-/* Handler calls go through these two: afterwards, false means lc is gone
- * (freed by the handler) and the caller must return at once. */
-static bool enter(struct linecli *lc)
-{
-    lc->calling++;
-    return true;
-}
-
-static bool leave(struct linecli *lc)
-{
-    lc->calling--;
-    if (lc->calling == 0 && lc->free_pending) {
-        destroy(lc);
-        return false;
-    }
-    return !lc->free_pending;
-}
+/* After a handler ran: false when it freed lc, and the caller must return
+ * at once (reaper.h: the memory is still there until this turn ends). */
+static bool alive(const struct linecli *lc) { return !lc->dead; }
 
 /* Dead from here on: the conn goes at once, the owner hears it once. */
 static bool fail(struct linecli *lc, enum net_err err)
@@ -84,9 +67,8 @@ static bool fail(struct linecli *lc, enum net_err err)
     conn_free(lc->conn, false);
     lc->conn = NULL;
     lc->awaiting = false;
-    enter(lc);
     lc->h->failed(lc, lc->ud, err);
-    return leave(lc);
+    return alive(lc);
 }
 
 /* lc->detail says why. */
@@ -115,9 +97,8 @@ static bool deliver(struct linecli *lc)
         .body = bytebuf_head(&rp->body),
         .body_len = bytebuf_pending(&rp->body),
     };
-    enter(lc);
     lc->h->reply(lc, lc->ud, &r);
-    return leave(lc);
+    return alive(lc);
 }
 
 /* LINECLI_STREAM: the +OK, then the body lines parsed so far, to the
@@ -133,9 +114,8 @@ static bool stream(struct linecli *lc, bool done)
                                   .text_len = bytebuf_pending(&rp->text) - 1,
                                   .body = bytebuf_head(&rp->body),
                                   .body_len = 0};
-        enter(lc);
         lc->h->reply(lc, lc->ud, &r);
-        if (!leave(lc) || !lc->conn)
+        if (!alive(lc) || !lc->conn)
             return false;
     }
     if (bytebuf_pending(&rp->body) == 0 && !done)
@@ -149,11 +129,10 @@ static bool stream(struct linecli *lc, bool done)
     /* Handed over as a copy: the parser's buffer is reused for what follows. */
     struct bytebuf chunk = rp->body;
     memset(&rp->body, 0, sizeof(rp->body));
-    enter(lc);
     if (lc->h->body)
         lc->h->body(lc, lc->ud, bytebuf_head(&chunk), bytebuf_pending(&chunk), done);
     bytebuf_free(&chunk);
-    return leave(lc);
+    return alive(lc);
 }
 
 /* Parses what is buffered while a reply is awaited; false: lc is gone or
@@ -203,9 +182,7 @@ static void on_connected(struct conn *c, void *ud)
         return; /* the greeting is awaited since linecli_open() */
     lc->upgrading = false;
     if (lc->h->upgraded) {
-        enter(lc);
         lc->h->upgraded(lc, lc->ud);
-        leave(lc);
     }
 }
 
@@ -410,19 +387,15 @@ void linecli_quit(struct linecli *lc, const char *quit_cmd)
 
 void linecli_free(struct linecli *lc)
 {
-    if (!lc || lc->free_pending)
+    if (!lc || lc->dead)
         return;
     ev_timer_stop(L(), &lc->timer);
     ev_timer_stop(L(), &lc->kick);
-    if (lc->calling > 0) {
-        /* A handler up the stack still holds lc: free the conn now, the
-         * memory when the handler returns. */
-        conn_free(lc->conn, false);
-        lc->conn = NULL;
-        lc->free_pending = true;
-        return;
-    }
-    destroy(lc);
+    conn_free(lc->conn, false);
+    lc->conn = NULL;
+    lc->dead = true;
+    /* A handler up the stack may still hold lc (reaper.h). */
+    reaper_defer(L(), lc, release_memory);
 }
 
 void linecli_pause(struct linecli *lc, bool pause)

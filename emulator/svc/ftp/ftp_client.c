@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "linecli.h"
+#include "reaper.h"
 #include "reply_parser.h"
 #include "trace.h"
 #include "util.h"
@@ -37,8 +38,8 @@ struct ftp_client {
     ev_timer kick;         /* reports a failure decided outside the loop */
     ev_timer accept_timer; /* active mode: the server must connect back in time */
     struct ftp_result pending;
-    int calling; /* handlers of the owner running up the stack */
-    bool dead;   /* released while calling: free when they return */
+    bool dead; /* ftp_client_cancel() or the end ran: the memory goes at the loop's
+                * next turn (reaper.h) */
 };
 
 static struct ev_loop *L(void) { return net_loop(); }
@@ -90,26 +91,14 @@ static void client_free(struct ftp_client *c, bool quit)
     free(c->path);
     free(c->name);
     c->host = c->user = c->pass = c->path = c->name = NULL;
-    if (c->calling > 0) {
-        c->dead = true; /* the handler's caller still holds c */
-        return;
-    }
-    free(c);
+    c->dead = true;
+    /* A handler of the owner up the stack may still hold c (reaper.h). */
+    reaper_defer(L(), c, free);
 }
 
-/* Owner handlers run between these: false afterwards means c is gone. */
-static void enter(struct ftp_client *c) { c->calling++; }
-
-static bool leave(struct ftp_client *c)
-{
-    c->calling--;
-    if (c->dead) {
-        if (c->calling == 0)
-            free(c);
-        return false;
-    }
-    return true;
-}
+/* After an owner handler ran: false when it freed c, and the caller must
+ * return at once (reaper.h: the memory is still there until this turn ends). */
+static bool alive(const struct ftp_client *c) { return !c->dead; }
 
 const char *const ftp_client_verbs[] = {"AUTH", "USER", "PASS", "PBSZ", "PROT", "TYPE", "CWD",
                                         "PASV", "PORT", "REST", "RETR", "STOR", "APPE", "STOU",
@@ -180,9 +169,8 @@ static void data_readable(struct conn *conn, void *ud)
         if (c->req.op == FTP_OP_PUT)
             continue; /* nothing is expected from the server on an upload */
         c->transferred += (size_t)n;
-        enter(c);
         c->h->data(c->ud, buf, (size_t)n);
-        if (!leave(c) || !c->data)
+        if (!alive(c) || !c->data)
             return; /* cancelled by the handler */
     }
 }
@@ -192,9 +180,8 @@ static bool tell_writable(struct ftp_client *c)
 {
     if (c->req.op == FTP_OP_PUT && c->data_up && c->got_prelim && !c->put_finished) {
         c->writable_told = true;
-        enter(c);
         c->h->writable(c->ud);
-        return leave(c);
+        return alive(c);
     }
     return true;
 }

@@ -9,6 +9,7 @@
 
 #include "conn.h"
 #include "http_url.h"
+#include "reaper.h"
 #include "trace.h"
 
 #define HTTP_REDIRECTS_MAX 5 /* our choice; REDIR: SIM800 AT Command Manual V1.09 §11.2.3 */
@@ -44,7 +45,7 @@ struct http_client {
     void *ud;
 };
 
-static struct ev_loop *L(void) { return EV_DEFAULT; }
+static struct ev_loop *L(void) { return net_loop(); } /* the connections' loop */
 
 static void finish(struct http_client *c, enum http_fact fact, enum net_err err, int status);
 static void fail(struct http_client *c, enum http_fact fact) { finish(c, fact, NET_OK, 0); }
@@ -400,7 +401,8 @@ static void client_free(struct http_client *c)
     free(c->userdata_copy);
     free(c->proxy_copy);
     free(c->body_copy);
-    free(c);
+    /* Like every object a handler may end (reaper.h). */
+    reaper_defer(L(), c, free);
 }
 
 static const char *const fact_names[HTTP_FACT_COUNT] = {
