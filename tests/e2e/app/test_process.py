@@ -351,3 +351,24 @@ def test_an_unmapped_name_says_what_to_do_in_the_trace(emulator, tmp_path):
     assert failed and failed[0].endswith(
         "tcpip www.example.com:80 failed: dns (cannot resolve www.example.com: no --map for it, "
         "and DNS gave no address)"), failed
+
+
+def test_the_compiled_defaults_are_the_shipped_profiles_values(emulator, tmp_path):
+    """Each key's default lives in its row in profile.c; the shipped
+    sim800l-r14.18 profile spells the same values out for users.  A profile
+    that sets nothing answers as the shipped one does."""
+    empty = tmp_path / "empty.ini"
+    empty.write_text("[profile]\ndescription = sets nothing\n")
+    cmds = [b"ATI", b"AT+GMI", b"AT+CGMM", b"AT+CGMR", b"AT+GSN", b"AT+CIMI", b"AT+CCID",
+            b"AT+CSQ", b"AT+CREG=2;+CREG?", b"AT+COPS=3,0;+COPS?", b"AT+COPS=3,2;+COPS?",
+            b"AT+CBC", b"AT+CENG=1;+CENG?", b"AT+CIPTKA?", b"AT+CLTS?", b"AT+IPR?",
+            b"AT+EMAILSSL=?", b"AT+SMTPFT=?", b"AT+FSMEM"]
+    answers = []
+    for profile in ("sim800l-r14.18", str(empty)):
+        _, m = emulator.modem("-p", profile)
+        got = []
+        for c in cmds:
+            m.write(c + b"\r")
+            got.append(m.expect(b"\r\nOK\r\n"))
+        answers.append(got)
+    assert answers[0] == answers[1]
