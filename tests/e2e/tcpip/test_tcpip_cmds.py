@@ -346,10 +346,19 @@ def test_tinygsm_secure_client_sequence(emulator):
 def test_clport_binds_the_local_port(emulator):
     """AT+CLPORT: the next client connection leaves from that port; the echo
     server's log shows the peer address."""
+    import random
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = s.getsockname()[1]
+    # Below the kernel's ephemeral range (ip_local_port_range, from 32768):
+    # no other test's connect or port-0 bind takes it meanwhile.
+    rng = random.Random()
+    for _ in range(100):
+        free = rng.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", free))
+                break
+            except OSError:
+                continue
     with start_tls_echo() as srv:
         _, m = emulator.modem(*sandbox_args([("116.228.221.51:8500", srv)]))
         m.exchange(b"AT+CLPORT=?\r", b'AT+CLPORT=?\r\r\n+CLPORT: ("TCP","UDP"),(0-65535)\r\n\r\nOK\r\n')
