@@ -19,7 +19,6 @@ void v250_factory(struct v250_settings *s)
     s->sreg[7] = 60;
     s->sreg[8] = 2;
     s->sreg[10] = 15;
-    s->ciurc = 1;
     s->ipr = 0;
     s->icf_format = 3;
     s->icf_parity = 255; /* no parity in 8N1: the read form shows 255 (2.2.39) */

@@ -14,16 +14,6 @@ struct v250_settings {
     int x_level;  /* X: result-code selection 0-4 (factory 4, V.250 usual) */
     int cmee;     /* +CMEE: 0 plain ERROR, 1 numeric, 2 text */
     int sreg[V250_SREG_COUNT];
-    /* AT&W_SAVE extended settings that ATZ/AT&F also restore (manual 2.2.32). */
-    int creg_n;
-    int cgreg_n;
-    int cmgf;
-    int clts;
-    int ciurc;
-    int cbatchk;
-    int cvhu;
-    int cscs;   /* index into the character-set table of cmd_general.c */
-    int csmins; /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
     /* UART settings: stored by &W but left alone by ATZ and AT&F (2.2.27). */
     long ipr;
     int ifc_dce, ifc_dte;

@@ -74,7 +74,7 @@ static void run_step(struct modem *m)
         break;
     case STEP_CALL_READY:
         g->call_ready = true;
-        if (m->v250.ciurc)
+        if (m->gset.ciurc)
             at_urc(m, "Call Ready");
         break;
     case STEP_SMS_READY:
@@ -96,6 +96,7 @@ static void power_cycle_state(struct modem *m)
     m->autobaud_locked = false;
     general_init(m);
     modem_reset_services(m, SERVICE_POWER_CYCLE);
+    general_settings(m, SERVICE_SETTINGS_RESTORE);
     modem_settings_services(m, SERVICE_SETTINGS_RESTORE);
     bytebuf_clear(&m->engine.input);
 }

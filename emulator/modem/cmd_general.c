@@ -15,6 +15,7 @@
 #include "setting.h"
 
 #define V250_FIELD(f) offsetof(struct modem, v250.f)
+#define GSET_FIELD(f) offsetof(struct modem, gset.f)
 
 /* --- +CPIN --- */
 
@@ -50,7 +51,7 @@ static int cmd_cpin(struct modem *m, struct at_req *r)
     g->sms_ready = true;
     /* These URCs are held by the writer until the OK is out. */
     at_urc(m, "+CPIN: READY");
-    if (m->v250.ciurc)
+    if (m->gset.ciurc)
         at_urc(m, "Call Ready");
     at_urc(m, "SMS Ready");
     general_sim_ready(m);
@@ -67,12 +68,12 @@ static int cmd_csmins(struct modem *m, struct at_req *r)
         at_info(m, "+CSMINS: (0,1)");
         return AT_OK;
     case AT_FORM_READ:
-        at_info(m, "+CSMINS: %d,%d", m->v250.csmins, m->profile->sim_present ? 1 : 0);
+        at_info(m, "+CSMINS: %d,%d", m->gset.csmins, m->profile->sim_present ? 1 : 0);
         return AT_OK;
     default:
         if (at_arg_int(&r->args, 0, 1, &n) != AT_ARG_OK || !at_args_done(&r->args))
             return AT_ERROR;
-        m->v250.csmins = (int)n;
+        m->gset.csmins = (int)n;
         return AT_OK;
     }
 }
@@ -127,7 +128,7 @@ static void set_cfun(struct modem *m, int fun)
         g->call_ready = true;
         g->sms_ready = true;
         at_urc(m, "+CPIN: READY");
-        if (m->v250.ciurc)
+        if (m->gset.ciurc)
             at_urc(m, "Call Ready");
         at_urc(m, "SMS Ready");
         general_sim_ready(m);
@@ -260,7 +261,7 @@ static int cmd_icf(struct modem *m, struct at_req *r)
 
 /* --- +CMGF: SMS commands answer ERROR until SMS Ready (seen in client libraries' logs) --- */
 
-static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", V250_FIELD(cmgf), 0, 1, 0,
+static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", GSET_FIELD(cmgf), 0, 1, 0,
                                               NULL};
 
 static int cmd_cmgf(struct modem *m, struct at_req *r)
@@ -282,14 +283,14 @@ static int cmd_cscs(struct modem *m, struct at_req *r)
         return AT_OK;
     }
     if (r->form == AT_FORM_READ) {
-        at_info(m, "+CSCS: \"%s\"", charsets[m->v250.cscs]);
+        at_info(m, "+CSCS: \"%s\"", charsets[m->gset.cscs]);
         return AT_OK;
     }
     if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !at_args_done(&r->args))
         return AT_CME(765);
     for (size_t i = 0; i < ARRAY_SIZE(charsets); i++) {
         if (ascii_ieq(name, charsets[i])) {
-            m->v250.cscs = (int)i;
+            m->gset.cscs = (int)i;
             return AT_OK;
         }
     }
@@ -358,11 +359,11 @@ static const struct setting_desc cmee_desc = {"+CMEE", "+CMEE: (0-2)", V250_FIEL
 static const struct setting_desc csclk_desc = {
     "+CSCLK", "+CSCLK: (0-2)", V250_FIELD(csclk), 0, 2, 0, NULL};
 static const struct setting_desc cbatchk_desc = {
-    "+CBATCHK", "+CBATCHK: (0,1)", V250_FIELD(cbatchk), 0, 1, 0, NULL};
-static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", V250_FIELD(cvhu), 0, 1, 0,
+    "+CBATCHK", "+CBATCHK: (0,1)", GSET_FIELD(cbatchk), 0, 1, 0, NULL};
+static const struct setting_desc cvhu_desc = {"+CVHU", "+CVHU: (0,1)", GSET_FIELD(cvhu), 0, 1, 0,
                                               NULL};
 static const struct setting_desc ciurc_desc = {
-    "+CIURC", "+CIURC: (0,1)", V250_FIELD(ciurc), 0, 1, 0, NULL};
+    "+CIURC", "+CIURC: (0,1)", GSET_FIELD(ciurc), 0, 1, 0, NULL};
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 

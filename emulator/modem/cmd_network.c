@@ -14,6 +14,7 @@
 #include "setting.h"
 
 #define V250_FIELD(f) offsetof(struct modem, v250.f)
+#define GSET_FIELD(f) offsetof(struct modem, gset.f)
 
 static int cmd_csq(struct modem *m, struct at_req *r)
 {
@@ -141,8 +142,8 @@ static int cmd_reg(struct modem *m, struct at_req *r)
     }
 }
 
-static const struct reg_desc creg_desc = {"+CREG", V250_FIELD(creg_n)};
-static const struct reg_desc cgreg_desc = {"+CGREG", V250_FIELD(cgreg_n)};
+static const struct reg_desc creg_desc = {"+CREG", GSET_FIELD(creg_n)};
+static const struct reg_desc cgreg_desc = {"+CGREG", GSET_FIELD(cgreg_n)};
 
 static int cmd_cops(struct modem *m, struct at_req *r)
 {
@@ -280,7 +281,7 @@ static int cmd_cgact(struct modem *m, struct at_req *r)
 }
 
 static const struct setting_desc clts_desc = {
-    "+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"", V250_FIELD(clts), 0, 1, 0, NULL};
+    "+CLTS", "+CLTS: \"yy/MM/dd,hh:mm:ss+/-zz\"", GSET_FIELD(clts), 0, 1, 0, NULL};
 
 /* +CCLK: "yy/MM/dd,hh:mm:ss+zz", zz in quarter hours, sign always shown. */
 static int cmd_cclk(struct modem *m, struct at_req *r)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cmd_tables.h"
+#include "general.h"
 #include "modem.h"
 #include "reply.h"
 #include "service.h"
@@ -57,6 +58,7 @@ static int cmd_z(struct modem *m, struct at_req *r)
     if (switch_value(r, 0) < 0)
         return AT_ERROR;
     v250_restore_keep_uart(&m->v250, &m->stored);
+    general_settings(m, SERVICE_SETTINGS_RESTORE);
     modem_settings_services(m, SERVICE_SETTINGS_RESTORE);
     return AT_OK;
 }
@@ -74,6 +76,7 @@ static int cmd_and_f(struct modem *m, struct at_req *r)
      * saved profile, as the manual's wording alone would. */
     if (m->profile->factory_resets_saved)
         v250_restore_keep_uart(&m->stored, &factory);
+    general_settings(m, SERVICE_SETTINGS_FACTORY);
     modem_settings_services(m, SERVICE_SETTINGS_FACTORY);
     return AT_OK;
 }
@@ -83,6 +86,7 @@ static int cmd_and_w(struct modem *m, struct at_req *r)
     if (switch_value(r, 0) < 0)
         return AT_ERROR;
     m->stored = m->v250;
+    general_settings(m, SERVICE_SETTINGS_SAVE);
     modem_settings_services(m, SERVICE_SETTINGS_SAVE);
     return AT_OK;
 }
@@ -95,6 +99,7 @@ static int cmd_and_v(struct modem *m, struct at_req *r)
      * (manual §2.2.7, §2.2.15, §2.2.25–2.2.27, §2.2.30–2.2.32).  One frame, the AT&W set as name:
      * value lines. */
     const struct v250_settings *s = &m->v250;
+    const struct general_settings *g = &m->gset;
     char buf[900];
     snprintf(buf, sizeof(buf),
              "DEFAULT PROFILE\r\n"
@@ -103,8 +108,8 @@ static int cmd_and_v(struct modem *m, struct at_req *r)
              "+CLTS: %d\r\n+CREG: %d\r\n+CGREG: %d\r\n+CMEE: %d\r\n+CSCLK: %d\r\n+CIURC: %d\r\n"
              "+CMGF: %d\r\n+IPR: %ld\r\n+IFC: %d,%d\r\n+ICF: %d,%d",
              s->sreg[0], s->sreg[3], s->sreg[4], s->sreg[5], s->sreg[6], s->sreg[7], s->sreg[8],
-             s->sreg[10], s->verbose, s->echo, s->quiet, s->x_level, s->clts, s->creg_n, s->cgreg_n,
-             s->cmee, s->csclk, s->ciurc, s->cmgf, s->ipr, s->ifc_dce, s->ifc_dte, s->icf_format,
+             s->sreg[10], s->verbose, s->echo, s->quiet, s->x_level, g->clts, g->creg_n, g->cgreg_n,
+             s->cmee, s->csclk, g->ciurc, g->cmgf, s->ipr, s->ifc_dce, s->ifc_dte, s->icf_format,
              s->icf_parity);
     at_info(m, "%s", buf);
     return AT_OK;

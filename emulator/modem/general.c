@@ -32,8 +32,8 @@ void general_init(struct modem *m)
 void general_sim_absent(struct modem *m)
 {
     at_urc(m, "+CPIN: NOT INSERTED");
-    if (m->v250.csmins)
-        at_urc(m, "+CSMINS: %d,0", m->v250.csmins);
+    if (m->gset.csmins)
+        at_urc(m, "+CSMINS: %d,0", m->gset.csmins);
 }
 
 int general_reg_stat(const struct modem *m)
@@ -83,15 +83,15 @@ void general_set_registered(struct modem *m, bool registered)
     if (!registered)
         general_pdp_down(m);
     char buf[48];
-    if (m->v250.creg_n > 0) {
-        general_format_reg(m, buf, sizeof(buf), m->v250.creg_n, false);
+    if (m->gset.creg_n > 0) {
+        general_format_reg(m, buf, sizeof(buf), m->gset.creg_n, false);
         at_urc(m, "+CREG: %s", buf);
     }
-    if (m->v250.cgreg_n > 0) {
-        general_format_reg(m, buf, sizeof(buf), m->v250.cgreg_n, false);
+    if (m->gset.cgreg_n > 0) {
+        general_format_reg(m, buf, sizeof(buf), m->gset.cgreg_n, false);
         at_urc(m, "+CGREG: %s", buf);
     }
-    if (registered && m->v250.clts)
+    if (registered && m->gset.clts)
         network_time_urcs(m);
 }
 
@@ -131,4 +131,33 @@ void general_set_signal(struct modem *m, int rssi, int ber)
     g->signal_fault = true;
     g->fault_rssi = rssi;
     g->fault_ber = ber;
+}
+
+static void settings_factory(struct general_settings *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->ciurc = 1; /* "Call Ready" is shown (manual §6.2.33) */
+}
+
+void general_settings(struct modem *m, enum service_settings op)
+{
+    switch (op) {
+    case SERVICE_SETTINGS_SAVE:
+        m->gset_stored = m->gset;
+        break;
+    case SERVICE_SETTINGS_RESTORE:
+        m->gset = m->gset_stored;
+        break;
+    case SERVICE_SETTINGS_FACTORY:
+        settings_factory(&m->gset);
+        if (m->profile->factory_resets_saved)
+            m->gset_stored = m->gset;
+        break;
+    }
+}
+
+void general_settings_init(struct modem *m)
+{
+    settings_factory(&m->gset_stored);
+    m->gset = m->gset_stored;
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "service.h"
+
 struct modem;
 
 /* The power-on state (a power cycle keeps only what the module auto-saves). */
@@ -27,6 +29,11 @@ void general_sim_not_ready(struct modem *m);
 void general_register_if_able(struct modem *m);
 /* +CSQ answers rssi,ber from now on (a fault's csq=). */
 void general_set_signal(struct modem *m, int rssi, int ber);
+/* The general commands' AT&W settings (struct general_settings): AT&W
+ * saves them, ATZ and a power cycle restore them, AT&F resets them. */
+void general_settings(struct modem *m, enum service_settings op);
+/* At creation: factory settings, stored and active. */
+void general_settings_init(struct modem *m);
 /* <stat> of +CREG/+CGREG: 0 not searching, 1 home, 2 searching, 5 roaming. */
 int general_reg_stat(const struct modem *m);
 /* "<n>,<stat>[,<lac>,<ci>]" (with_n) or "<stat>[,...]" for +CREG/+CGREG. */

@@ -23,6 +23,20 @@ struct pdp_context {
     bool active;
 };
 
+/* The general commands' AT&W_SAVE settings (manual §2.2.32): saved by AT&W,
+ * restored by ATZ and a power cycle, reset by AT&F, as V.250's are. */
+struct general_settings {
+    int creg_n;  /* +CREG <n> */
+    int cgreg_n; /* +CGREG <n> */
+    int cmgf;    /* +CMGF: text (1) or PDU (0) mode */
+    int clts;    /* +CLTS: network time URCs */
+    int ciurc;   /* +CIURC: "Call Ready" shown */
+    int cbatchk;
+    int cvhu;
+    int cscs;   /* index into the character-set table of cmd_general.c */
+    int csmins; /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
+};
+
 struct general_state {
     int cfun; /* 0 minimum, 1 full, 4 flight */
     enum sim_state sim;

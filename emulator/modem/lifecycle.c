@@ -39,6 +39,7 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     v250_factory(&m->stored);
     m->stored.ipr = profile->ipr;
     m->v250 = m->stored;
+    general_settings_init(m);
     at_engine_init(&m->engine, m, loop, &m->v250, modem_output, m);
     m->engine.features = profile->features;
     m->engine.output_full = modem_output_full;

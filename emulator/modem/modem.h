@@ -48,6 +48,8 @@ struct modem {
     struct v250_settings v250;   /* active settings */
     struct v250_settings stored; /* the AT&W user profile */
     struct general_state general;
+    struct general_settings gset;          /* the general commands' active settings */
+    struct general_settings gset_stored;   /* ... and their AT&W profile */
     struct modem_identity ident;           /* IMEI, IMSI, ICCID of this modem (identity.h) */
     const struct service *const *services; /* NULL-terminated, from the program */
     size_t nservices;
