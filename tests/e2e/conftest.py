@@ -177,6 +177,24 @@ class Port:
                     f"received {bytes(self.buf)!r}")
             self._read_some(deadline)
 
+    def expect_any(self, choices, timeout=TIMEOUT):
+        """Read until one of `choices` appears (the earliest wins); return the
+        bytes up to and including it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [(i, c) for c in choices for i in [self.buf.find(c)] if i >= 0]
+            if found:
+                i, c = min(found)
+                end = i + len(c)
+                out = bytes(self.buf[:end])
+                del self.buf[:end]
+                return out
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"{self.path}: expected one of {choices!r} within {timeout}s; "
+                    f"received {bytes(self.buf)!r}")
+            self._read_some(deadline)
+
     def expect_exact(self, expected, timeout=TIMEOUT):
         """The next bytes must be exactly `expected`, with nothing after them
         that is already on its way."""

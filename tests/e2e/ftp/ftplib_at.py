@@ -172,8 +172,14 @@ def upload(m, data, chunk=1360, timeout=60):
             m._read_some(deadline)
         del m.buf[:len(prompt)]
         m.write(part)
-        m.expect(b"\r\nOK\r\n")
+        # The session may fail while the chunk is in flight: ERROR, then
+        # the +FTPPUT: 1,<code> the open line held back (in either order
+        # with respect to a load-dependent moment; both are the module's).
+        got = m.expect_any([b"\r\nOK\r\n", b"\r\nERROR\r\n"], timeout=timeout)
         code, maxlen = wait_urc(m, b"PUT", timeout)
+        if got.endswith(b"ERROR\r\n"):
+            assert code != 1, code
+            return code
         if code != 1:
             return code
     m.write(b"AT+FTPPUT=2,0\r")
