@@ -12,11 +12,12 @@
 #include "http.h"
 #include "netlight.h"
 #include "pop3.h"
+#include "sms.h"
 #include "smtp.h"
 #include "ssl.h"
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
     &fs_service,    &ssl_service,  &tcpip_service, &bearer_service,   &http_service, &ftp_service,
-    &email_service, &smtp_service, &pop3_service,  &netlight_service, NULL,
+    &email_service, &smtp_service, &pop3_service,  &netlight_service, &sms_service,  NULL,
 };

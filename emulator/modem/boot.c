@@ -78,10 +78,8 @@ static void run_step(struct modem *m)
             at_urc(m, "Call Ready");
         break;
     case STEP_SMS_READY:
-        if (g->sim == SIM_READY) {
-            g->sms_ready = true;
-            at_urc(m, "SMS Ready");
-        }
+        if (g->sim == SIM_READY) /* the SMS service says "SMS Ready" */
+            modem_publish(m, MODEM_EV_SMS_READY, 1);
         break;
     default:
         return;

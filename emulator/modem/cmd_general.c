@@ -48,12 +48,11 @@ static int cmd_cpin(struct modem *m, struct at_req *r)
     }
     g->sim = SIM_READY;
     g->call_ready = true;
-    g->sms_ready = true;
     /* These URCs are held by the writer until the OK is out. */
     at_urc(m, "+CPIN: READY");
     if (m->gset.ciurc)
         at_urc(m, "Call Ready");
-    at_urc(m, "SMS Ready");
+    modem_publish(m, MODEM_EV_SMS_READY, 1);
     general_sim_ready(m);
     return AT_OK;
 }
@@ -115,7 +114,7 @@ static void set_cfun(struct modem *m, int fun)
             at_urc(m, "+CPIN: NOT READY");
         }
         g->call_ready = false;
-        g->sms_ready = false;
+        modem_publish(m, MODEM_EV_SMS_READY, 0);
         general_set_registered(m, false);
     } else if (fun == 4) {
         general_set_registered(m, false);
@@ -126,11 +125,10 @@ static void set_cfun(struct modem *m, int fun)
         }
         g->sim = SIM_READY;
         g->call_ready = true;
-        g->sms_ready = true;
         at_urc(m, "+CPIN: READY");
         if (m->gset.ciurc)
             at_urc(m, "Call Ready");
-        at_urc(m, "SMS Ready");
+        modem_publish(m, MODEM_EV_SMS_READY, 1);
         general_sim_ready(m);
     } else if (fun == 1 && old == 4) {
         general_sim_ready(m);
@@ -259,65 +257,6 @@ static int cmd_icf(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-/* --- +CMGF: SMS commands answer ERROR until SMS Ready (seen in client libraries' logs) --- */
-
-static const struct setting_desc cmgf_desc = {"+CMGF", "+CMGF: (0,1)", GSET_FIELD(cmgf), 0, 1, 0,
-                                              NULL};
-
-static int cmd_cmgf(struct modem *m, struct at_req *r)
-{
-    if (!m->general.sms_ready)
-        return AT_ERROR;
-    return setting_cmd(m, r);
-}
-
-/* --- +CSCS --- */
-
-static const char *const charsets[] = {"IRA", "GSM", "UCS2", "HEX", "PCCP", "PCDN", "8859-1"};
-
-static int cmd_cscs(struct modem *m, struct at_req *r)
-{
-    char name[16];
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+CSCS: (\"IRA\",\"GSM\",\"UCS2\",\"HEX\",\"PCCP\",\"PCDN\",\"8859-1\")");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        at_info(m, "+CSCS: \"%s\"", charsets[m->gset.cscs]);
-        return AT_OK;
-    }
-    if (at_arg_str(&r->args, name, sizeof(name), NULL) != AT_ARG_OK || !at_args_done(&r->args))
-        return AT_CME(765);
-    for (size_t i = 0; i < ARRAY_SIZE(charsets); i++) {
-        if (ascii_ieq(name, charsets[i])) {
-            m->gset.cscs = (int)i;
-            return AT_OK;
-        }
-    }
-    /* Manual 20.1: a bad set is "+CME ERROR: invalid input value" (765). */
-    return AT_CME(765);
-}
-
-/* --- +CNMI --- */
-
-static int cmd_cnmi(struct modem *m, struct at_req *r)
-{
-    static const long limits[][2] = {{0, 3}, {0, 3}, {0, 2}, {0, 1}, {0, 1}};
-    long v;
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+CNMI: (0-3),(0-3),(0,2),(0,1),(0,1)");
-        return AT_OK;
-    }
-    if (r->form == AT_FORM_READ) {
-        at_info(m, "+CNMI: 2,1,0,0,0");
-        return AT_OK;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
-        if (at_arg_int(&r->args, limits[i][0], limits[i][1], &v) == AT_ARG_BAD)
-            return AT_ERROR;
-    return at_args_done(&r->args) ? AT_OK : AT_ERROR;
-}
-
 /* --- +CCALR, +CSPN, +CLIP --- */
 
 static int cmd_ccalr(struct modem *m, struct at_req *r)
@@ -378,9 +317,6 @@ static const struct at_cmd rows[] = {
     {"+ICF", RW, 0, cmd_icf, NULL},
     {"+CSCLK", RW, 0, setting_cmd, &csclk_desc},
     {"+CBATCHK", RW, 0, setting_cmd, &cbatchk_desc},
-    {"+CMGF", RW, 0, cmd_cmgf, &cmgf_desc},
-    {"+CSCS", RW, 0, cmd_cscs, NULL},
-    {"+CNMI", RW, 0, cmd_cnmi, NULL},
     {"+CLIP", RW, 0, cmd_clip, NULL},
     {"+CVHU", RW, 0, setting_cmd, &cvhu_desc},
     {"+CIURC", RW, 0, setting_cmd, &ciurc_desc},

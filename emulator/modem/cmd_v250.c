@@ -101,17 +101,22 @@ static int cmd_and_v(struct modem *m, struct at_req *r)
     const struct v250_settings *s = &m->v250;
     const struct general_settings *g = &m->gset;
     char buf[900];
+    struct bytebuf out = {0};
     snprintf(buf, sizeof(buf),
              "DEFAULT PROFILE\r\n"
              "S0: %d\r\nS3: %d\r\nS4: %d\r\nS5: %d\r\nS6: %d\r\nS7: %d\r\nS8: %d\r\nS10: %d\r\n"
              "+CRLP: 61,61,48,6\r\nV: %d\r\nE: %d\r\nQ: %d\r\nX: %d\r\n&C: 1\r\n&D: 1\r\n"
-             "+CLTS: %d\r\n+CREG: %d\r\n+CGREG: %d\r\n+CMEE: %d\r\n+CSCLK: %d\r\n+CIURC: %d\r\n"
-             "+CMGF: %d\r\n+IPR: %ld\r\n+IFC: %d,%d\r\n+ICF: %d,%d",
+             "+CLTS: %d\r\n+CREG: %d\r\n+CGREG: %d\r\n+CMEE: %d\r\n+CSCLK: %d\r\n+CIURC: %d",
              s->sreg[0], s->sreg[3], s->sreg[4], s->sreg[5], s->sreg[6], s->sreg[7], s->sreg[8],
              s->sreg[10], s->verbose, s->echo, s->quiet, s->x_level, g->clts, g->creg_n, g->cgreg_n,
-             s->cmee, s->csclk, g->ciurc, g->cmgf, s->ipr, s->ifc_dce, s->ifc_dte, s->icf_format,
-             s->icf_parity);
-    at_info(m, "%s", buf);
+             s->cmee, s->csclk, g->ciurc);
+    bytebuf_append_str(&out, buf);
+    modem_settings_show(m, &out); /* the services' (SMS: +CMGF) */
+    snprintf(buf, sizeof(buf), "\r\n+IPR: %ld\r\n+IFC: %d,%d\r\n+ICF: %d,%d", s->ipr, s->ifc_dce,
+             s->ifc_dte, s->icf_format, s->icf_parity);
+    bytebuf_append_str(&out, buf);
+    at_info_len(m, (const char *)bytebuf_head(&out), bytebuf_pending(&out));
+    bytebuf_free(&out);
     return AT_OK;
 }
 

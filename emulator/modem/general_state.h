@@ -28,12 +28,10 @@ struct pdp_context {
 struct general_settings {
     int creg_n;  /* +CREG <n> */
     int cgreg_n; /* +CGREG <n> */
-    int cmgf;    /* +CMGF: text (1) or PDU (0) mode */
     int clts;    /* +CLTS: network time URCs */
     int ciurc;   /* +CIURC: "Call Ready" shown */
     int cbatchk;
     int cvhu;
-    int cscs;   /* index into the character-set table of cmd_general.c */
     int csmins; /* +CSMINS: report SIM inserted/removed (manual 6.2.54) */
 };
 
@@ -43,7 +41,6 @@ struct general_state {
     int pin_tries;
     bool registered; /* camped on the network */
     bool call_ready;
-    bool sms_ready;
     bool attached;   /* +CGATT */
     int cops_mode;   /* 0 auto, 1 manual, 2 deregistered */
     int cops_format; /* 0 long, 1 short, 2 numeric */

@@ -35,6 +35,13 @@ void modem_settings_services(struct modem *m, enum service_settings op)
             m->services[i]->settings(m, m->states[i], op);
 }
 
+void modem_settings_show(const struct modem *m, struct bytebuf *out)
+{
+    for (size_t i = 0; i < m->nservices; i++)
+        if (m->services[i]->settings_show)
+            m->services[i]->settings_show(m, m->states[i], out);
+}
+
 void modem_status_services(const struct modem *m, struct bytebuf *out)
 {
     for (size_t i = 0; i < m->nservices; i++)

@@ -36,6 +36,10 @@ enum modem_event {
     MODEM_EV_BEARER_CLOSED,
     /* The client has read everything written to the port. */
     MODEM_EV_PORT_DRAINED,
+    /* The SIM's SMS part is ready (arg 1: at boot, after AT+CPIN or
+     * AT+CFUN=1; the SMS service prints "SMS Ready") or gone (arg 0:
+     * AT+CFUN=0). */
+    MODEM_EV_SMS_READY,
 };
 
 /* How a line protocol's server answers (a reply-to= rule's reply= must
@@ -87,8 +91,10 @@ struct service {
     void (*reset)(struct modem *m, void *state, enum service_reset why);
     /* May be NULL. */
     void (*event)(struct modem *m, void *state, enum modem_event ev, int arg);
-    /* Its AT&W_SAVE settings; may be NULL. */
+    /* Its AT&W_SAVE settings; may be NULL.  settings_show: their lines in
+     * AT&V's list ("\r\n+CMGF: 1"); may be NULL. */
     void (*settings)(struct modem *m, void *state, enum service_settings op);
+    void (*settings_show)(const struct modem *m, const void *state, struct bytebuf *out);
     /* Its part of the control socket's `status`: JSON members, each with a
      * leading comma (",\"netlight\":\"64/3000\""); may be NULL. */
     void (*status)(const struct modem *m, const void *state, struct bytebuf *out);
@@ -107,6 +113,9 @@ void modem_reset_services(struct modem *m, enum service_reset why);
 
 /* AT&W, ATZ, AT&F and a power cycle, told to every service in turn. */
 void modem_settings_services(struct modem *m, enum service_settings op);
+
+/* Every service's AT&V lines (struct service.settings_show), in order. */
+void modem_settings_show(const struct modem *m, struct bytebuf *out);
 
 /* Every service's status members (struct service.status), in order. */
 void modem_status_services(const struct modem *m, struct bytebuf *out);

@@ -39,14 +39,15 @@ static void sink(void *ud, const uint8_t *p, size_t n)
     }
 }
 
-/* Runs the loop until the boot URCs are out (every boot time is 0). */
+/* Runs the loop until the boot URCs are out (every boot time is 0): with
+ * no SMS service, "Call Ready" is the last. */
 static struct modem *booted(struct out *o)
 {
     struct modem *m = modem_create_detached(0, EV_DEFAULT, &profile, only_netlight, sink, o);
     assert_non_null(m);
-    for (int i = 0; i < 100 && !strstr(o->bytes, "SMS Ready\r\n"); i++)
+    for (int i = 0; i < 100 && !strstr(o->bytes, "Call Ready\r\n"); i++)
         ev_run(EV_DEFAULT, EVRUN_NOWAIT);
-    assert_non_null(strstr(o->bytes, "SMS Ready\r\n"));
+    assert_non_null(strstr(o->bytes, "Call Ready\r\n"));
     o->n = 0;
     o->bytes[0] = '\0';
     return m;
