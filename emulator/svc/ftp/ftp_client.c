@@ -70,6 +70,8 @@ const char *ftp_step_name(enum ftp_step s)
 
 static void client_free(struct ftp_client *c, bool quit)
 {
+    if (c->dead)
+        return; /* ended already this turn (reaper.h): a second end is no double free */
     ev_timer_stop(L(), &c->kick);
     ev_timer_stop(L(), &c->accept_timer);
     conn_listener_close(c->listener);

@@ -19,6 +19,7 @@ struct http_client {
     char *url_copy, *ua_copy, *content_copy, *userdata_copy, *proxy_copy;
     uint8_t *body_copy;
     struct tls_choice tls;
+    bool dead; /* ended: the memory goes at the loop's next turn (reaper.h) */
 
     struct http_url url;   /* the current hop */
     enum http_verb method; /* may turn into GET on a redirect */
@@ -388,6 +389,9 @@ static char *dup_or_empty(const char *s) { return xstrdup(s ? s : ""); }
 
 static void client_free(struct http_client *c)
 {
+    if (c->dead)
+        return; /* ended already this turn (reaper.h): a second end is no double free */
+    c->dead = true;
     ev_timer_stop(L(), &c->deadline);
     ev_timer_stop(L(), &c->kick);
     if (c->conn)
