@@ -95,9 +95,15 @@ static bool word_is(const char **p, const char *w)
 
 static void handle(struct client *c, const char *line, size_t len)
 {
-    /* Printable ASCII only: a binary request gets a clear answer. */
+    /* Text only (UTF-8, for the words of an SMS): a binary request gets a
+     * clear answer. */
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)line[i];
+        size_t seq = ch >= 0x80 ? utf8_valid_prefix((const unsigned char *)line + i, len - i) : 0;
+        if (seq > 1) {
+            i += seq - 1;
+            continue;
+        }
         if (ch < 0x20 || ch >= 0x7f) {
             char msg[96];
             snprintf(msg, sizeof(msg),

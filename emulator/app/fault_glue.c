@@ -444,27 +444,6 @@ int fault_glue_add(const char *spec, size_t len, char *err, size_t errlen)
 
 int fault_glue_clear(int id) { return fault_set_clear(&rules, id); }
 
-static void json_str(struct bytebuf *out, const char *s)
-{
-    bytebuf_append_str(out, "\"");
-    for (; *s; s++) {
-        char tmp[8];
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char)c;
-            tmp[2] = 0;
-        } else if (c < 0x20 || c >= 0x7f) {
-            snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-        } else {
-            tmp[0] = (char)c;
-            tmp[1] = 0;
-        }
-        bytebuf_append_str(out, tmp);
-    }
-    bytebuf_append_str(out, "\"");
-}
-
 void fault_glue_list_json(struct bytebuf *out)
 {
     bytebuf_append_str(out, "[");
@@ -476,7 +455,7 @@ void fault_glue_list_json(struct bytebuf *out)
             "%s{\"id\":%d,\"action\":\"%s\",\"matched\":%ld,\"fired\":%ld,\"left\":%ld,\"spec\":",
             i ? "," : "", r->id, fault_action_name(r->action), r->matched, r->fired, r->count);
         bytebuf_append_str(out, buf);
-        json_str(out, r->spec);
+        bytebuf_append_json(out, r->spec);
         bytebuf_append_str(out, "}");
     }
     bytebuf_append_str(out, "]");
@@ -497,9 +476,9 @@ static void status_conn(struct conn *c, int modem, const char *host, int port, v
                                          "connected", "closed",     "failed"};
     char buf[96];
     bytebuf_append_str(s->out, s->n++ ? ",{\"tag\":" : "{\"tag\":");
-    json_str(s->out, conn_tag(c));
+    bytebuf_append_json(s->out, conn_tag(c));
     bytebuf_append_str(s->out, ",\"host\":");
-    json_str(s->out, host);
+    bytebuf_append_json(s->out, host);
     snprintf(buf, sizeof(buf), ",\"port\":%d,\"tls\":%s,\"state\":\"%s\"", port,
              conn_is_tls(c) ? "true" : "false", states[conn_state(c)]);
     bytebuf_append_str(s->out, buf);
@@ -523,15 +502,15 @@ void fault_glue_status_json(struct bytebuf *out)
         bytebuf_append_str(out, i ? ",{\"index\":" : "{\"index\":");
         snprintf(buf, sizeof(buf), "%ld,\"port\":", i);
         bytebuf_append_str(out, buf);
-        json_str(out, modem_port_path(m));
+        bytebuf_append_json(out, modem_port_path(m));
         bytebuf_append_str(out, ",\"imei\":");
-        json_str(out, m->ident.imei);
+        bytebuf_append_json(out, m->ident.imei);
         bytebuf_append_str(out, ",\"imsi\":");
-        json_str(out, m->ident.imsi);
+        bytebuf_append_json(out, m->ident.imsi);
         bytebuf_append_str(out, ",\"iccid\":");
-        json_str(out, m->ident.iccid);
+        bytebuf_append_json(out, m->ident.iccid);
         bytebuf_append_str(out, ",\"number\":");
-        json_str(out, m->ident.number);
+        bytebuf_append_json(out, m->ident.number);
         snprintf(buf, sizeof(buf),
                  ",\"power\":\"%s\",\"sim_ready\":%s,\"registered\":%s,\"attached\":%s",
                  m->power == MODEM_ON          ? "on"
@@ -561,6 +540,44 @@ void fault_glue_service_verbs(struct bytebuf *out)
         }
 }
 
+/* The modem of a service request: "NAME N ARGS", or "NAME ARGS" with a
+ * word modem=N among ARGS (taken out of them), or neither when there is
+ * one modem.  Returns its index, -1 when none is named right. */
+static long request_modem(const char *p, char *args, size_t cap)
+{
+    char *end;
+    long i = strtol(p, &end, 10);
+    if (end != p && (*end == ' ' || !*end)) {
+        while (*end == ' ')
+            end++;
+        str_copy(args, cap, end);
+        return i >= 0 && i < nmodems ? i : -1;
+    }
+    /* modem=N as a word of its own, outside quotes */
+    size_t n = 0;
+    bool quoted = false;
+    i = nmodems == 1 ? 0 : -1;
+    for (const char *q = p; *q; q++) {
+        bool word_start = (q == p || q[-1] == ' ') && !quoted;
+        if (word_start && strncmp(q, "modem=", 6) == 0) {
+            long v = strtol(q + 6, &end, 10);
+            if (end == q + 6 || (*end && *end != ' '))
+                return -1;
+            i = v >= 0 && v < nmodems ? v : -1;
+            q = end - 1;
+            continue;
+        }
+        if (*q == '"' && (q == p || q[-1] != '\\'))
+            quoted = !quoted;
+        if (n + 1 < cap)
+            args[n++] = *q;
+    }
+    while (n && args[n - 1] == ' ')
+        n--;
+    args[n] = '\0';
+    return i;
+}
+
 int fault_glue_service_request(const char *line, struct bytebuf *reply)
 {
     char name[32];
@@ -576,19 +593,18 @@ int fault_glue_service_request(const char *line, struct bytebuf *reply)
     const char *p = line + n;
     while (*p == ' ')
         p++;
-    char *end;
-    long i = strtol(p, &end, 10);
-    if (end == p || (*end && *end != ' ') || i < 0 || i >= nmodems) {
+    char args[1024]; /* a control request line is at most this long (control.h) */
+    long i = request_modem(p, args, sizeof(args));
+    if (i < 0) {
         char msg[160];
-        snprintf(msg, sizeof(msg), "error %s takes a modem index 0 to %ld first", name,
+        snprintf(msg, sizeof(msg),
+                 "error %s takes a modem index 0 to %ld first (or modem=N among its words)", name,
                  nmodems - 1);
         bytebuf_append_str(reply, msg);
         return 0;
     }
-    while (*end == ' ')
-        end++;
     struct modem *m = modems_[i];
     modem_service_verb(m, name, &state); /* this modem's state */
-    v->run(m, state, end, reply);
+    v->run(m, state, args, reply);
     return 0;
 }

@@ -25,6 +25,17 @@ struct bytebuf {
 
 void bytebuf_append(struct bytebuf *b, const void *p, size_t n);
 void bytebuf_append_str(struct bytebuf *b, const char *s);
+/* s as a quoted JSON string: quotes, backslashes and control bytes escaped,
+ * valid UTF-8 kept as it is, any other byte as \u00XX. */
+void bytebuf_append_json(struct bytebuf *b, const char *s);
+/* The value of a hex digit, -1 for any other byte. */
+int hex_value(int c);
+/* n hex digits to bytes (at most cap); -1 when n is odd, a byte is not a
+ * hex digit, or the bytes do not fit. */
+int hex_to_bytes(const char *hex, size_t n, uint8_t *out, size_t cap, size_t *len);
+/* Bytes (2 to 4) of the valid UTF-8 sequence p starts with, within n; 0
+ * when there is none. */
+size_t utf8_valid_prefix(const unsigned char *p, size_t n);
 /* Bytes not yet consumed. */
 static inline size_t bytebuf_pending(const struct bytebuf *b) { return b->len - b->off; }
 /* Never NULL, even for a buffer that never held anything (NULL + 0 is

@@ -41,6 +41,10 @@ struct profile {
     char sim_pin[9];                /* empty: no PIN asked */
     char sim_number[24];            /* the SIM's own number (+CNUM); empty: none stored */
     char sim_numbers[PROFILE_LIST]; /* per-modem overrides (identity.h) */
+    /* [sms] what the SIM holds at first use (svc/sms) */
+    char sms_sca[24];    /* the SMS centre address (+CSCA); empty: none stored */
+    int sms_sm_capacity; /* messages the SIM stores ("SM") */
+    int sms_me_capacity; /* messages the module stores ("ME") */
     /* [network] */
     int rssi;
     int ber;
@@ -96,6 +100,7 @@ struct profile {
     int connect_ms;       /* added before a TCP connection counts as up (CONNECT OK) */
     int tls_handshake_ms; /* added before a TLS handshake counts as done */
     int httpaction_ms;    /* added before +HTTPACTION (request and response) */
+    int sms_send_ms;      /* added before +CMGS/+CMSS (the network's answer) */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

@@ -29,6 +29,9 @@ struct modem;
  * modem); NULL: a fresh temporary directory, removed by fs_cleanup_base(). */
 int fs_set_base(const char *dir, char *err, size_t errlen);
 void fs_cleanup_base(void);
+/* That directory ("" before fs_set_base): other services keep their own
+ * files there beside the modems' flash (the SMS store: modem<i>.sms). */
+const char *fs_base_dir(void);
 
 extern const struct service fs_service;
 

@@ -40,6 +40,8 @@ int fs_set_base(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+const char *fs_base_dir(void) { return base_dir; }
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;

@@ -119,23 +119,12 @@ int smtp_b64_string(char *out, size_t cap, const void *p, size_t n)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int smtp_hex_decode(const char *hex, size_t n, struct bytebuf *out)
 {
     if (n % 2)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+        int hi = hex_value((unsigned char)hex[i]), lo = hex_value((unsigned char)hex[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         uint8_t c = (uint8_t)(hi << 4 | lo);

@@ -1,4 +1,5 @@
 """Start and stop a sim800emu process."""
+import json
 import os
 import re
 import select
@@ -114,6 +115,33 @@ class Modem:
 
     def status(self):
         return self.emulator.control.status()["modems"][self.index]
+
+    # -- SMS: the network's side (README "SMS") -------------------------------
+    def deliver_sms(self, sender=None, text=None, pdu=None, alphabet=None, time=None,
+                    parts=None, cls=None):
+        """A message arrives from the network, stored and announced as the
+        device's AT+CNMI asks: deliver_sms("+4917012345", "Hi"), with
+        alphabet ("gsm7", "8bit", "ucs2"), time ("yy/MM/dd,hh:mm:ss+zz"),
+        parts (N concatenated parts) or cls (message class 0-3); or
+        deliver_sms(pdu="0791...") for an SMS-DELIVER PDU as +CMT shows it.
+        Returns the number of parts delivered; ControlError when the modem
+        refuses it (memory full, off the network)."""
+        if pdu is not None:
+            words = ["deliver", "pdu=" + pdu]
+        else:
+            words = ["deliver", rule_spec(**{"from": sender, "text": text, "alphabet": alphabet,
+                                             "time": time, "parts": parts, "class": cls})]
+        reply = self.emulator.control.request("sms %d %s" % (self.index, " ".join(words)))
+        return int(reply.split()[1])
+
+    def sent_sms(self):
+        """What the device sent (AT+CMGS, AT+CMSS), oldest first: one dict per
+        message, concatenated parts joined: to, toa, dcs, alphabet, parts,
+        received, report, mr (the references, by part) and text."""
+        return json.loads(self.emulator.control.request("sms %d sent" % self.index))
+
+    def clear_sent_sms(self):
+        self.emulator.control.request("sms %d clear" % self.index)
 
     # -- a small AT client ------------------------------------------------------
     def serial(self):

@@ -83,6 +83,30 @@ def test_fixture(sim800):
     assert sim800.status()["power"] == "on"
 
 
+def test_sms_delivered_read_by_the_device_and_its_answer_recorded(sim800):
+    """The README's SMS example: the network's side in Python, the device's
+    over the port, as a pyserial driver talks to a module."""
+    port = serial.Serial(sim800.port, 115200, timeout=5)
+    port.write(b"AT+CMGF=1\r")                     # answered: the port is ours now
+    assert port.read_until(b"OK\r\n") == b"AT+CMGF=1\r\r\nOK\r\n"
+    assert sim800.deliver_sms("+4917012345678", "STATUS?", time="26/12/07,10:00:00+04") == 1
+    assert port.read_until(b"\r\n+CMTI: \"SM\",1\r\n").endswith(b'+CMTI: "SM",1\r\n')
+    port.write(b"AT+CMGR=1\r")
+    assert port.read_until(b"OK\r\n") == (
+        b'AT+CMGR=1\r\r\n+CMGR: "REC UNREAD","+4917012345678","","26/12/07,10:00:00+04"\r\n'
+        b"STATUS?\r\n\r\nOK\r\n")
+    port.write(b'AT+CMGS="+4917012345678"\r')
+    assert port.read_until(b"> ").endswith(b"\r\n> ")
+    port.write(b"OK 12.1V\x1a")
+    assert port.read_until(b"OK\r\n").endswith(b"\r\n+CMGS: 0\r\n\r\nOK\r\n")
+    (sent,) = sim800.sent_sms()
+    assert (sent["to"], sent["text"], sent["mr"]) == ("+4917012345678", "OK 12.1V", [0])
+    sim800.clear_sent_sms()
+    assert sim800.sent_sms() == []
+    with pytest.raises(ControlError):
+        sim800.deliver_sms(pdu="00")
+
+
 class TestFixtureOverrides:
     @pytest.fixture
     def sim800_faults(self):

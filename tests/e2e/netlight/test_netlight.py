@@ -106,9 +106,10 @@ def test_the_control_request_names_a_modem(emulator, tmp_path):
     with Control(path) as ctl:
         assert ctl.request("netlight 0") == "64/3000 registered"
         assert ctl.request("netlight 1") == "off registered"
-        for bad, why in (("netlight", "netlight takes a modem index 0 to 1 first"),
-                         ("netlight 2", "netlight takes a modem index 0 to 1 first"),
-                         ("netlight x", "netlight takes a modem index 0 to 1 first"),
+        assert ctl.request("netlight modem=1") == "off registered"
+        first = "netlight takes a modem index 0 to 1 first (or modem=N among its words)"
+        for bad, why in (("netlight", first), ("netlight 2", first), ("netlight x", first),
+                         ("netlight modem=2", first),
                          ("netlight 0 more", "netlight takes a modem index and nothing else")):
             with pytest.raises(ControlError) as e:
                 ctl.request(bad)
