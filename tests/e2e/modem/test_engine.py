@@ -66,6 +66,18 @@ def test_crlf_before_a_data_prompt_is_not_data(modem):
     modem.exchange(cmd + b"\r\n", cmd + b"\r\r\nabc\r\nOK\r\n")
 
 
+def test_crlf_whose_lf_comes_after_the_prompt_is_not_data(modem):
+    # The same with the LF in a later write, after "> " (a paced port, a slow
+    # writer: TinyGSM's "\r\n" under --timing real): still the line's.
+    path = b"C:\\User\\late.txt"
+    modem.exchange(b"AT+FSCREATE=%s\r\n" % path, b"AT+FSCREATE=%s\r" % path + OK)
+    cmd = b"AT+FSWRITE=%s,0,3,10" % path
+    modem.exchange(cmd + b"\r", cmd + b"\r\r\n> ")
+    modem.exchange(b"\nabc", OK)
+    cmd = b"AT+FSREAD=%s,0,3,0" % path
+    modem.exchange(cmd + b"\r\n", cmd + b"\r\r\nabc\r\nOK\r\n")
+
+
 def test_lf_only_line_end(modem):
     # A lone LF ends the line and is echoed as received (as a SIM800L PyPI driver relies on; the echo is our choice where the manual is silent).
     modem.exchange(b"AT\n", b"AT\n\r\nOK\r\n")

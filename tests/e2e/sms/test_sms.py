@@ -308,3 +308,42 @@ def test_a_reboot_while_a_send_waits_for_the_network_drops_it(emulator, tmp_path
     m.expect(b"SMS Ready\r\n")
     m.assert_quiet(2.5)
     ok(m, b"AT")
+
+
+def test_tinygsm_sms_and_utf16_as_the_library_writes_them(sms):
+    """TinyGSM's sendSMS and sendSMS_UTF16 (TinyGsmClientSIM800.h), byte for
+    byte: ATE0, every line ended "\\r\\n", the text after the "> " prompt."""
+    m, ctl = sms
+    m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
+    m.exchange(b"AT+CMGF=1\r\n", OK)
+    m.exchange(b'AT+CSCS="GSM"\r\n', OK)
+    m.exchange(b'AT+CMGS="+8613918180000"\r\n', b"\r\n> ")
+    m.exchange(b"Hello from ESP32!\x1a", b"\r\n+CMGS: 0\r\n" + OK)
+    m.exchange(b"AT+CMGF=1\r\n", OK)
+    m.exchange(b'AT+CSCS="HEX"\r\n', OK)
+    m.exchange(b"AT+CSMP=17,167,0,8\r\n", OK)
+    m.exchange(b'AT+CMGS="+8613918180000"\r\n', b"\r\n> ")
+    m.exchange("Привет, мир".encode("utf-16-be").hex().upper().encode() + b"\x1a",
+               b"\r\n+CMGS: 1\r\n" + OK)
+    assert [s["text"] for s in json.loads(ctl.request("sms 0 sent"))] == \
+        ["Hello from ESP32!", "Привет, мир"]
+
+
+def test_a_python_drivers_pdu_send_and_multipart_read(sms):
+    """A pyserial driver in PDU mode (the power-on default): a SUBMIT it
+    encoded itself, then a three-part message read with AT+CMGL=4 and joined
+    by the driver's own codec (gammu's LinkSMS here)."""
+    m, ctl = sms
+    (pdu,) = gammu_submits("ping", "+8613918180000", unicode=False)
+    m.write(b"AT+CMGS=%d\n" % (len(pdu) - 1 - pdu[0]))     # LF only, as some drivers end lines
+    m.expect(b"> ")
+    m.write(pdu.hex().encode() + b"\x1a")
+    m.expect(b"\r\n+CMGS: 0\r\n" + OK)
+    text = "Ответ: " + "данные " * 27          # 196 UCS2 characters: three parts
+    assert ctl.request('sms 0 deliver from=+100 text="%s"' % text) == "delivered 3 parts"
+    for i in (1, 2, 3):
+        m.expect(b'+CMTI: "SM",%d\r\n' % i)
+    got = answer(m, b"AT+CMGL=4")
+    parts = [{**p, "Location": i} for i, p in enumerate(pdu_of(got))]
+    (joined,) = gammu.LinkSMS([[p] for p in parts])
+    assert "".join(p["Text"] for p in joined) == text
