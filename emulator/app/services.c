@@ -1,8 +1,9 @@
 /* The services every modem runs, in the order they hear module events: a
  * new service is one line here (and its folder under svc/).  The order is
- * the order of URCs when one event concerns several services: TCP/IP's
- * "+PDP: DEACT" comes before the bearers' "+SAPBR 1: DEACT", which comes
- * before HTTP's 601 for an action over that bearer. */
+ * the order of URCs when one event concerns several services: the bearers'
+ * "+SAPBR 1: DEACT" comes before TCP/IP's "+PDP: DEACT" (as a module with
+ * both up prints them at AT+CFUN=0: TinyGSM issue 284, README "Power
+ * states"), and before HTTP's 601 for an action over that bearer. */
 #include "services.h"
 
 #include "bearer.h"
@@ -18,6 +19,6 @@
 #include "tcpip.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service,    &ssl_service,  &tcpip_service, &bearer_service,   &http_service, &ftp_service,
-    &email_service, &smtp_service, &pop3_service,  &netlight_service, &sms_service,  NULL,
+    &fs_service,    &ssl_service,  &bearer_service, &tcpip_service,    &http_service, &ftp_service,
+    &email_service, &smtp_service, &pop3_service,   &netlight_service, &sms_service,  NULL,
 };

@@ -321,15 +321,6 @@ static void data_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 static size_t feed_data(struct at_engine *e, const uint8_t *p, size_t n)
 {
     bool echo = e->data.echo && e->v250->echo;
-    /* The '\n' of the "\r\n" that ended the command line, come after the
-     * prompt opened (a paced port, a slow writer): still the line's, as the
-     * module's parser takes it, never the data's first byte (TinyGSM ends
-     * AT+CIPSEND=<n> and AT+CMGS with "\r\n" before it waits for "> "). */
-    if (e->line_ended_by_cr && n > 0) {
-        e->line_ended_by_cr = false;
-        if (p[0] == '\n')
-            return 1;
-    }
     if (e->data.fixed_len > 0) {
         size_t want = e->data.fixed_len - e->data_buf.len;
         size_t take = n < want ? n : want;

@@ -134,6 +134,14 @@ void at_writer_urc_raw(struct at_writer *w, const void *p, size_t n)
         emit(w, p, n);
 }
 
+void at_writer_flush_held(struct at_writer *w)
+{
+    if (bytebuf_pending(&w->held) > 0) {
+        emit(w, bytebuf_head(&w->held), bytebuf_pending(&w->held));
+        bytebuf_clear(&w->held);
+    }
+}
+
 void at_writer_set_hold(struct at_writer *w, bool hold)
 {
     w->hold = hold;

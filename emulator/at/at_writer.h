@@ -68,6 +68,9 @@ void at_writer_urc_raw(struct at_writer *w, const void *p, size_t n);
 
 /* Opens or closes the hold; closing sends the queued URCs in order. */
 void at_writer_set_hold(struct at_writer *w, bool hold);
+/* Sends the queued URCs now and keeps the hold on: a command whose URCs
+ * come before its final result (AT+CFUN=0). */
+void at_writer_flush_held(struct at_writer *w);
 
 /* Text of a +CME ERROR code as SIM800 manual 19.1 prints it, or NULL. */
 const char *at_cme_text(int code);

@@ -153,11 +153,16 @@ void boot_start(struct modem *m)
     start_sequence(m);
 }
 
-void boot_stop(struct modem *m) { ev_timer_stop(m->loop, &m->boot_timer); }
+void boot_stop(struct modem *m)
+{
+    ev_timer_stop(m->loop, &m->boot_timer);
+    ev_timer_stop(m->loop, &m->cfun_timer);
+}
 
 void boot_reset(struct modem *m)
 {
     ev_timer_stop(m->loop, &m->boot_timer);
+    ev_timer_stop(m->loop, &m->cfun_timer); /* an AT+CFUN=0 waiting for its OK is gone */
     trace_note(m->id, "modem", "reset (AT+CFUN=1,1)");
     m->power = MODEM_RESETTING;
     m->reset_ok_first = m->v250.ipr == 0;
@@ -168,6 +173,7 @@ void boot_reset(struct modem *m)
 void boot_power_off(struct modem *m)
 {
     ev_timer_stop(m->loop, &m->boot_timer);
+    ev_timer_stop(m->loop, &m->cfun_timer);
     at_engine_reset(&m->engine);
     modem_reset_services(m, SERVICE_POWER_OFF);
     m->power = MODEM_OFF;
@@ -177,6 +183,7 @@ void boot_power_off(struct modem *m)
 void boot_reboot(struct modem *m)
 {
     ev_timer_stop(m->loop, &m->boot_timer);
+    ev_timer_stop(m->loop, &m->cfun_timer);
     trace_note(m->id, "modem", "reboot (fault)");
     at_engine_reset(&m->engine);
     power_cycle_state(m);

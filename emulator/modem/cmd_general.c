@@ -102,12 +102,19 @@ static int cmd_cpas(struct modem *m, struct at_req *r)
 
 /* --- +CFUN --- */
 
+/* The order a module prints, captured (SIM800 R14.18 with a bearer and a
+ * context up, TinyGSM issues 284 and 358, a 2019 bizkit.ru log): AT+CFUN=0
+ * prints "+SAPBR 1: DEACT", "+PDP: DEACT", "+CPIN: NOT READY", then OK;
+ * AT+CFUN=1 prints "+CPIN: READY", OK, then "SMS Ready", "Call Ready" and
+ * the network's time (*PSUTTZ, DST when AT+CLTS=1).  The power-on order
+ * (boot.c) stays "Call Ready" then "SMS Ready". */
 static void set_cfun(struct modem *m, int fun)
 {
     struct general_state *g = &m->general;
     int old = g->cfun;
     g->cfun = fun;
     if (fun == 0 && old != 0) {
+        general_pdp_down(m); /* the bearers' and TCP/IP's DEACT URCs */
         /* Manual 20.1: +CPIN: NOT READY follows AT+CFUN=0. */
         if (g->sim != SIM_ABSENT) {
             g->sim = SIM_NOT_READY;
@@ -116,23 +123,34 @@ static void set_cfun(struct modem *m, int fun)
         g->call_ready = false;
         modem_publish(m, MODEM_EV_SMS_READY, 0);
         general_set_registered(m, false);
+        at_urcs_now(m);
     } else if (fun == 4) {
         general_set_registered(m, false);
     } else if (fun == 1 && old == 0) {
         if (!m->profile->sim_present) {
             general_sim_absent(m);
+            at_urcs_now(m);
             return;
         }
         g->sim = SIM_READY;
-        g->call_ready = true;
         at_urc(m, "+CPIN: READY");
+        at_urcs_now(m);
+        /* The rest after the OK (held until the line ends). */
+        modem_publish(m, MODEM_EV_SMS_READY, 1);
+        g->call_ready = true;
         if (m->gset.ciurc)
             at_urc(m, "Call Ready");
-        modem_publish(m, MODEM_EV_SMS_READY, 1);
         general_sim_ready(m);
     } else if (fun == 1 && old == 4) {
         general_sim_ready(m);
     }
+}
+
+static void cfun_answer(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    at_complete(t->data, AT_OK);
 }
 
 static int cmd_cfun(struct modem *m, struct at_req *r)
@@ -160,7 +178,16 @@ static int cmd_cfun(struct modem *m, struct at_req *r)
     /* 0 and 4 do not switch into each other directly (manual §3.2.42). */
     if ((g->cfun == 0 && fun == 4) || (g->cfun == 4 && fun == 0))
         return AT_CME(3);
+    bool changes = g->cfun != (int)fun && (fun == 0 || g->cfun == 0);
     set_cfun(m, (int)fun);
+    /* [timing] cfun_ms: the radio and the SIM take their time (TinyGSM
+     * issue 358: OK about 4.7 s after AT+CFUN=0). */
+    if (changes && m->profile->cfun_ms > 0) {
+        ev_timer_init(&m->cfun_timer, cfun_answer, m->profile->cfun_ms / 1000.0, 0.);
+        m->cfun_timer.data = m;
+        ev_timer_start(m->loop, &m->cfun_timer);
+        return AT_PENDING;
+    }
     return AT_OK;
 }
 

@@ -67,7 +67,8 @@ static void network_time_urcs(struct modem *m)
     g->tz_quarters = tz;
     g->clock_base = now + (time_t)tz * 15 * 60;
     g->clock_set_mono = ev_now(m->loop);
-    at_urc(m, "+CTZV: %+d,0", tz);
+    if (m->profile->net_ctzv)
+        at_urc(m, "+CTZV: %+d,0", tz);
     at_urc(m, "*PSUTTZ: %d,%d,%d,%d,%d,%d,\"%+d\",0", utc.tm_year + 1900, utc.tm_mon + 1,
            utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, tz);
     at_urc(m, "DST: 0");

@@ -61,6 +61,7 @@ struct modem {
     long pace_rate;        /* [timing] pace: the rate the port runs at; 0: unpaced */
     bool mute_line;        /* the client left mid-answer: drop the rest of that line's */
     ev_timer boot_timer;
+    ev_timer cfun_timer; /* [timing] cfun_ms: AT+CFUN=0/1 answers when it ends */
     int boot_step;
     double boot_t0;
     unsigned fault_drop; /* bytes of output a line-noise fault drops */

@@ -56,6 +56,7 @@ struct profile {
     char ci[5];
     char local_ip[16]; /* the address the bearer is given */
     int tz_quarters;   /* network time zone sent with AT+CLTS=1, quarter hours */
+    bool net_ctzv;     /* AT+CLTS=1: "+CTZV: <tz>,<dst>" before *PSUTTZ (captures differ) */
     /* [battery] */
     int bat_status;
     int bat_percent;
@@ -101,6 +102,7 @@ struct profile {
     int tls_handshake_ms; /* added before a TLS handshake counts as done */
     int httpaction_ms;    /* added before +HTTPACTION (request and response) */
     int sms_send_ms;      /* added before +CMGS/+CMSS (the network's answer) */
+    int cfun_ms;          /* AT+CFUN=0 and =1 answer OK after this */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

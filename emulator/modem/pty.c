@@ -508,6 +508,13 @@ static void in_timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         size_t may = p->in_credit >= 1 ? (size_t)p->in_credit : 0;
         if (k > may)
             k = may;
+        /* A "\r\n" the client wrote at once crosses together: the module
+         * takes the '\n' as the end of the line a character time later, and
+         * a prompt the line opens ("> " of AT+CMGS, AT+CIPSEND) never gets
+         * it as its first data byte (TinyGSM ends those lines "\r\n"). */
+        if (k > 0 && k < bytebuf_pending(&p->in_wire) && bytebuf_head(&p->in_wire)[k - 1] == '\r' &&
+            bytebuf_head(&p->in_wire)[k] == '\n')
+            k++;
     }
     uint8_t buf[PTY_INPUT_HOLD];
     if (k > sizeof(buf))

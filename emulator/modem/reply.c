@@ -95,6 +95,8 @@ void at_urc_raw(struct modem *m, const void *p, size_t n)
     at_writer_urc_raw(&m->engine.writer, p, n);
 }
 
+void at_urcs_now(struct modem *m) { at_writer_flush_held(&m->engine.writer); }
+
 void at_final_early(struct modem *m, int result)
 {
     at_writer_final(&m->engine.writer, result, NULL);

@@ -30,6 +30,10 @@ void at_raw(struct modem *m, const void *p, size_t n);
 void at_urc(struct modem *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void at_urc_data(struct modem *m, const char *text, const void *data, size_t len);
 void at_urc_raw(struct modem *m, const void *p, size_t n);
+/* The URCs that fell due while this command ran go out now, before its
+ * final result, as the module prints them (AT+CFUN=0: "+CPIN: NOT READY"
+ * then OK, captured); later ones wait for the line's end as usual. */
+void at_urcs_now(struct modem *m);
 /* Sends the line's final result now, before the handler's information text
  * (AT+CIPSTATUS prints OK first); the handler then returns AT_SILENT. */
 void at_final_early(struct modem *m, int result);

@@ -42,7 +42,7 @@ def test_tinygsm_restart(emulator):
     m = e.boot()
     m.exchange(b"ATE0\r\n", b"ATE0\r" + OK)
     m.exchange(b"AT&W\r\n", OK)
-    m.exchange(b"AT+CFUN=0\r\n", OK + b"\r\n+CPIN: NOT READY\r\n")
+    m.exchange(b"AT+CFUN=0\r\n", b"\r\n+CPIN: NOT READY\r\n" + OK)
     m.write(b"AT+CFUN=1,1\r\n")
     got = m.expect(b"SMS Ready\r\n", timeout=4)
     assert got.startswith(OK + b"\r\nRDY\r\n"), got

@@ -134,12 +134,15 @@ def test_cfun_read_and_test(modem):
 
 
 def test_cfun_0_then_1(modem):
+    # As captured (README "Power states"): the SIM's URC before OK; after
+    # AT+CFUN=1, "SMS Ready" before "Call Ready" (the power-on order is the
+    # other way round).
     modem.exchange(b"ATE0\r", b"ATE0\r" + OK)
-    modem.exchange(b"AT+CFUN=0\r", OK + b"\r\n+CPIN: NOT READY\r\n")
+    modem.exchange(b"AT+CFUN=0\r", b"\r\n+CPIN: NOT READY\r\n" + OK)
     modem.exchange(b"AT+CFUN?\r", b"\r\n+CFUN: 0\r\n" + OK)
     modem.write(b"AT+CFUN=1\r")
-    got = modem.expect(b"SMS Ready\r\n")
-    assert got == OK + b"\r\n+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n"
+    got = modem.expect(b"Call Ready\r\n")
+    assert got == b"\r\n+CPIN: READY\r\n" + OK + b"\r\nSMS Ready\r\n\r\nCall Ready\r\n"
     modem.assert_quiet(0.2)
     modem.exchange(b"AT+CFUN?\r", b"\r\n+CFUN: 1\r\n" + OK)
 
@@ -347,3 +350,17 @@ def test_unsupported_form_is_error(modem):
     modem.exchange(b"AT+CBC=1\r", b"AT+CBC=1\r" + ERROR)
     modem.exchange(b"AT+CMEE=2\r", b"AT+CMEE=2\r" + OK)
     modem.exchange(b"AT+GSV=?\r", b"AT+GSV=?\r" + ERROR)
+
+
+def test_cfun_1_with_network_time_as_captured(emulator):
+    """The 2019 bizkit.ru capture: after AT+CFUN=1 with AT+CLTS=1, "SMS
+    Ready", "Call Ready", then *PSUTTZ (UTC, the zone in quarters) and DST;
+    that capture has no +CTZV ([network] ctzv = false)."""
+    _, m = emulator.modem("-s", "network.ctzv=false", "-s", "network.tz_quarters=12")
+    m.exchange(b"AT+CLTS=1\r", b"AT+CLTS=1\r" + OK)
+    m.exchange(b"AT+CFUN=0\r", b"AT+CFUN=0\r\r\n+CPIN: NOT READY\r\n" + OK)
+    m.write(b"AT+CFUN=1\r")
+    got = m.expect(b"DST: 0\r\n")
+    assert re.fullmatch(rb'AT\+CFUN=1\r\r\n\+CPIN: READY\r\n\r\nOK\r\n\r\nSMS Ready\r\n'
+                        rb'\r\nCall Ready\r\n\r\n\*PSUTTZ: \d{4},\d+,\d+,\d+,\d+,\d+,"\+12",0\r\n'
+                        rb'\r\nDST: 0\r\n', got), got

@@ -29,7 +29,7 @@ def test_q1_suppresses_urcs(modem):
     modem.write(b"AT+CFUN=1\r")
     assert modem.read_for(0.5) == b"AT+CFUN=1\r"           # no +CPIN/Call Ready/SMS Ready
     modem.exchange(b"ATQ0\r", b"ATQ0\r" + OK)
-    modem.exchange(b"AT+CFUN=0\r", b"AT+CFUN=0\r" + OK + b"\r\n+CPIN: NOT READY\r\n")
+    modem.exchange(b"AT+CFUN=0\r", b"AT+CFUN=0\r\r\n+CPIN: NOT READY\r\n" + OK)
 
 
 def test_q1_urcs_kept_by_profile_key(emulator):
