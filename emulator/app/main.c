@@ -358,8 +358,7 @@ static int apply_timing(struct profile *p, const char *mode)
     static const char *const fast[][3] = {
         {"timing", "pace", "false"},         {"timing", "connect_ms", "0"},
         {"timing", "tls_handshake_ms", "0"}, {"timing", "httpaction_ms", "0"},
-        {"timing", "sms_send_ms", "0"},
-        {"timing", "cfun_ms", "0"},
+        {"timing", "sms_send_ms", "0"},      {"timing", "cfun_ms", "0"},
     };
     bool is_real = strcmp(mode, "real") == 0;
     size_t n = is_real ? ARRAY_SIZE(real) : ARRAY_SIZE(fast);
