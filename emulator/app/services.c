@@ -17,8 +17,10 @@
 #include "smtp.h"
 #include "ssl.h"
 #include "tcpip.h"
+#include "ussd.h"
 
 const struct service *const sim800_services[] = {
     &fs_service,    &ssl_service,  &bearer_service, &tcpip_service,    &http_service, &ftp_service,
-    &email_service, &smtp_service, &pop3_service,   &netlight_service, &sms_service,  NULL,
+    &email_service, &smtp_service, &pop3_service,   &netlight_service, &sms_service,  &ussd_service,
+    NULL,
 };

@@ -73,37 +73,6 @@ static int cmd_ceng(struct modem *m, struct at_req *r)
     }
 }
 
-/* --- +CUSD (27.007): the setting works; a USSD request is refused --- */
-
-static int cmd_cusd(struct modem *m, struct at_req *r)
-{
-    long n;
-    char str[200];
-    switch (r->form) {
-    case AT_FORM_TEST:
-        at_info(m, "+CUSD: (0-2)");
-        return AT_OK;
-    case AT_FORM_READ:
-        at_info(m, "+CUSD: %d", m->general.cusd_n);
-        return AT_OK;
-    default:
-        if (at_arg_int(&r->args, 0, 2, &n) != AT_ARG_OK)
-            return AT_ERROR;
-        enum at_arg_status st = at_arg_str(&r->args, str, sizeof(str), NULL);
-        if (st == AT_ARG_BAD)
-            return AT_ERROR;
-        if (st == AT_ARG_OK) {
-            /* No operator answers USSD here: "operation not supported"
-             * rather than a made-up balance (UNCERTAIN, README). */
-            return AT_CME(4);
-        }
-        if (!at_args_done(&r->args))
-            return AT_ERROR;
-        m->general.cusd_n = (int)n;
-        return AT_OK;
-    }
-}
-
 /* +CREG and +CGREG share everything but the name and the setting. */
 struct reg_desc {
     const char *name;
@@ -336,7 +305,6 @@ static const struct at_cmd rows[] = {
     {"+CLTS", RW, 0, setting_cmd, &clts_desc},
     {"+CCLK", RW, 0, cmd_cclk, NULL},
     {"+CENG", RW, 0, cmd_ceng, NULL},
-    {"+CUSD", RW, 0, cmd_cusd, NULL},
 };
 
 const struct at_cmd_table cmd_network_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

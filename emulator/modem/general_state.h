@@ -48,7 +48,6 @@ struct general_state {
     int clip;
     int ceng_mode;     /* +CENG engineering mode 0-4 */
     int ceng_ncell;    /* +CENG: list neighbour cells */
-    int cusd_n;        /* +CUSD result presentation */
     int tz_quarters;   /* +CCLK zone; auto-saved, so kept across resets */
     time_t clock_base; /* what +CCLK showed at clock_set_mono */
     double clock_set_mono;

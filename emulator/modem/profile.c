@@ -76,6 +76,9 @@ static const struct key_row key_rows[] = {
     STR("sim", "number", sim_number, ""),
     STR("sim", "numbers", sim_numbers, ""),
     STR("sms", "sca", sms_sca, "+8613800210500"),
+    STR("ussd", "answers", ussd_answers,
+        "*100#=Balance: 25.40 CNY|*111#=Balance: 25.40 CNY|*161#=Your number is {number}|*200#?=1 "
+        "Balance 2 Tariff|*200#>1=Balance: 25.40 CNY|*200#>2=Tariff: Basic"),
     INT("sms", "sm_capacity", sms_sm_capacity, 1, 255, "50"),
     INT("sms", "me_capacity", sms_me_capacity, 0, 255, "50"),
     INT("network", "rssi", rssi, 0, 99, "18"),
@@ -113,6 +116,7 @@ static const struct key_row key_rows[] = {
     INT("timing", "httpaction_ms", httpaction_ms, 0, 120000, "0"),
     INT("timing", "sms_send_ms", sms_send_ms, 0, 60000, "0"),
     INT("timing", "cfun_ms", cfun_ms, 0, 10000, "0"),
+    INT("timing", "ussd_ms", ussd_ms, 0, 60000, "0"),
     INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600, "30"),
     INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600, "75"),
     INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600, "10"),

@@ -42,9 +42,10 @@ struct profile {
     char sim_number[24];            /* the SIM's own number (+CNUM); empty: none stored */
     char sim_numbers[PROFILE_LIST]; /* per-modem overrides (identity.h) */
     /* [sms] what the SIM holds at first use (svc/sms) */
-    char sms_sca[24];    /* the SMS centre address (+CSCA); empty: none stored */
-    int sms_sm_capacity; /* messages the SIM stores ("SM") */
-    int sms_me_capacity; /* messages the module stores ("ME") */
+    char ussd_answers[1024]; /* [ussd] answers: "code=text|code?=text|..." (svc/ussd) */
+    char sms_sca[24];        /* the SMS centre address (+CSCA); empty: none stored */
+    int sms_sm_capacity;     /* messages the SIM stores ("SM") */
+    int sms_me_capacity;     /* messages the module stores ("ME") */
     /* [network] */
     int rssi;
     int ber;
@@ -103,6 +104,7 @@ struct profile {
     int httpaction_ms;    /* added before +HTTPACTION (request and response) */
     int sms_send_ms;      /* added before +CMGS/+CMSS (the network's answer) */
     int cfun_ms;          /* AT+CFUN=0 and =1 answer OK after this */
+    int ussd_ms;          /* the network's +CUSD answer comes after this */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

@@ -143,6 +143,23 @@ class Modem:
     def clear_sent_sms(self):
         self.emulator.control.request("sms %d clear" % self.index)
 
+    # -- USSD: the network's answers (README "USSD") ----------------------------
+    def ussd_answer(self, code, text, more=False):
+        """The network answers AT+CUSD=1,"<code>" with text (before the
+        profile's [ussd] answers); more=True waits for a reply, answered by
+        the entry "<code>><reply>"."""
+        self.emulator.control.request("ussd %d answer %s" % (
+            self.index, rule_spec(code=code, text=text, more=1 if more else None)))
+
+    def ussd_push(self, text, more=False):
+        """A network-initiated USSD message (+CUSD: 0 or 1, when AT+CUSD=1)."""
+        self.emulator.control.request("ussd %d push %s" % (
+            self.index, rule_spec(text=text, more=1 if more else None)))
+
+    def ussd_requests(self):
+        """The codes and replies the device sent, oldest first."""
+        return json.loads(self.emulator.control.request("ussd %d log" % self.index))
+
     # -- a small AT client ------------------------------------------------------
     def serial(self):
         """The port, opened once with pyserial (115200 baud, as most drivers do)."""
