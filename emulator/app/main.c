@@ -355,12 +355,13 @@ static int apply_timing(struct profile *p, const char *mode)
         {"timing", "sms_send_ms", "2500"},
         {"timing", "cfun_ms", "4700"},
         {"timing", "ussd_ms", "2000"},
+        {"timing", "location_ms", "3000"},
     };
     static const char *const fast[][3] = {
         {"timing", "pace", "false"},         {"timing", "connect_ms", "0"},
         {"timing", "tls_handshake_ms", "0"}, {"timing", "httpaction_ms", "0"},
         {"timing", "sms_send_ms", "0"},      {"timing", "cfun_ms", "0"},
-        {"timing", "ussd_ms", "0"},
+        {"timing", "ussd_ms", "0"},          {"timing", "location_ms", "0"},
     };
     bool is_real = strcmp(mode, "real") == 0;
     size_t n = is_real ? ARRAY_SIZE(real) : ARRAY_SIZE(fast);

@@ -11,6 +11,7 @@
 #include "fs.h"
 #include "ftp.h"
 #include "http.h"
+#include "location.h"
 #include "netlight.h"
 #include "pop3.h"
 #include "sms.h"
@@ -20,7 +21,7 @@
 #include "ussd.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service,    &ssl_service,  &bearer_service, &tcpip_service,    &http_service, &ftp_service,
-    &email_service, &smtp_service, &pop3_service,   &netlight_service, &sms_service,  &ussd_service,
-    NULL,
+    &fs_service,  &ssl_service,   &bearer_service,   &tcpip_service, &http_service,
+    &ftp_service, &email_service, &smtp_service,     &pop3_service,  &netlight_service,
+    &sms_service, &ussd_service,  &location_service, NULL,
 };

@@ -70,12 +70,16 @@ static const struct key_row key_rows[] = {
     STR("modem", "imeis", imeis, ""),
     STR("modem", "imsis", imsis, ""),
     STR("modem", "iccids", iccids, ""),
-    {"modem", "features", KEY_FEATURES, offsetof(struct profile, features), 0, 0, 0, "ssl, fs"},
+    {"modem", "features", KEY_FEATURES, offsetof(struct profile, features), 0, 0, 0,
+     "ssl, fs, lbs"},
     BOOL("sim", "present", sim_present, "true"),
     DIG("sim", "pin", sim_pin, 0, 8, ""),
     STR("sim", "number", sim_number, ""),
     STR("sim", "numbers", sim_numbers, ""),
     STR("sms", "sca", sms_sca, "+8613800210500"),
+    STR("location", "longitude", location_lon, "121.354848"),
+    STR("location", "latitude", location_lat, "31.221402"),
+    INT("location", "accuracy", location_accuracy, 0, 100000, "550"),
     STR("ussd", "answers", ussd_answers,
         "*100#=Balance: 25.40 CNY|*111#=Balance: 25.40 CNY|*161#=Your number is {number}|*200#?=1 "
         "Balance 2 Tariff|*200#>1=Balance: 25.40 CNY|*200#>2=Tariff: Basic"),
@@ -117,6 +121,7 @@ static const struct key_row key_rows[] = {
     INT("timing", "sms_send_ms", sms_send_ms, 0, 60000, "0"),
     INT("timing", "cfun_ms", cfun_ms, 0, 10000, "0"),
     INT("timing", "ussd_ms", ussd_ms, 0, 60000, "0"),
+    INT("timing", "location_ms", location_ms, 0, 60000, "0"),
     INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600, "30"),
     INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600, "75"),
     INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600, "10"),
@@ -143,10 +148,9 @@ static const struct {
     const char *name;
     unsigned bit;
 } feature_names[] = {
-    {"ssl", PROFILE_FEAT_SSL},
-    {"ssl_roots", PROFILE_FEAT_SSL_ROOTS},
-    {"fs", PROFILE_FEAT_FS},
-    {"ssl_client", PROFILE_FEAT_SSL_CLIENT},
+    {"ssl", PROFILE_FEAT_SSL}, {"ssl_roots", PROFILE_FEAT_SSL_ROOTS},
+    {"fs", PROFILE_FEAT_FS},   {"ssl_client", PROFILE_FEAT_SSL_CLIENT},
+    {"lbs", PROFILE_FEAT_LBS},
 };
 
 static const long valid_rates[] = {0,     1200,  2400,   4800,   9600,  19200,

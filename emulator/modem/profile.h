@@ -13,6 +13,7 @@ enum {
     PROFILE_FEAT_SSL_ROOTS = 1u << 1, /* AT+SSLSETROOT, SSLDEROOT, SSLDECLI (later builds) */
     PROFILE_FEAT_FS = 1u << 2,        /* AT+FS* flash file system */
     PROFILE_FEAT_SSL_CLIENT = 1u << 3, /* presents an imported client certificate */
+    PROFILE_FEAT_LBS = 1u << 4,        /* AT+CLBS (later builds; AT+CIPGSMLOC is in all) */
 };
 
 #define PROFILE_STR 64
@@ -42,6 +43,9 @@ struct profile {
     char sim_number[24];            /* the SIM's own number (+CNUM); empty: none stored */
     char sim_numbers[PROFILE_LIST]; /* per-modem overrides (identity.h) */
     /* [sms] what the SIM holds at first use (svc/sms) */
+    char location_lon[24]; /* [location] the position the network's location service gives */
+    char location_lat[24];
+    int location_accuracy;   /* metres */
     char ussd_answers[1024]; /* [ussd] answers: "code=text|code?=text|..." (svc/ussd) */
     char sms_sca[24];        /* the SMS centre address (+CSCA); empty: none stored */
     int sms_sm_capacity;     /* messages the SIM stores ("SM") */
@@ -105,6 +109,7 @@ struct profile {
     int sms_send_ms;      /* added before +CMGS/+CMSS (the network's answer) */
     int cfun_ms;          /* AT+CFUN=0 and =1 answer OK after this */
     int ussd_ms;          /* the network's +CUSD answer comes after this */
+    int location_ms;      /* +CIPGSMLOC/+CLBS answer after this */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;

@@ -100,24 +100,6 @@ static void ping_resolved(void *ud, enum net_err err, const struct net_addr *add
     ping_next(m);
 }
 
-/* AT+CIPGSMLOC=<type>,<cid>: SIMCom's cell-location service, which needs
- * SIMCom's own servers.  There is none to ask, so every request answers
- * 601 (network error), the code modules give when the service cannot be
- * reached; the test form is the one of SIMCom's location note. */
-static int cmd_cipgsmloc(struct modem *m, struct at_req *r)
-{
-    long type, cid;
-    if (r->form == AT_FORM_TEST) {
-        at_info(m, "+CIPGSMLOC: (1,2),(1-3)");
-        return AT_OK;
-    }
-    if (at_arg_int(&r->args, 1, 2, &type) != AT_ARG_OK ||
-        at_arg_int(&r->args, 1, 3, &cid) != AT_ARG_OK || !at_args_done(&r->args))
-        return AT_ERROR;
-    at_info(m, "+CIPGSMLOC: 601");
-    return AT_OK;
-}
-
 static int cmd_cipping(struct modem *m, struct at_req *r)
 {
     static const long lim[4][2] = {{1, 100}, {0, 1024}, {1, 600}, {1, 255}};
@@ -158,7 +140,6 @@ static int cmd_cipping(struct modem *m, struct at_req *r)
 
 static const struct at_cmd rows[] = {
     {"+CIPPING", RW, 0, cmd_cipping, NULL},
-    {"+CIPGSMLOC", AT_FORM_TEST | AT_FORM_WRITE, 0, cmd_cipgsmloc, NULL},
 };
 
 const struct at_cmd_table cmd_tcpip_ping_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = true};

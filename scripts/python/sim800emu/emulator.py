@@ -156,6 +156,16 @@ class Modem:
         self.emulator.control.request("ussd %d push %s" % (
             self.index, rule_spec(text=text, more=1 if more else None)))
 
+    def set_location(self, lat=None, lon=None, accuracy=None, fail=None):
+        """What the network's location service answers AT+CIPGSMLOC and
+        AT+CLBS from now on (README "GSM location"): a position in degrees
+        and its accuracy in metres, or fail=CODE to answer that location
+        code (fail=0 answers again).  Returns (lon, lat, accuracy)."""
+        reply = self.emulator.control.request("location %d %s" % (
+            self.index, rule_spec(lon=lon, lat=lat, accuracy=accuracy, fail=fail)))
+        lon_, lat_, acc = reply.split()[0].split(",")
+        return float(lon_), float(lat_), int(acc)
+
     def ussd_requests(self):
         """The codes and replies the device sent, oldest first."""
         return json.loads(self.emulator.control.request("ussd %d log" % self.index))
