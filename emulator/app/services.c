@@ -13,6 +13,7 @@
 #include "http.h"
 #include "location.h"
 #include "netlight.h"
+#include "ntp.h"
 #include "pop3.h"
 #include "sms.h"
 #include "smtp.h"
@@ -23,5 +24,5 @@
 const struct service *const sim800_services[] = {
     &fs_service,  &ssl_service,   &bearer_service,   &tcpip_service, &http_service,
     &ftp_service, &email_service, &smtp_service,     &pop3_service,  &netlight_service,
-    &sms_service, &ussd_service,  &location_service, NULL,
+    &sms_service, &ussd_service,  &location_service, &ntp_service,   NULL,
 };

@@ -126,6 +126,14 @@ void general_register_if_able(struct modem *m)
         general_set_registered(m, true);
 }
 
+void general_set_clock(struct modem *m, time_t utc, int tz_quarters)
+{
+    struct general_state *g = &m->general;
+    g->tz_quarters = tz_quarters;
+    g->clock_base = utc + (time_t)tz_quarters * 15 * 60; /* +CCLK shows local time */
+    g->clock_set_mono = ev_now(m->loop);
+}
+
 void general_set_signal(struct modem *m, int rssi, int ber)
 {
     struct general_state *g = &m->general;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "service.h"
 
@@ -27,6 +28,9 @@ void general_pdp_down(struct modem *m);
 void general_sim_not_ready(struct modem *m);
 /* Camps again if CFUN and the SIM allow it (after a fault's unregister). */
 void general_register_if_able(struct modem *m);
+/* The module clock (AT+CCLK?) reads utc in zone tz_quarters from now on
+ * (AT+CNTP, network time). */
+void general_set_clock(struct modem *m, time_t utc, int tz_quarters);
 /* +CSQ answers rssi,ber from now on (a fault's csq=). */
 void general_set_signal(struct modem *m, int rssi, int ber);
 /* The general commands' AT&W settings (struct general_settings): AT&W

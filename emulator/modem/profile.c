@@ -122,6 +122,7 @@ static const struct key_row key_rows[] = {
     INT("timing", "cfun_ms", cfun_ms, 0, 10000, "0"),
     INT("timing", "ussd_ms", ussd_ms, 0, 60000, "0"),
     INT("timing", "location_ms", location_ms, 0, 60000, "0"),
+    INT("ntp", "timeout_s", ntp_timeout_s, 1, 120, "10"),
     INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600, "30"),
     INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600, "75"),
     INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600, "10"),

@@ -110,6 +110,7 @@ struct profile {
     int cfun_ms;          /* AT+CFUN=0 and =1 answer OK after this */
     int ussd_ms;          /* the network's +CUSD answer comes after this */
     int location_ms;      /* +CIPGSMLOC/+CLBS answer after this */
+    int ntp_timeout_s;    /* [ntp] how long AT+CNTP waits for the server: +CNTP: 65 */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;
