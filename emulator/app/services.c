@@ -7,6 +7,7 @@
 #include "services.h"
 
 #include "bearer.h"
+#include "call.h"
 #include "email.h"
 #include "fs.h"
 #include "ftp.h"
@@ -22,7 +23,8 @@
 #include "ussd.h"
 
 const struct service *const sim800_services[] = {
-    &fs_service,  &ssl_service,   &bearer_service,   &tcpip_service, &http_service,
-    &ftp_service, &email_service, &smtp_service,     &pop3_service,  &netlight_service,
-    &sms_service, &ussd_service,  &location_service, &ntp_service,   NULL,
+    &fs_service,       &ssl_service,      &bearer_service, &tcpip_service,
+    &http_service,     &ftp_service,      &email_service,  &smtp_service,
+    &pop3_service,     &netlight_service, &sms_service,    &ussd_service,
+    &location_service, &ntp_service,      &call_service,   NULL,
 };

@@ -138,11 +138,6 @@ static int cmd_and_d(struct modem *m, struct at_req *r)
     return switch_value(r, 2) < 0 ? AT_ERROR : AT_OK;
 }
 
-static int cmd_h(struct modem *m, struct at_req *r)
-{
-    return switch_value(r, 0) < 0 ? AT_ERROR : AT_OK;
-}
-
 /* S registers SIM800 implements: range and default (manual 2.2.16-2.2.23). */
 static const struct {
     int reg, min, max, dflt;
@@ -175,19 +170,12 @@ static int cmd_s(struct modem *m, struct at_req *r)
 }
 
 static const struct at_cmd rows[] = {
-    {"E", AT_FORM_EXEC, 0, cmd_e, NULL},
-    {"Q", AT_FORM_EXEC, 0, cmd_q, NULL},
-    {"V", AT_FORM_EXEC, 0, cmd_v, NULL},
-    {"X", AT_FORM_EXEC, 0, cmd_x, NULL},
-    {"Z", AT_FORM_EXEC, 0, cmd_z, NULL},
-    {"I", AT_FORM_EXEC, 0, cmd_i, NULL},
-    {"H", AT_FORM_EXEC, 0, cmd_h, NULL},
-    {"&F", AT_FORM_EXEC, 0, cmd_and_f, NULL},
-    {"&W", AT_FORM_EXEC, 0, cmd_and_w, NULL},
-    {"&V", AT_FORM_EXEC, 0, cmd_and_v, NULL},
-    {"&C", AT_FORM_EXEC, 0, cmd_and_c, NULL},
-    {"&D", AT_FORM_EXEC, 0, cmd_and_d, NULL},
-    {"S", AT_FORM_READ | AT_FORM_WRITE, 0, cmd_s, NULL},
+    {"E", AT_FORM_EXEC, 0, cmd_e, NULL},      {"Q", AT_FORM_EXEC, 0, cmd_q, NULL},
+    {"V", AT_FORM_EXEC, 0, cmd_v, NULL},      {"X", AT_FORM_EXEC, 0, cmd_x, NULL},
+    {"Z", AT_FORM_EXEC, 0, cmd_z, NULL},      {"I", AT_FORM_EXEC, 0, cmd_i, NULL},
+    {"&F", AT_FORM_EXEC, 0, cmd_and_f, NULL}, {"&W", AT_FORM_EXEC, 0, cmd_and_w, NULL},
+    {"&V", AT_FORM_EXEC, 0, cmd_and_v, NULL}, {"&C", AT_FORM_EXEC, 0, cmd_and_c, NULL},
+    {"&D", AT_FORM_EXEC, 0, cmd_and_d, NULL}, {"S", AT_FORM_READ | AT_FORM_WRITE, 0, cmd_s, NULL},
 };
 
 const struct at_cmd_table cmd_v250_table = {rows, ARRAY_SIZE(rows), .errors_are_cme = false};

@@ -80,6 +80,10 @@ static const struct key_row key_rows[] = {
     STR("location", "longitude", location_lon, "121.354848"),
     STR("location", "latitude", location_lat, "31.221402"),
     INT("location", "accuracy", location_accuracy, 0, 100000, "550"),
+    INT("call", "outcome", call_outcome, 0, 3, "0"),
+    INT("call", "ring_ms", call_ring_ms, 0, 120000, "3000"),
+    INT("call", "talk_s", call_talk_s, 0, 86400, "0"),
+    INT("call", "ring_s", call_ring_s, 3, 600, "30"),
     STR("ussd", "answers", ussd_answers,
         "*100#=Balance: 25.40 CNY|*111#=Balance: 25.40 CNY|*161#=Your number is {number}|*200#?=1 "
         "Balance 2 Tariff|*200#>1=Balance: 25.40 CNY|*200#>2=Tariff: Basic"),

@@ -45,11 +45,18 @@ struct profile {
     /* [sms] what the SIM holds at first use (svc/sms) */
     char location_lon[24]; /* [location] the position the network's location service gives */
     char location_lat[24];
-    int location_accuracy;   /* metres */
-    char ussd_answers[1024]; /* [ussd] answers: "code=text|code?=text|..." (svc/ussd) */
-    char sms_sca[24];        /* the SMS centre address (+CSCA); empty: none stored */
-    int sms_sm_capacity;     /* messages the SIM stores ("SM") */
-    int sms_me_capacity;     /* messages the module stores ("ME") */
+    int location_accuracy; /* metres */
+    char ussd_answers[1024];
+    int call_outcome; /* [call] how an outgoing call ends: enum call_outcome (svc/call) */
+    int call_ring_ms; /* the far end rings this long before that */
+    int call_talk_s;  /* an answered call is ended by the far end after this; 0: never */
+    int call_ring_s;
+    /* an incoming call rings this long before the caller gives up */ /* [ussd] answers:
+                                                                         "code=text|code?=text|..."
+                                                                         (svc/ussd) */
+    char sms_sca[24];    /* the SMS centre address (+CSCA); empty: none stored */
+    int sms_sm_capacity; /* messages the SIM stores ("SM") */
+    int sms_me_capacity; /* messages the module stores ("ME") */
     /* [network] */
     int rssi;
     int ber;

@@ -166,6 +166,26 @@ class Modem:
         lon_, lat_, acc = reply.split()[0].split(",")
         return float(lon_), float(lat_), int(acc)
 
+    # -- voice calls: the far end (README "Voice calls") --------------------------
+    def ring(self, sender):
+        """An incoming call from sender: RING (and +CLIP) until the device
+        answers (ATA) or hangs up, or the caller gives up."""
+        self.emulator.control.request("call %d ring %s" % (self.index, rule_spec(**{"from": sender})))
+
+    def hang_up(self):
+        """The far end ends the call: NO CARRIER."""
+        self.emulator.control.request("call %d hangup" % self.index)
+
+    def next_call(self, outcome="answer", ring_ms=None):
+        """How the device's next outgoing call ends: "answer", "busy",
+        "no-answer" or "no-carrier", after ring_ms of ringing."""
+        self.emulator.control.request("call %d next %s" % (
+            self.index, rule_spec(outcome=outcome, ring_ms=ring_ms)))
+
+    def call_log(self):
+        """What the device and the far end did: dial, answer, DTMF, hang-ups."""
+        return json.loads(self.emulator.control.request("call %d log" % self.index))
+
     def ussd_requests(self):
         """The codes and replies the device sent, oldest first."""
         return json.loads(self.emulator.control.request("ussd %d log" % self.index))
