@@ -30,7 +30,7 @@ def start(emulator, tmp_path, *args):
 
 @pytest.mark.parametrize("rule,why", [
     ("service=sms dns", "service=sms: no connection has that tag (the tags: tcpip http ftp "
-                        "ftp-data smtp pop3)"),
+                        "ftp-data smtp pop3 ntp)"),
     ("tag=ftpdata tls-alert=none", "tag=ftpdata: no connection has that tag"),
     ("tag=ftp-data service=smtp refuse", "service=smtp tag=ftp-data: no connection"),
     ("cmd=+NOSUCH result=OK", "cmd=+NOSUCH: the profile has no such command"),
