@@ -59,3 +59,37 @@ const struct service_verb *modem_service_verb(const struct modem *m, const char 
             }
     return NULL;
 }
+
+const char *service_arg(const char *args, const char *key, char *out, size_t cap)
+{
+    size_t k = strlen(key);
+    for (const char *q = strstr(args, key); q; q = strstr(q + 1, key)) {
+        if ((q != args && q[-1] != ' ') || q[k] != '=')
+            continue;
+        const char *v = q + k + 1;
+        size_t n = 0;
+        bool quoted = *v == '"';
+        for (v += quoted; *v && (quoted ? *v != '"' : *v != ' '); v++) {
+            if (quoted && *v == '\\' && v[1])
+                v++;
+            if (n + 1 < cap)
+                out[n++] = *v;
+        }
+        out[n] = '\0';
+        return out;
+    }
+    return NULL;
+}
+
+void service_log_json(struct bytebuf *reply, const char *ring, size_t stride, unsigned count,
+                      unsigned max)
+{
+    unsigned n = count < max ? count : max;
+    bytebuf_append_str(reply, "ok [");
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            bytebuf_append_str(reply, ",");
+        bytebuf_append_json(reply, ring + (size_t)((count - n + i) % max) * stride);
+    }
+    bytebuf_append_str(reply, "]");
+}

@@ -120,6 +120,17 @@ void modem_settings_show(const struct modem *m, struct bytebuf *out);
 /* Every service's status members (struct service.status), in order. */
 void modem_status_services(const struct modem *m, struct bytebuf *out);
 
+/* For a verb's run: the value of the word key=VALUE in args (a word of its
+ * own; VALUE may be quoted, with \" and \\ inside), copied into out (at most
+ * cap - 1 bytes); NULL when args has no such word. */
+const char *service_arg(const char *args, const char *key, char *out, size_t cap);
+
+/* For a verb's run: "ok [...]" with the last entries of a ring of strings
+ * (count ever written, max kept, each stride bytes) as a JSON array, oldest
+ * first. */
+void service_log_json(struct bytebuf *reply, const char *ring, size_t stride, unsigned count,
+                      unsigned max);
+
 /* The verb called name of one of m's services, and that service's state;
  * NULL when none has it. */
 const struct service_verb *modem_service_verb(const struct modem *m, const char *name,

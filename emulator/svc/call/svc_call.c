@@ -225,29 +225,12 @@ void call_hangup_local(struct modem *m)
 
 /* --- the control socket: "call MODEM ring|hangup|answer|next|log ..." --- */
 
-static const char *word(const char *args, const char *key, char *out, size_t cap)
-{
-    size_t k = strlen(key);
-    for (const char *q = strstr(args, key); q; q = strstr(q + 1, key)) {
-        if ((q != args && q[-1] != ' ') || q[k] != '=')
-            continue;
-        const char *v = q + k + 1;
-        size_t n = strcspn(v, " ");
-        if (n >= cap)
-            n = cap - 1;
-        memcpy(out, v, n);
-        out[n] = '\0';
-        return out;
-    }
-    return NULL;
-}
-
 static void verb_call(struct modem *m, void *state, const char *args, struct bytebuf *reply)
 {
     struct call_state *c = state;
     char v[48];
     if (strncmp(args, "ring", 4) == 0 && (args[4] == ' ' || !args[4])) {
-        if (!word(args, "from", v, sizeof(v)) || strspn(v, "+0123456789*#") != strlen(v)) {
+        if (!service_arg(args, "from", v, sizeof(v)) || strspn(v, "+0123456789*#") != strlen(v)) {
             bytebuf_append_str(reply, "error ring takes from=NUMBER");
             return;
         }
@@ -293,12 +276,12 @@ static void verb_call(struct modem *m, void *state, const char *args, struct byt
     } else if (strncmp(args, "next ", 5) == 0) {
         static const char *const names[] = {"answer", "busy", "no-answer", "no-carrier"};
         int o = -1;
-        if (word(args, "outcome", v, sizeof(v)))
+        if (service_arg(args, "outcome", v, sizeof(v)))
             for (int i = 0; i < 4; i++)
                 if (strcmp(v, names[i]) == 0)
                     o = i;
         long ms = -1;
-        if (word(args, "ring_ms", v, sizeof(v))) {
+        if (service_arg(args, "ring_ms", v, sizeof(v))) {
             char *end;
             ms = strtol(v, &end, 10);
             if (*end || ms < 0 || ms > 120000)
@@ -313,14 +296,7 @@ static void verb_call(struct modem *m, void *state, const char *args, struct byt
         c->next_ring_ms = (int)ms;
         bytebuf_append_str(reply, "ok");
     } else if (strcmp(args, "log") == 0) {
-        bytebuf_append_str(reply, "ok [");
-        unsigned n = c->nlog < CALL_LOG_MAX ? c->nlog : CALL_LOG_MAX;
-        for (unsigned i = 0; i < n; i++) {
-            if (i)
-                bytebuf_append_str(reply, ",");
-            bytebuf_append_json(reply, c->log[(c->nlog - n + i) % CALL_LOG_MAX]);
-        }
-        bytebuf_append_str(reply, "]");
+        service_log_json(reply, c->log[0], sizeof(c->log[0]), c->nlog, CALL_LOG_MAX);
     } else {
         bytebuf_append_str(reply, "error call MODEM takes ring from=NUMBER, hangup, answer, next "
                                   "outcome=..., or log");

@@ -227,43 +227,17 @@ static const struct at_cmd_table *const tables[] = {&table, NULL};
 
 /* --- the control socket: "ussd MODEM answer|push|log|clear ..." --- */
 
-/* Reads key=value words (values quoted as the fault grammar's). */
-static const char *word(const char *p, const char *key, char *out, size_t cap)
-{
-    size_t k = strlen(key);
-    for (const char *q = p; (q = strstr(q, key)) != NULL; q++) {
-        if ((q != p && q[-1] != ' ') || q[k] != '=')
-            continue;
-        const char *v = q + k + 1;
-        size_t n = 0;
-        if (*v == '"') {
-            for (v++; *v && *v != '"'; v++) {
-                if (*v == '\\' && v[1])
-                    v++;
-                if (n + 1 < cap)
-                    out[n++] = *v;
-            }
-        } else {
-            for (; *v && *v != ' '; v++)
-                if (n + 1 < cap)
-                    out[n++] = *v;
-        }
-        out[n] = '\0';
-        return out;
-    }
-    return NULL;
-}
-
 static void verb_ussd(struct modem *m, void *state, const char *args, struct bytebuf *reply)
 {
     struct ussd_state *u = state;
     char code[40], text[400], more[8], line[480];
     if (strncmp(args, "answer ", 7) == 0) {
-        if (!word(args, "code", code, sizeof(code)) || !word(args, "text", text, sizeof(text))) {
+        if (!service_arg(args, "code", code, sizeof(code)) ||
+            !service_arg(args, "text", text, sizeof(text))) {
             bytebuf_append_str(reply, "error answer takes code= and text= [more=1]");
             return;
         }
-        bool waits = word(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
+        bool waits = service_arg(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
         int i = 0;
         while (i < u->nanswers && strcmp(u->answers[i].key, code) != 0)
             i++;
@@ -278,11 +252,11 @@ static void verb_ussd(struct modem *m, void *state, const char *args, struct byt
         u->answers[i].more = waits;
         bytebuf_append_str(reply, "ok");
     } else if (strncmp(args, "push ", 5) == 0) {
-        if (!word(args, "text", text, sizeof(text))) {
+        if (!service_arg(args, "text", text, sizeof(text))) {
             bytebuf_append_str(reply, "error push takes text= [more=1]");
             return;
         }
-        bool waits = word(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
+        bool waits = service_arg(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
         struct bytebuf b = {0};
         result_line(m, waits ? 1 : 0, text, &b);
         bytebuf_append(&b, "", 1);
@@ -292,14 +266,7 @@ static void verb_ussd(struct modem *m, void *state, const char *args, struct byt
         bytebuf_free(&b);
         bytebuf_append_str(reply, u->n == 1 ? "ok shown" : "ok (AT+CUSD=1 is off: not shown)");
     } else if (strcmp(args, "log") == 0) {
-        bytebuf_append_str(reply, "ok [");
-        unsigned n = u->nlog < USSD_LOG_MAX ? u->nlog : USSD_LOG_MAX;
-        for (unsigned i = 0; i < n; i++) {
-            if (i)
-                bytebuf_append_str(reply, ",");
-            bytebuf_append_json(reply, u->log[(u->nlog - n + i) % USSD_LOG_MAX]);
-        }
-        bytebuf_append_str(reply, "]");
+        service_log_json(reply, u->log[0], sizeof(u->log[0]), u->nlog, USSD_LOG_MAX);
     } else if (strcmp(args, "clear") == 0) {
         u->nanswers = 0;
         u->nlog = 0;
