@@ -14,6 +14,7 @@
 #include "modem.h"
 #include "port.h"
 #include "reply.h"
+#include "serial_net.h"
 #include "services.h"
 #include "tcpip.h"
 #include "trace.h"
@@ -503,6 +504,10 @@ void fault_glue_status_json(struct bytebuf *out)
         snprintf(buf, sizeof(buf), "%ld,\"port\":", i);
         bytebuf_append_str(out, buf);
         bytebuf_append_json(out, modem_port_path(m));
+        if (serial_net_endpoint(i)[0]) { /* --listen: where the network reaches it */
+            bytebuf_append_str(out, ",\"listen\":");
+            bytebuf_append_json(out, serial_net_endpoint(i));
+        }
         bytebuf_append_str(out, ",\"imei\":");
         bytebuf_append_json(out, m->ident.imei);
         bytebuf_append_str(out, ",\"imsi\":");

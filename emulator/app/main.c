@@ -24,6 +24,7 @@
 #include "profile.h"
 #include "pty.h"
 #include "reply.h"
+#include "serial_net.h"
 #include "services.h"
 #include "tls.h"
 #include "trace.h"
@@ -50,6 +51,8 @@ struct options {
     int noverrides;
     struct net_config net;
     const char *control;            /* --control PATH */
+    const char *listen;             /* --listen [ADDR:]PORT */
+    bool listen_raw;                /* --listen-raw: raw bytes, not RFC 2217 */
     const char *faults[FAULTS_MAX]; /* --fault SPEC */
     int nfaults;
 };
@@ -83,6 +86,9 @@ static void usage(FILE *f)
           "                              pacing, no added latency (default: the profile's\n"
           "                              [timing], which is fast)\n"
           "      --control PATH          a control socket (mode 0600) for faults and status\n"
+          "      --listen [ADDR:]PORT    modem i also on TCP PORT+i, RFC 2217 (pyserial's\n"
+          "                              rfc2217://); loopback unless ADDR is given\n"
+          "      --listen-raw            ... raw bytes instead (socat, ser2net raw)\n"
           "      --fault SPEC            a fault rule, as 'fault add SPEC' on the control\n"
           "                              socket (repeatable; see FAULTS in the man page)\n"
           "  -V, --version               print the version and the profiles directory\n"
@@ -178,6 +184,8 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"storage", required_argument, NULL, 'S'},
         {"timing", required_argument, NULL, 'R'},
         {"control", required_argument, NULL, 'X'},
+        {"listen", required_argument, NULL, 'L'},
+        {"listen-raw", no_argument, NULL, 'W'},
         {"fault", required_argument, NULL, 'F'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -246,6 +254,12 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'S':
             o->storage = optarg;
+            break;
+        case 'L':
+            o->listen = optarg;
+            break;
+        case 'W':
+            o->listen_raw = true;
             break;
         case 'X':
             o->control = optarg;
@@ -547,6 +561,31 @@ int sim800emu_main(int argc, char **argv)
         fprintf(stderr, "sim800emu: %s\n", err);
         goto out;
     }
+    if (opt.listen_raw && !opt.listen) {
+        fprintf(stderr, "sim800emu: --listen-raw needs --listen [ADDR:]PORT\n");
+        status = 2;
+        goto out;
+    }
+    if (opt.listen) {
+        char addr[64] = "";
+        const char *colon = strrchr(opt.listen, ':');
+        const char *port_s = colon ? colon + 1 : opt.listen;
+        if (colon)
+            snprintf(addr, sizeof(addr), "%.*s", (int)(colon - opt.listen), opt.listen);
+        char *end;
+        long port = strtol(port_s, &end, 10);
+        if (*end || end == port_s || port < 1 || port + opt.modems - 1 > 65535) {
+            fprintf(stderr, "sim800emu: --listen %s: a port 1-65535 (each modem takes the next)\n",
+                    opt.listen);
+            status = 2;
+            goto out;
+        }
+        if (serial_net_start(loop, modems, opt.modems, addr[0] ? addr : NULL, (int)port,
+                             !opt.listen_raw, err, sizeof(err)) < 0) {
+            fprintf(stderr, "sim800emu: %s\n", err);
+            goto out;
+        }
+    }
     for (long i = 0; i < opt.modems; i++)
         printf("%s\n", modem_port_path(modems[i]));
     fflush(stdout);
@@ -554,6 +593,7 @@ int sim800emu_main(int argc, char **argv)
     status = 0;
     ev_run(loop, 0);
 out:
+    serial_net_stop();
     control_close();
     fault_glue_shutdown();
     if (loop) {

@@ -231,6 +231,8 @@ static bool slave_hung_up(const struct pty_port *p)
     return poll(&pfd, 1, 0) < 0 || (pfd.revents & POLLHUP);
 }
 
+bool pty_has_client(const struct pty_port *p) { return p->master >= 0 && !slave_hung_up(p); }
+
 /* --- back-pressure --- */
 
 static bool input_must_wait(const struct pty_port *p)

@@ -131,4 +131,8 @@ int pty_link_make(const char *target, const char *link, char *err, size_t errlen
 /* Removes link only while it still points to target. */
 void pty_link_remove(const char *target, const char *link);
 
+/* True while some client has the slave open now (the master's hang-up
+ * says so at once, unlike the events the port handles in the loop). */
+bool pty_has_client(const struct pty_port *p);
+
 #endif

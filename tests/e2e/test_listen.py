@@ -1,0 +1,196 @@
+"""Modems over the network (README "Over the network"): --listen serves
+modem i on TCP port PORT+i with RFC 2217 (pyserial's rfc2217:// client, as
+a user's program opens it instead of /dev/pts/N), --listen-raw with raw
+bytes (as socat gives them); an HTTPS GET of 300 KB checked by SHA-256
+through each; one client per modem, hand-over with the PTY."""
+import hashlib
+import re
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import serial
+
+from conftest import Port
+from net import at_ok, sandbox_args
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "servers"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "python"))
+from nginx import start_nginx  # noqa: E402
+from sim800emu import Control  # noqa: E402
+
+OK = b"\r\nOK\r\n"
+
+
+def free_port_pair():
+    """Two consecutive free loopback ports (modem 0 and 1)."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port < 65000:
+            t = socket.socket()
+            try:
+                t.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+            finally:
+                t.close()
+    raise RuntimeError("no two free ports")
+
+
+class _Url:
+    """pyserial's rfc2217:// client behind the Port helpers (read without select)."""
+
+    def __init__(self, url):
+        self.s = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
+        self.is_open = True
+
+    def read(self, n):
+        return self.s.read(max(1, min(n, self.s.in_waiting)))
+
+    def write(self, data):
+        self.s.write(data)
+
+    def flush(self):
+        self.s.flush()
+
+    def close(self):
+        if self.is_open:
+            self.s.close()
+            self.is_open = False
+
+
+class UrlPort(Port):
+    def __init__(self, url):
+        self.path = url
+        self.ser = _Url(url)
+        self.buf = bytearray()
+
+    def _read_some(self, deadline):
+        if time.monotonic() > deadline:
+            return False
+        data = self.ser.read(65536)
+        self.buf += data
+        return bool(data)
+
+
+class _Sock:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setblocking(False)
+        self.is_open = True
+
+    def fileno(self):
+        return self.sock.fileno()
+
+    def read(self, n):
+        try:
+            return self.sock.recv(n)
+        except BlockingIOError:
+            return b""
+
+    def write(self, data):
+        self.sock.setblocking(True)
+        self.sock.sendall(data)
+        self.sock.setblocking(False)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        if self.is_open:
+            self.sock.close()
+            self.is_open = False
+
+
+class SockPort(Port):
+    def __init__(self, port):
+        self.path = "tcp:%d" % port
+        self.ser = _Sock(port)
+        self.buf = bytearray()
+
+
+@pytest.fixture(scope="module")
+def web():
+    with start_nginx(cert_name="www.gmail.com") as w:
+        yield w
+
+
+def https_get_300k(m, web):
+    """The IP Application Note's HTTP steps over TLS: 300 KB, checked whole."""
+    for c in (b'AT+SAPBR=3,1,"APN","CMNET"', b"AT+SAPBR=1,1", b"AT+HTTPINIT",
+              b'AT+HTTPPARA="CID",1', b'AT+HTTPPARA="URL","https://www.gmail.com/300k.bin"',
+              b"AT+HTTPSSL=1"):
+        m.exchange(c + b"\r", at_ok(c + b"\r"), timeout=10)
+    m.write(b"AT+HTTPACTION=0\r")
+    m.expect(b"\r\n+HTTPACTION: 0,200,307200\r\n", timeout=30)
+    m.write(b"AT+HTTPREAD\r")
+    m.expect(b"AT+HTTPREAD\r\r\n+HTTPREAD: 307200\r\n", timeout=10)
+    deadline = time.monotonic() + 30
+    while len(m.buf) < 307200 + 6:
+        assert time.monotonic() < deadline, len(m.buf)
+        m._read_some(deadline)
+    body = bytes(m.buf[:307200])
+    assert bytes(m.buf[307200:307206]) == OK
+    del m.buf[:307206]
+    assert hashlib.sha256(body).hexdigest() == hashlib.sha256(web.file("300k.bin")).hexdigest()
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["rfc2217", "raw"])
+def test_https_get_over_the_network(emulator, web, raw):
+    port = free_port_pair()
+    args = sandbox_args([("www.gmail.com:443", web.https_port)]) + ["--listen", str(port)]
+    if raw:
+        args.append("--listen-raw")
+    emulator.start(*args)
+    m = SockPort(port) if raw else UrlPort("rfc2217://127.0.0.1:%d" % port)
+    try:
+        if raw:   # the first client gets what the modem said before it came (the boot)
+            m.expect(b"SMS Ready\r\n", timeout=5)
+        m.exchange(b"AT\r", b"AT\r" + OK, timeout=5)
+        https_get_300k(m, web)
+        if not raw:
+            m.ser.s.baudrate = 9600          # acknowledged (pyserial waits for the answer)
+            m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R14.18\r\n" + OK)
+    finally:
+        m.close()
+
+
+def test_one_client_at_a_time_and_the_hand_over(emulator, tmp_path):
+    port = free_port_pair()
+    ctl = tmp_path / "ctl.sock"
+    e = emulator.start("--listen", "127.0.0.1:%d" % port, "--listen-raw", "--control", ctl, n=2)
+    local = e.boot()                             # a PTY client has modem 0
+    s = socket.create_connection(("127.0.0.1", port))
+    assert s.recv(200) == b"sim800emu: this modem's port has a client already\r\n"
+    s.close()
+    local.exchange(b"AT+CSQ\r", b"AT+CSQ\r\r\n+CSQ: 18,0\r\n" + OK)
+    local.close()                                # the master's hang-up: free at once
+    net = SockPort(port)
+    net.exchange(b"ATE0\r", b"ATE0\r" + OK, timeout=5)
+    net.close()
+    again = Port(e.paths[0])
+    again.exchange(b"AT\r", OK)                  # E0 stays: the module as it is
+    again.close()
+    other = SockPort(port + 1)                   # modem 1 on the next port
+    other.expect(b"SMS Ready\r\n", timeout=5)
+    other.exchange(b"AT\r", b"AT\r" + OK, timeout=5)
+    other.close()
+    with Control(ctl) as c:
+        assert [m["listen"] for m in c.status()["modems"]] == \
+            ["127.0.0.1:%d" % port, "127.0.0.1:%d" % (port + 1)]
+
+
+def test_listen_options_refused_with_their_reason():
+    from conftest import run_cli
+    r = run_cli("--listen-raw")
+    assert r.returncode == 2 and "--listen-raw needs --listen" in r.stderr
+    r = run_cli("--listen", "70000")
+    assert r.returncode == 2 and "--listen 70000: a port 1-65535" in r.stderr
+    r = run_cli("--listen", "999.1.1.1:5000")
+    assert r.returncode != 0 and "not an IPv4 address" in r.stderr
