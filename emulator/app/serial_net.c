@@ -5,8 +5,9 @@
  * COM-PORT-OPTION accepted, the rest refused, each answer given once), and
  * every COM-PORT request answered with its code + 100 and the value in
  * effect (RFC 2217 §3): the line settings are acknowledged as a PTY
- * acknowledges a client's termios, and pacing follows the module's AT+IPR
- * as on the PTY (README "Timing"). */
+ * acknowledges a client's termios; the baud rate is the one the port paces
+ * at while the module autobauds (AT+IPR=0), as a module locks onto the
+ * host's rate; a fixed AT+IPR stands (README "Timing"). */
 #include "serial_net.h"
 
 #include <arpa/inet.h>
@@ -73,6 +74,8 @@ static void drop_client(struct bridge *b, const char *why)
     b->slave_fd = -1;
     bytebuf_free(&b->to_client);
     bytebuf_free(&b->to_slave);
+    if (b->rfc2217)
+        modem_port_host_rate(b->m, 0); /* the next host's rate is not known */
 }
 
 /* Starts or stops the watchers as the queues fill and empty. */
@@ -153,8 +156,10 @@ static void com_port(struct bridge *b)
         if (n == 4) {
             uint32_t baud =
                 (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
-            if (baud)
+            if (baud) {
                 b->baud = baud;
+                modem_port_host_rate(b->m, (long)baud); /* autobauding follows it */
+            }
             trace_note(b->m->id, "net-serial", "baud rate %u", b->baud);
         }
         out[0] = (uint8_t)(b->baud >> 24);

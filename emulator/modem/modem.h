@@ -59,6 +59,7 @@ struct modem {
     bool reset_ok_first;   /* autobaud reset: answer OK before going silent */
     uint8_t autobaud_prev; /* autobaud: the last byte seen before "AT" */
     long pace_rate;        /* [timing] pace: the rate the port runs at; 0: unpaced */
+    long host_rate;        /* the host's line rate when it said (RFC 2217); 0: unknown */
     bool mute_line;        /* the client left mid-answer: drop the rest of that line's */
     ev_timer boot_timer;
     ev_timer cfun_timer; /* [timing] cfun_ms: AT+CFUN=0/1 answers when it ends */

@@ -8,15 +8,15 @@
 
 #include "trace.h"
 
-/* [timing] pace: the port runs at the module's rate, AT+IPR's (115200 while
- * autobauding, as the host's rate is not known).  A rate set by AT+IPR takes
+/* [timing] pace: the port runs at the module's rate, AT+IPR's; while
+ * autobauding, the host's rate when it told us (RFC 2217), else 115200.  A rate set by AT+IPR takes
  * effect after the result code of its line (manual V1.09 §2.2.41): this is
  * called when the engine is idle, and bytes already queued keep the old rate. */
 static void follow_rate(struct modem *m)
 {
     if (!m->has_pty || !m->profile->pace || m->engine.state != AT_ENG_IDLE)
         return;
-    long rate = m->v250.ipr > 0 ? m->v250.ipr : 115200;
+    long rate = m->v250.ipr > 0 ? m->v250.ipr : m->host_rate > 0 ? m->host_rate : 115200;
     if (rate == m->pace_rate)
         return;
     m->pace_rate = rate;
@@ -164,3 +164,9 @@ int modem_attach_port(struct modem *m, const char *link, char *err, size_t errle
 }
 
 const char *modem_port_path(const struct modem *m) { return m->has_pty ? m->pty.slave_path : ""; }
+
+void modem_port_host_rate(struct modem *m, long baud)
+{
+    m->host_rate = baud;
+    follow_rate(m);
+}

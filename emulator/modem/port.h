@@ -27,5 +27,9 @@ void modem_drop_output(struct modem *m, unsigned n);
 /* Line noise: bytes that reach the port at once, past the writer. */
 void modem_noise(struct modem *m, const uint8_t *p, size_t n);
 const char *modem_port_path(const struct modem *m);
+/* The rate the host's line runs at, when the host says so (RFC 2217's
+ * SET-BAUDRATE over --listen); 0: not known.  While the module autobauds
+ * (AT+IPR=0) it is the rate the port paces at; a fixed AT+IPR stands. */
+void modem_port_host_rate(struct modem *m, long baud);
 
 #endif

@@ -194,3 +194,22 @@ def test_listen_options_refused_with_their_reason():
     assert r.returncode == 2 and "--listen 70000: a port 1-65535" in r.stderr
     r = run_cli("--listen", "999.1.1.1:5000")
     assert r.returncode != 0 and "not an IPv4 address" in r.stderr
+
+
+def test_an_autobauding_module_paces_at_the_rate_rfc2217_sets(emulator):
+    """--timing real, AT+IPR=0: the module locks onto the host's rate, so
+    the rate pyserial sets over RFC 2217 is the one the port runs at (a
+    lower bound on the answer's time, as the other pacing tests check)."""
+    port = free_port_pair()
+    emulator.start("--timing", "real", "-s", "boot.ipr=0", "--listen", str(port))
+    m = UrlPort("rfc2217://127.0.0.1:%d" % port)
+    try:
+        m.ser.s.baudrate = 2400
+        m.exchange(b"AT\r", b"AT\r" + OK, timeout=5)      # autobaud locks on the first AT
+        t0 = time.monotonic()
+        got = m.cmd(b"AT&V\r", timeout=20)
+        took = time.monotonic() - t0
+        assert got.endswith(OK) and len(got) > 200
+        assert took >= 0.8 * len(got) * 10 / 2400, (took, len(got))   # 2400 baud, not 115200
+    finally:
+        m.close()
