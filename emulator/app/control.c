@@ -1,6 +1,8 @@
 #include "control.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@ struct client {
     struct bytebuf in;  /* received, not yet taken: one read's worth at most */
     struct bytebuf out; /* replies not yet sent */
     bool used;
+    bool needs_auth; /* a TCP client: "auth TOKEN" before anything else */
 };
 
 static struct ev_loop *loop_;
@@ -30,6 +33,10 @@ static int listen_fd = -1;
 static ev_io accept_io;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static struct client clients[CONTROL_CLIENTS_MAX];
+/* --control-tcp: the same requests over TCP, after "auth TOKEN". */
+static int tcp_fd = -1;
+static ev_io tcp_accept_io;
+static char tcp_token[256];
 
 static void client_close(struct client *c)
 {
@@ -118,6 +125,23 @@ static void handle(struct client *c, const char *line, size_t len)
     const char *p = buf;
     while (*p == ' ')
         p++;
+    if (c->needs_auth) {
+        /* The shared secret, compared in constant time; its text is not traced. */
+        const char *t = p;
+        bool ok = word_is(&t, "auth") && strlen(t) == strlen(tcp_token);
+        unsigned char diff = 0;
+        for (size_t i = 0; ok && tcp_token[i]; i++)
+            diff |= (unsigned char)(t[i] ^ tcp_token[i]);
+        if (ok && diff == 0) {
+            c->needs_auth = false;
+            trace_note(0, "control", "a TCP client authenticated");
+            reply(c, "ok");
+        } else {
+            trace_note(0, "control", "a TCP client failed to authenticate");
+            reply(c, "error auth TOKEN first (the token of $SIM800EMU_CONTROL_TOKEN)");
+        }
+        return;
+    }
     trace_note(0, "control", "request: %s", p);
     char msg[600];
     if (word_is(&p, "fault")) {
@@ -274,16 +298,17 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
-    (void)w;
     (void)revents;
-    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    bool tcp = w == &tcp_accept_io;
+    int fd = accept4(tcp ? tcp_fd : listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return;
-    /* The socket is 0600; the peer's uid is checked as well. */
+    /* The UNIX socket is 0600, and the peer's uid is checked as well; a TCP
+     * client proves itself with the token instead. */
     struct ucred cred;
     socklen_t clen = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-        (cred.uid != geteuid() && cred.uid != 0)) {
+    if (!tcp && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+                 (cred.uid != geteuid() && cred.uid != 0))) {
         close(fd);
         return;
     }
@@ -302,6 +327,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     memset(c, 0, sizeof(*c));
     c->used = true;
     c->fd = fd;
+    c->needs_auth = tcp;
     ev_io_init(&c->rio, client_read_cb, fd, EV_READ);
     c->rio.data = c;
     ev_io_init(&c->wio, client_write_cb, fd, EV_WRITE);
@@ -373,10 +399,53 @@ int control_open(struct ev_loop *loop, const char *path, char *err, size_t errle
     return 0;
 }
 
+int control_open_tcp(struct ev_loop *loop, const char *where, const char *token, char *err,
+                     size_t errlen)
+{
+    loop_ = loop;
+    if (!token || strlen(token) < 16 || strlen(token) >= sizeof(tcp_token) || strchr(token, ' ') ||
+        strchr(token, '\n')) {
+        snprintf(err, errlen,
+                 "--control-tcp needs $SIM800EMU_CONTROL_TOKEN: 16 to 255 characters, "
+                 "no spaces (the secret a client sends first: auth TOKEN)");
+        return -1;
+    }
+    char addr[64] = "127.0.0.1";
+    const char *colon = strrchr(where, ':');
+    if (colon)
+        snprintf(addr, sizeof(addr), "%.*s", (int)(colon - where), where);
+    char *end;
+    long port = strtol(colon ? colon + 1 : where, &end, 10);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (*end || port < 1 || port > 65535 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "--control-tcp %s: [IPv4-ADDRESS:]PORT", where);
+        return -1;
+    }
+    int one = 1;
+    tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (tcp_fd < 0 || setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(tcp_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(tcp_fd, 8) < 0) {
+        snprintf(err, errlen, "--control-tcp %s: %s", where, strerror(errno));
+        if (tcp_fd >= 0)
+            close(tcp_fd);
+        tcp_fd = -1;
+        return -1;
+    }
+    str_copy(tcp_token, sizeof(tcp_token), token);
+    ev_io_init(&tcp_accept_io, accept_cb, tcp_fd, EV_READ);
+    ev_io_start(loop, &tcp_accept_io);
+    return 0;
+}
+
 void control_close(void)
 {
     for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
         client_close(&clients[i]);
+    if (tcp_fd >= 0) {
+        ev_io_stop(loop_, &tcp_accept_io);
+        close(tcp_fd);
+        tcp_fd = -1;
+    }
     if (listen_fd >= 0) {
         ev_io_stop(loop_, &accept_io);
         close(listen_fd);

@@ -29,6 +29,12 @@
  * stale socket of ours (a socket owned by us that nobody listens on).
  * -1 with a message in err. */
 int control_open(struct ev_loop *loop, const char *path, char *err, size_t errlen);
+/* --control-tcp [ADDR:]PORT: the same requests over TCP (a fleet's operator;
+ * loopback unless an address is given); a client must first send "auth
+ * TOKEN" with the shared secret (16 characters at least).  -1 with a message
+ * in err. */
+int control_open_tcp(struct ev_loop *loop, const char *where, const char *token, char *err,
+                     size_t errlen);
 /* Closes every client and removes the socket. */
 void control_close(void);
 

@@ -52,6 +52,7 @@ struct options {
     struct net_config net;
     const char *control;            /* --control PATH */
     const char *listen;             /* --listen [ADDR:]PORT */
+    const char *control_tcp;        /* --control-tcp [ADDR:]PORT */
     bool listen_raw;                /* --listen-raw: raw bytes, not RFC 2217 */
     const char *faults[FAULTS_MAX]; /* --fault SPEC */
     int nfaults;
@@ -86,6 +87,8 @@ static void usage(FILE *f)
           "                              pacing, no added latency (default: the profile's\n"
           "                              [timing], which is fast)\n"
           "      --control PATH          a control socket (mode 0600) for faults and status\n"
+          "      --control-tcp [ADDR:]PORT  the control requests over TCP, after 'auth TOKEN'\n"
+          "                              ($SIM800EMU_CONTROL_TOKEN); loopback unless ADDR\n"
           "      --listen [ADDR:]PORT    modem i also on TCP PORT+i, RFC 2217 (pyserial's\n"
           "                              rfc2217://); loopback unless ADDR is given\n"
           "      --listen-raw            ... raw bytes instead (socat, ser2net raw)\n"
@@ -185,6 +188,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"timing", required_argument, NULL, 'R'},
         {"control", required_argument, NULL, 'X'},
         {"listen", required_argument, NULL, 'L'},
+        {"control-tcp", required_argument, NULL, 'U'},
         {"listen-raw", no_argument, NULL, 'W'},
         {"fault", required_argument, NULL, 'F'},
         {"version", no_argument, NULL, 'V'},
@@ -257,6 +261,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case 'L':
             o->listen = optarg;
+            break;
+        case 'U':
+            o->control_tcp = optarg;
             break;
         case 'W':
             o->listen_raw = true;
@@ -558,6 +565,12 @@ int sim800emu_main(int argc, char **argv)
             goto out;
         }
     if (opt.control && control_open(loop, opt.control, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: %s\n", err);
+        goto out;
+    }
+    if (opt.control_tcp &&
+        control_open_tcp(loop, opt.control_tcp, getenv("SIM800EMU_CONTROL_TOKEN"), err,
+                         sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
         goto out;
     }

@@ -213,3 +213,28 @@ def test_an_autobauding_module_paces_at_the_rate_rfc2217_sets(emulator):
         assert took >= 0.8 * len(got) * 10 / 2400, (took, len(got))   # 2400 baud, not 115200
     finally:
         m.close()
+
+
+def test_the_control_socket_over_tcp_needs_the_token(emulator, monkeypatch):
+    """--control-tcp: for a fleet's operator, off by default; every request
+    waits for "auth TOKEN" with $SIM800EMU_CONTROL_TOKEN's secret."""
+    from conftest import run_cli
+    r = run_cli("--control-tcp", "5999")
+    assert r.returncode == 2 and "--control-tcp needs $SIM800EMU_CONTROL_TOKEN" in r.stderr
+    port = free_port_pair()
+    token = "s3cret-token-0123456789"
+    monkeypatch.setenv("SIM800EMU_CONTROL_TOKEN", token)
+    emulator.start("--control-tcp", str(port)).boot()
+    s = socket.create_connection(("127.0.0.1", port))
+    f = s.makefile("rwb", buffering=0)
+
+    def ask(line):
+        f.write(line.encode() + b"\n")
+        return f.readline().decode().rstrip("\n")
+
+    refused = "error auth TOKEN first (the token of $SIM800EMU_CONTROL_TOKEN)"
+    assert ask("status") == refused
+    assert ask("auth " + token[:-1] + "x") == refused
+    assert ask("auth " + token) == "ok"
+    assert ask("status").startswith('ok {"modems":[{"index":0,')
+    s.close()
