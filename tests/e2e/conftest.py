@@ -425,3 +425,17 @@ def tmpfile_factory(tmp_path):
     return make
 
 
+
+
+@pytest.fixture(params=["fast", "real"])
+def controlled(request, emulator, tmp_path):
+    """(port, control client) of one booted modem with a control socket, under
+    both timings (README "Timing"): the client-facing flows of the services
+    the control socket drives (SMS, USSD, calls)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts" / "python"))
+    from sim800emu import Control
+    path = tmp_path / "ctl.sock"
+    emu = emulator.start("--control", path, "--timing", request.param)
+    m = emu.boot()
+    with Control(path) as ctl:
+        yield m, ctl

@@ -19,13 +19,10 @@ def ok(m, cmd):
     m.exchange(cmd + b"\r", cmd + b"\r" + OK, timeout=5)
 
 
-@pytest.fixture(params=["fast", "real"])
-def phone(request, emulator, tmp_path):
-    path = tmp_path / "ctl.sock"
-    emu = emulator.start("--control", path, "--timing", request.param)
-    m = emu.boot()
-    with Control(path) as ctl:
-        yield m, ctl
+@pytest.fixture
+def phone(controlled):
+    """A modem and its control socket, under both timings (conftest.controlled)."""
+    return controlled
 
 
 def test_an_outgoing_call_answered_then_ended_by_the_far_end(phone):

@@ -20,13 +20,10 @@ def ask(m, code, urc):
     m.exchange(cmd, cmd + OK + b"\r\n" + urc + b"\r\n", timeout=5)
 
 
-@pytest.fixture(params=["fast", "real"])
-def net(request, emulator, tmp_path):
-    path = tmp_path / "ctl.sock"
-    emu = emulator.start("--control", path, "--timing", request.param)
-    m = emu.boot()
-    with Control(path) as ctl:
-        yield m, ctl
+@pytest.fixture
+def net(controlled):
+    """A modem and its control socket, under both timings (conftest.controlled)."""
+    return controlled
 
 
 def test_answers_set_at_run_time_and_a_menu(net):

@@ -40,14 +40,10 @@ def send_data(m, cmd, data, final=OK):
     return m.expect(final)
 
 
-@pytest.fixture(params=["fast", "real"])
-def sms(request, emulator, tmp_path):
-    """A modem and its control socket, under both timings (README "Timing")."""
-    path = tmp_path / "ctl.sock"
-    emu = emulator.start("--control", path, "--timing", request.param)
-    m = emu.boot()
-    with Control(path) as ctl:
-        yield m, ctl
+@pytest.fixture
+def sms(controlled):
+    """A modem and its control socket, under both timings (conftest.controlled)."""
+    return controlled
 
 
 def pdu_of(listing):
