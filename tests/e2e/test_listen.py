@@ -238,3 +238,27 @@ def test_the_control_socket_over_tcp_needs_the_token(emulator, monkeypatch):
     assert ask("auth " + token) == "ok"
     assert ask("status").startswith('ok {"modems":[{"index":0,')
     s.close()
+
+
+def test_the_ssl_notes_example_3_5_byte_for_byte_over_rfc2217(emulator, web):
+    """The seed's HTTPS GET (SIM800 SSL Application Note example 3.5), as an
+    unchanged pyserial program runs it with rfc2217:// instead of /dev/pts/N:
+    every byte as over the PTY (tests/e2e/http/test_http.py's seed test)."""
+    port = free_port_pair()
+    emulator.start(*sandbox_args([("www.gmail.com:443", web.https_port)]), "--listen", str(port))
+    m = UrlPort("rfc2217://127.0.0.1:%d" % port)
+    try:
+        body = web.file("index.html")
+        for c in (b'AT+SAPBR=3,1,"Contype","GPRS"', b'AT+SAPBR=3,1,"APN","CMNET"',
+                  b"AT+SAPBR=1,1", b"AT+HTTPINIT", b'AT+HTTPPARA="CID",1',
+                  b'AT+HTTPPARA="URL","www.gmail.com"', b'AT+HTTPPARA="REDIR",1', b"AT+HTTPSSL=1"):
+            m.exchange(c + b"\r", at_ok(c + b"\r"), timeout=10)
+        m.write(b"AT+HTTPACTION=0\r")
+        assert m.expect(b"\r\nOK\r\n") == b"AT+HTTPACTION=0\r\r\nOK\r\n"
+        m.expect_exact(b"\r\n+HTTPACTION: 0,200,84200\r\n", timeout=20)
+        m.write(b"AT+HTTPREAD\r")
+        m.expect_exact(b"AT+HTTPREAD\r\r\n+HTTPREAD: 84200\r\n" + body + OK, timeout=20)
+        m.exchange(b"AT+HTTPTERM\r", b"AT+HTTPTERM\r\r\nOK\r\n")
+        m.exchange(b"AT+SAPBR=0,1\r", b"AT+SAPBR=0,1\r\r\nOK\r\n")
+    finally:
+        m.close()
