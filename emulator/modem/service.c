@@ -93,3 +93,36 @@ void service_log_json(struct bytebuf *reply, const char *ring, size_t stride, un
     }
     bytebuf_append_str(reply, "]");
 }
+
+bool service_args_known(const char *args, const char *const *keys, char *bad, size_t cap)
+{
+    const char *p = args;
+    for (;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return true;
+        const char *word = p;
+        size_t k = strcspn(p, "= ");
+        bool known = false;
+        for (size_t i = 0; p[k] == '=' && keys[i]; i++)
+            known = known || (strlen(keys[i]) == k && strncmp(keys[i], p, k) == 0);
+        /* Past the value: quoted (with escapes) or up to the next space. */
+        p += k;
+        if (*p == '=' && p[1] == '"') {
+            for (p += 2; *p && *p != '"'; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (*p)
+                p++;
+        } else {
+            p += strcspn(p, " ");
+        }
+        if (!known) {
+            size_t n = (size_t)(p - word) < cap ? (size_t)(p - word) : cap - 1;
+            memcpy(bad, word, n);
+            bad[n] = '\0';
+            return false;
+        }
+    }
+}

@@ -13,6 +13,7 @@
 #ifndef SIM800EMU_SERVICE_H
 #define SIM800EMU_SERVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -124,6 +125,11 @@ void modem_status_services(const struct modem *m, struct bytebuf *out);
  * own; VALUE may be quoted, with \" and \\ inside), copied into out (at most
  * cap - 1 bytes); NULL when args has no such word. */
 const char *service_arg(const char *args, const char *key, char *out, size_t cap);
+
+/* For a verb's run: true when every word of args is key=VALUE with a key
+ * of keys (NULL-terminated); else false with the first other word (cut to
+ * cap - 1 bytes) in bad, so that a mistyped key is refused, never ignored. */
+bool service_args_known(const char *args, const char *const *keys, char *bad, size_t cap);
 
 /* For a verb's run: "ok [...]" with the last entries of a ring of strings
  * (count ever written, max kept, each stride bytes) as a JSON array, oldest

@@ -54,3 +54,25 @@ def test_the_python_package(tmp_path):
         m.ussd_push("Hello", more=True)
         assert m.expect('+CUSD: 1,"Hello",15\r\n')
         assert m.ussd_requests() == ["*101#"]
+
+
+def test_words_that_cannot_take_effect_are_refused(net):
+    """A mistyped key or value in a control request, or an answer in the
+    profile that could never match, is refused with its reason."""
+    m, ctl = net
+    for bad, why in (
+            ('ussd 0 answer code=*1# txt="x"', 'txt="x": not a key of answer'),
+            ('ussd 0 answer code=*1# text=x more=yes', "more=: not a key of answer"),
+            ('call 0 ring from=+100 form=+200', "form=+200: not a key of ring"),
+            ("call 0 next outcome=busy ringms=5", "ringms=5: not a key of next"),
+            ("location 0 latitude=5", "latitude=5: not a key of location"),
+            ('sms 0 deliver from=+1 txt="x"', "txt=: not a key of deliver")):
+        with pytest.raises(ControlError) as e:
+            ctl.request(bad)
+        assert str(e.value).startswith(why), (bad, str(e.value))
+
+
+def test_a_profile_answer_that_is_not_code_text_stops_the_program():
+    from conftest import run_cli
+    r = run_cli("-s", "ussd.answers=*100#=ok|*101#")
+    assert r.returncode == 1 and "[ussd] answers: '*101#' is not code=text" in r.stderr

@@ -228,8 +228,19 @@ void call_hangup_local(struct modem *m)
 static void verb_call(struct modem *m, void *state, const char *args, struct bytebuf *reply)
 {
     struct call_state *c = state;
-    char v[48];
-    if (strncmp(args, "ring", 4) == 0 && (args[4] == ' ' || !args[4])) {
+    static const char *const ring_keys[] = {"from", NULL};
+    static const char *const next_keys[] = {"outcome", "ring_ms", NULL};
+    char v[48], bad[48], line[128];
+    bool ring = strncmp(args, "ring", 4) == 0 && (args[4] == ' ' || !args[4]);
+    bool next = strncmp(args, "next ", 5) == 0;
+    if ((ring || next) &&
+        !service_args_known(args + 4 + next, ring ? ring_keys : next_keys, bad, sizeof(bad))) {
+        snprintf(line, sizeof(line), "error %s: not a key of %s", bad,
+                 ring ? "ring (from=NUMBER)" : "next (outcome= ring_ms=)");
+        bytebuf_append_str(reply, line);
+        return;
+    }
+    if (ring) {
         if (!service_arg(args, "from", v, sizeof(v)) || strspn(v, "+0123456789*#") != strlen(v)) {
             bytebuf_append_str(reply, "error ring takes from=NUMBER");
             return;
@@ -273,7 +284,7 @@ static void verb_call(struct modem *m, void *state, const char *args, struct byt
         ev_timer_stop(m->loop, &c->timer);
         far_answers(m);
         bytebuf_append_str(reply, "ok");
-    } else if (strncmp(args, "next ", 5) == 0) {
+    } else if (next) {
         static const char *const names[] = {"answer", "busy", "no-answer", "no-carrier"};
         int o = -1;
         if (service_arg(args, "outcome", v, sizeof(v)))

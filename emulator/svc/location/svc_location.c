@@ -148,6 +148,14 @@ static void verb_location(struct modem *m, void *state, const char *args, struct
 {
     (void)m;
     struct location_state *l = state;
+    static const char *const keys[] = {"lon", "lat", "accuracy", "fail", NULL};
+    char bad[40], line[128];
+    if (!service_args_known(args, keys, bad, sizeof(bad))) {
+        snprintf(line, sizeof(line), "error %s: not a key of location (lon= lat= accuracy= fail=)",
+                 bad);
+        bytebuf_append_str(reply, line);
+        return;
+    }
     double lon = l->lon, lat = l->lat, acc = l->accuracy, fail = l->fail;
     if (!number(args, "lon", -180, 180, &lon) || !number(args, "lat", -90, 90, &lat) ||
         !number(args, "accuracy", 0, 100000, &acc) || !number(args, "fail", 0, 65535, &fail)) {
@@ -159,7 +167,6 @@ static void verb_location(struct modem *m, void *state, const char *args, struct
     l->lat = lat;
     l->accuracy = (int)acc;
     l->fail = (int)fail;
-    char line[96];
     snprintf(line, sizeof(line), "ok %.6f,%.6f,%d%s", l->lon, l->lat, l->accuracy,
              l->fail ? " (failing)" : "");
     bytebuf_append_str(reply, line);

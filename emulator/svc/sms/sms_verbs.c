@@ -78,6 +78,26 @@ static const char *arg(const struct kv *kv, int n, const char *key)
     return NULL;
 }
 
+/* A key deliver does not know is refused, not ignored. */
+static bool known_keys(const struct kv *kv, int n, char *why, size_t whylen)
+{
+    static const char *const keys[] = {"from",  "text",  "alphabet", "time",
+                                       "parts", "class", "pdu",      NULL};
+    for (int i = 0; i < n; i++) {
+        bool known = false;
+        for (int k = 0; keys[k]; k++)
+            known = known || strcmp(kv[i].key, keys[k]) == 0;
+        if (!known) {
+            snprintf(why, whylen,
+                     "%s=: not a key of deliver (from text alphabet time parts "
+                     "class, or pdu)",
+                     kv[i].key);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* --- deliver --- */
 
 static void deliver_pdu(struct modem *m, const char *hex, struct bytebuf *reply)
@@ -223,6 +243,9 @@ static void verb_sms(struct modem *m, void *state, const char *args, struct byte
         return;
     }
     if (split_args(args + w, kv, &n, why, sizeof(why)) < 0) {
+        snprintf(line, sizeof(line), "error %s", why);
+        bytebuf_append_str(reply, line);
+    } else if (w == 7 && strncmp(args, "deliver", 7) == 0 && !known_keys(kv, n, why, sizeof(why))) {
         snprintf(line, sizeof(line), "error %s", why);
         bytebuf_append_str(reply, line);
     } else if (w == 7 && strncmp(args, "deliver", 7) == 0) {

@@ -227,17 +227,39 @@ static const struct at_cmd_table *const tables[] = {&table, NULL};
 
 /* --- the control socket: "ussd MODEM answer|push|log|clear ..." --- */
 
+/* more=0 or 1 (absent: 0); -1 for anything else. */
+static int more_of(const char *args)
+{
+    char v[8];
+    if (!service_arg(args, "more", v, sizeof(v)))
+        return 0;
+    return strcmp(v, "1") == 0 ? 1 : strcmp(v, "0") == 0 ? 0 : -1;
+}
+
 static void verb_ussd(struct modem *m, void *state, const char *args, struct bytebuf *reply)
 {
     struct ussd_state *u = state;
-    char code[40], text[400], more[8], line[480];
-    if (strncmp(args, "answer ", 7) == 0) {
+    static const char *const answer_keys[] = {"code", "text", "more", NULL};
+    static const char *const push_keys[] = {"text", "more", NULL};
+    char code[40], text[400], line[480], bad[40];
+    bool answer = strncmp(args, "answer ", 7) == 0, push = strncmp(args, "push ", 5) == 0;
+    if ((answer || push) &&
+        (!service_args_known(args + (answer ? 7 : 5), answer ? answer_keys : push_keys, bad,
+                             sizeof(bad)) ||
+         more_of(args) < 0)) {
+        snprintf(line, sizeof(line), "error %s: not a key of %s (%s)",
+                 more_of(args) < 0 ? "more=" : bad, answer ? "answer" : "push",
+                 answer ? "code= text= [more=0|1]" : "text= [more=0|1]");
+        bytebuf_append_str(reply, line);
+        return;
+    }
+    if (answer) {
         if (!service_arg(args, "code", code, sizeof(code)) ||
             !service_arg(args, "text", text, sizeof(text))) {
             bytebuf_append_str(reply, "error answer takes code= and text= [more=1]");
             return;
         }
-        bool waits = service_arg(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
+        bool waits = more_of(args) == 1;
         int i = 0;
         while (i < u->nanswers && strcmp(u->answers[i].key, code) != 0)
             i++;
@@ -251,12 +273,12 @@ static void verb_ussd(struct modem *m, void *state, const char *args, struct byt
         str_copy(u->answers[i].text, sizeof(u->answers[i].text), text);
         u->answers[i].more = waits;
         bytebuf_append_str(reply, "ok");
-    } else if (strncmp(args, "push ", 5) == 0) {
+    } else if (push) {
         if (!service_arg(args, "text", text, sizeof(text))) {
             bytebuf_append_str(reply, "error push takes text= [more=1]");
             return;
         }
-        bool waits = service_arg(args, "more", more, sizeof(more)) && strcmp(more, "1") == 0;
+        bool waits = more_of(args) == 1;
         struct bytebuf b = {0};
         result_line(m, waits ? 1 : 0, text, &b);
         bytebuf_append(&b, "", 1);
@@ -289,6 +311,25 @@ static const struct service_verb verbs[] = {
 
 /* --- the service --- */
 
+/* The profile's answers are read at each request; an entry that is not
+ * code=text would never answer: refused when the modem is made. */
+static int service_init(struct modem *m, void *state, char *err, size_t errlen)
+{
+    (void)state;
+    const char *p = m->profile->ussd_answers;
+    while (*p) {
+        size_t len = strcspn(p, "|");
+        const char *eq = memchr(p, '=', len);
+        if (!eq || eq == p || (eq == p + 1 && *p == '?')) {
+            snprintf(err, errlen, "[ussd] answers: '%.*s' is not code=text (or code?=text)",
+                     (int)(len > 40 ? 40 : len), p);
+            return -1;
+        }
+        p += len + (p[len] == '|');
+    }
+    return 0;
+}
+
 static void service_reset(struct modem *m, void *state, enum service_reset why)
 {
     (void)why;
@@ -302,6 +343,7 @@ const struct service ussd_service = {
     .name = "ussd",
     .tables = tables,
     .state_size = sizeof(struct ussd_state),
+    .init = service_init,
     .reset = service_reset,
     .verbs = verbs,
 };
