@@ -41,6 +41,7 @@ struct options {
     const char *profiles_dir;
     const char *profiles_why; /* where profiles_dir came from, for --version */
     bool version;
+    bool profile_keys; /* --profile-keys: print every key's value and exit */
     const char *link;
     const char *trace;
     const char *storage;
@@ -94,6 +95,8 @@ static void usage(FILE *f)
           "      --listen-raw            ... raw bytes instead (socat, ser2net raw)\n"
           "      --fault SPEC            a fault rule, as 'fault add SPEC' on the control\n"
           "                              socket (repeatable; see FAULTS in the man page)\n"
+          "      --profile-keys          print every profile key with its value (after\n"
+          "                              -p, --timing and --set) and exit\n"
           "  -V, --version               print the version and the profiles directory\n"
           "  -h, --help                  this text\n"
           "\n"
@@ -191,6 +194,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"control-tcp", required_argument, NULL, 'U'},
         {"listen-raw", no_argument, NULL, 'W'},
         {"fault", required_argument, NULL, 'F'},
+        {"profile-keys", no_argument, NULL, 'P'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -310,6 +314,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'V':
             o->version = true;
             break;
+        case 'P':
+            o->profile_keys = true;
+            break;
         case 'h': {
             usage(stdout);
             char names[400];
@@ -360,43 +367,6 @@ bad:
     return -1;
 }
 
-/* --timing: presets of the [timing] keys (and the bearer times), applied
- * before --set so that one figure can still be changed.  "real" is what an
- * unchanged program sees from a module on a GPRS network; the sources of
- * the figures are in the README ("Timing") and the man page. */
-static int apply_timing(struct profile *p, const char *mode)
-{
-    static const char *const real[][3] = {
-        {"timing", "pace", "true"},
-        {"tcpip", "ciicr_ms", "1000"},
-        {"tcpip", "sapbr_ms", "1500"},
-        {"timing", "connect_ms", "600"},
-        {"timing", "tls_handshake_ms", "1200"},
-        {"timing", "httpaction_ms", "1800"},
-        {"timing", "sms_send_ms", "2500"},
-        {"timing", "cfun_ms", "4700"},
-        {"timing", "ussd_ms", "2000"},
-        {"timing", "location_ms", "3000"},
-    };
-    static const char *const fast[][3] = {
-        {"timing", "pace", "false"},         {"timing", "connect_ms", "0"},
-        {"timing", "tls_handshake_ms", "0"}, {"timing", "httpaction_ms", "0"},
-        {"timing", "sms_send_ms", "0"},      {"timing", "cfun_ms", "0"},
-        {"timing", "ussd_ms", "0"},          {"timing", "location_ms", "0"},
-    };
-    bool is_real = strcmp(mode, "real") == 0;
-    size_t n = is_real ? ARRAY_SIZE(real) : ARRAY_SIZE(fast);
-    for (size_t i = 0; i < n; i++) {
-        const char *const *row = is_real ? real[i] : fast[i];
-        char err[320];
-        if (profile_set(p, row[0], row[1], row[2], err, sizeof(err)) < 0) {
-            fprintf(stderr, "sim800emu: --timing %s: %s\n", mode, err);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Expands the first "%d" of the link pattern with the modem index. */
 static void link_for(const char *pattern, long index, char *out, size_t cap)
 {
@@ -433,12 +403,20 @@ int sim800emu_main(int argc, char **argv)
     ev_signal sigint, sigterm;
     ev_signal_init(&sigint, stop_cb, SIGINT);
     ev_signal_init(&sigterm, stop_cb, SIGTERM);
-    if (profile_load(&profile, opt.profile, opt.profiles_dir, err, sizeof(err)) < 0) {
+    if (service_profile_load(&profile, sim800_services, opt.profile, opt.profiles_dir, err,
+                             sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
         goto out;
     }
-    if (opt.timing && apply_timing(&profile, opt.timing) < 0)
+    /* --timing presets the delays whose rows give a value for it, before
+     * --set so that one figure can still be changed; "real" is what an
+     * unchanged program sees from a module on a GPRS network (README
+     * "Timing" gives the sources of the figures). */
+    if (opt.timing &&
+        profile_set_timing(&profile, strcmp(opt.timing, "real") == 0, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sim800emu: --timing %s: %s\n", opt.timing, err);
         goto out;
+    }
     for (int i = 0; i < opt.noverrides; i++)
         if (apply_override(&profile, opt.overrides[i]) < 0)
             goto out;
@@ -454,6 +432,11 @@ int sim800emu_main(int argc, char **argv)
     }
     if (profile_validate(&profile, err, sizeof(err)) < 0) {
         fprintf(stderr, "sim800emu: %s\n", err);
+        goto out;
+    }
+    if (opt.profile_keys) {
+        profile_print_keys(&profile, stdout);
+        status = fflush(stdout) == 0 ? 0 : 1;
         goto out;
     }
     /* --ca-file wins over the profile's [tls] ca_file, which is relative to

@@ -72,10 +72,8 @@ static void run_step(struct modem *m)
             general_sim_ready(m);
         }
         break;
-    case STEP_CALL_READY:
-        g->call_ready = true;
-        if (m->gset.ciurc)
-            at_urc(m, "Call Ready");
+    case STEP_CALL_READY: /* the call service says "Call Ready" */
+        modem_publish(m, MODEM_EV_CALL_READY, 1);
         break;
     case STEP_SMS_READY:
         if (g->sim == SIM_READY) /* the SMS service says "SMS Ready" */

@@ -47,11 +47,9 @@ static int cmd_cpin(struct modem *m, struct at_req *r)
         return AT_CME(16);
     }
     g->sim = SIM_READY;
-    g->call_ready = true;
     /* These URCs are held by the writer until the OK is out. */
     at_urc(m, "+CPIN: READY");
-    if (m->gset.ciurc)
-        at_urc(m, "Call Ready");
+    modem_publish(m, MODEM_EV_CALL_READY, 1);
     modem_publish(m, MODEM_EV_SMS_READY, 1);
     general_sim_ready(m);
     return AT_OK;
@@ -120,7 +118,7 @@ static void set_cfun(struct modem *m, int fun)
             g->sim = SIM_NOT_READY;
             at_urc(m, "+CPIN: NOT READY");
         }
-        g->call_ready = false;
+        modem_publish(m, MODEM_EV_CALL_READY, 0);
         modem_publish(m, MODEM_EV_SMS_READY, 0);
         general_set_registered(m, false);
         at_urcs_now(m);
@@ -137,9 +135,7 @@ static void set_cfun(struct modem *m, int fun)
         at_urcs_now(m);
         /* The rest after the OK (held until the line ends). */
         modem_publish(m, MODEM_EV_SMS_READY, 1);
-        g->call_ready = true;
-        if (m->gset.ciurc)
-            at_urc(m, "Call Ready");
+        modem_publish(m, MODEM_EV_CALL_READY, 1);
         general_sim_ready(m);
     } else if (fun == 1 && old == 4) {
         general_sim_ready(m);
@@ -284,16 +280,7 @@ static int cmd_icf(struct modem *m, struct at_req *r)
     return AT_OK;
 }
 
-/* --- +CCALR, +CSPN, +CLIP --- */
-
-static int cmd_ccalr(struct modem *m, struct at_req *r)
-{
-    if (r->form == AT_FORM_TEST)
-        at_info(m, "+CCALR: (0,1)");
-    else
-        at_info(m, "+CCALR: %d", m->general.call_ready ? 1 : 0);
-    return AT_OK;
-}
+/* --- +CSPN, +CLIP --- */
 
 static int cmd_cspn(struct modem *m, struct at_req *r)
 {
@@ -347,7 +334,6 @@ static const struct at_cmd rows[] = {
     {"+CLIP", RW, 0, cmd_clip, NULL},
     {"+CVHU", RW, 0, setting_cmd, &cvhu_desc},
     {"+CIURC", RW, 0, setting_cmd, &ciurc_desc},
-    {"+CCALR", AT_FORM_TEST | AT_FORM_READ, 0, cmd_ccalr, NULL},
     {"+CSPN", AT_FORM_READ, 0, cmd_cspn, NULL},
     {"+CSMINS", RW, 0, cmd_csmins, NULL},
     {"+CNUM", AT_FORM_TEST | AT_FORM_EXEC, 0, cmd_cnum, NULL},

@@ -40,7 +40,6 @@ struct general_state {
     enum sim_state sim;
     int pin_tries;
     bool registered; /* camped on the network */
-    bool call_ready;
     bool attached;   /* +CGATT */
     int cops_mode;   /* 0 auto, 1 manual, 2 deregistered */
     int cops_format; /* 0 long, 1 short, 2 numeric */

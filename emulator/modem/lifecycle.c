@@ -58,6 +58,13 @@ static struct modem *modem_new(int id, struct ev_loop *loop, const struct profil
     for (size_t i = 0; i < m->nservices; i++) {
         const struct service *s = services[i];
         m->states[i] = xcalloc(1, s->state_size ? s->state_size : 1);
+        if (s->profile && !profile_section_config(profile, s->profile)) {
+            snprintf(err, errlen, "the profile was loaded without the %s service's keys", s->name);
+            m->nservices = i;
+            free(m->states[i]);
+            modem_destroy(m);
+            return NULL;
+        }
         if (add_tables(&m->engine, s->tables, err, errlen) < 0 ||
             (s->init && s->init(m, m->states[i], err, errlen) < 0)) {
             m->nservices = i; /* only those initialised get reset and freed */

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <ini.h>
+#include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,53 +14,20 @@
 #include "tls.h"
 #include "util.h"
 
-enum key_type {
-    KEY_STR,
-    KEY_INT,
-    KEY_BOOL,
-    KEY_DIGITS,
-    KEY_HEX4,
-    KEY_FEATURES,
-    KEY_TLSVER,
-    KEY_VERIFY
-};
+/* The module's own keys (a service's are in its section). */
+#define STR(sec, k, field, def) PROFILE_STR_KEY(struct profile, sec, k, field, def)
+#define INT(sec, k, field, lo, hi, def) PROFILE_INT_KEY(struct profile, sec, k, field, lo, hi, def)
+#define BOOL(sec, k, field, def) PROFILE_BOOL_KEY(struct profile, sec, k, field, def)
+#define TIMED(sec, k, field, lo, hi, def, fast, real)                                              \
+    PROFILE_TIMED_KEY(struct profile, sec, k, field, lo, hi, def, fast, real)
+#define TYPED(type, sec, k, field, lo, hi, def)                                                    \
+    {                                                                                              \
+        sec, k, type, PROFILE_FIELD(struct profile, field), lo, hi, def, NULL, NULL                \
+    }
+#define DIG(sec, k, field, lo, hi, def) TYPED(PROFILE_KEY_DIGITS, sec, k, field, lo, hi, def)
+#define HEX(sec, k, field, def) TYPED(PROFILE_KEY_HEX4, sec, k, field, 0, 0, def)
 
-struct key_row {
-    const char *section;
-    const char *key;
-    enum key_type type;
-    size_t offset;
-    size_t size; /* KEY_STR/DIGITS/HEX4: buffer size; KEY_INT: sizeof the int type */
-    long min, max;
-    const char *def; /* the default, as a profile would write it; NULL: empty or 0 */
-};
-
-#define STR(sec, k, field, def)                                                                    \
-    {                                                                                              \
-        sec, k, KEY_STR, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), 0, \
-            0, def                                                                                 \
-    }
-#define DIG(sec, k, field, lo, hi, def)                                                            \
-    {                                                                                              \
-        sec, k, KEY_DIGITS, offsetof(struct profile, field), sizeof(((struct profile *)0)->field), \
-            lo, hi, def                                                                            \
-    }
-#define HEX(sec, k, field, def)                                                                    \
-    {                                                                                              \
-        sec, k, KEY_HEX4, offsetof(struct profile, field), sizeof(((struct profile *)0)->field),   \
-            0, 0, def                                                                              \
-    }
-#define INT(sec, k, field, lo, hi, def)                                                            \
-    {                                                                                              \
-        sec, k, KEY_INT, offsetof(struct profile, field), sizeof(((struct profile *)0)->field),    \
-            lo, hi, def                                                                            \
-    }
-#define BOOL(sec, k, field, def)                                                                   \
-    {                                                                                              \
-        sec, k, KEY_BOOL, offsetof(struct profile, field), 0, 0, 0, def                            \
-    }
-
-static const struct key_row key_rows[] = {
+static const struct profile_key module_keys[] = {
     STR("modem", "ati", ati, "SIM800 R14.18"),
     STR("modem", "manufacturer", manufacturer, "SIMCOM_Ltd"),
     STR("modem", "model", model, "SIMCOM_SIM800L"),
@@ -70,25 +38,11 @@ static const struct key_row key_rows[] = {
     STR("modem", "imeis", imeis, ""),
     STR("modem", "imsis", imsis, ""),
     STR("modem", "iccids", iccids, ""),
-    {"modem", "features", KEY_FEATURES, offsetof(struct profile, features), 0, 0, 0,
-     "ssl, fs, lbs"},
+    TYPED(PROFILE_KEY_FEATURES, "modem", "features", features, 0, 0, "ssl, fs, lbs"),
     BOOL("sim", "present", sim_present, "true"),
     DIG("sim", "pin", sim_pin, 0, 8, ""),
     STR("sim", "number", sim_number, ""),
     STR("sim", "numbers", sim_numbers, ""),
-    STR("sms", "sca", sms_sca, "+8613800210500"),
-    STR("location", "longitude", location_lon, "121.354848"),
-    STR("location", "latitude", location_lat, "31.221402"),
-    INT("location", "accuracy", location_accuracy, 0, 100000, "550"),
-    INT("call", "outcome", call_outcome, 0, 3, "0"),
-    INT("call", "ring_ms", call_ring_ms, 0, 120000, "3000"),
-    INT("call", "talk_s", call_talk_s, 0, 86400, "0"),
-    INT("call", "ring_s", call_ring_s, 3, 600, "30"),
-    STR("ussd", "answers", ussd_answers,
-        "*100#=Balance: 25.40 CNY|*111#=Balance: 25.40 CNY|*161#=Your number is {number}|*200#?=1 "
-        "Balance 2 Tariff|*200#>1=Balance: 25.40 CNY|*200#>2=Tariff: Basic"),
-    INT("sms", "sm_capacity", sms_sm_capacity, 1, 255, "50"),
-    INT("sms", "me_capacity", sms_me_capacity, 0, 255, "50"),
     INT("network", "rssi", rssi, 0, 99, "18"),
     INT("network", "ber", ber, 0, 99, "0"),
     INT("network", "reg_stat", reg_stat, 0, 5, "1"),
@@ -103,40 +57,20 @@ static const struct key_row key_rows[] = {
     INT("battery", "status", bat_status, 0, 2, "0"),
     INT("battery", "percent", bat_percent, 0, 100, "82"),
     INT("battery", "millivolts", bat_mv, 0, 10000, "4049"),
-    {"tls", "min_version", KEY_TLSVER, offsetof(struct profile, tls_min), 0, 0, 0, "tls1"},
-    {"tls", "max_version", KEY_TLSVER, offsetof(struct profile, tls_max), 0, 0, 0, "tls1"},
+    TYPED(PROFILE_KEY_TLSVER, "tls", "min_version", tls_min, 0, 0, "tls1"),
+    TYPED(PROFILE_KEY_TLSVER, "tls", "max_version", tls_max, 0, 0, "tls1"),
     STR("tls", "ciphers", tls_ciphers, "AES128-SHA:AES256-SHA:DES-CBC3-SHA:@SECLEVEL=0"),
     BOOL("tls", "sni", tls_sni, "true"),
     BOOL("tls", "ignore_invalid_cert", tls_ignore_invalid, "false"),
     STR("tls", "ca_file", tls_ca_file, NULL),
-    {"tls", "verify", KEY_VERIFY, offsetof(struct profile, tls_verify), 0, 0, 0, "module"},
-    INT("tcpip", "ciicr_ms", ciicr_ms, 0, 85000, "200"),
-    INT("tcpip", "sapbr_ms", sapbr_ms, 0, 85000, "300"),
+    TYPED(PROFILE_KEY_VERIFY, "tls", "verify", tls_verify, 0, 0, "module"),
     STR("fs", "storage", fs_storage, ""),
-    INT("fs", "capacity", fs_capacity, 0, 67108864, "262144"),
-    INT("fs", "sync", fs_sync, 0, 2, "0"),
-    INT("tcpip", "rx_buffer", rx_buffer, 1460, 1048576, "8192"),
-    INT("tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000, "1000"),
     INT("tcpip", "connect_timeout_s", connect_timeout_s, 1, 160, "75"),
-    BOOL("timing", "pace", pace, "false"),
-    INT("timing", "connect_ms", connect_ms, 0, 75000, "0"),
-    INT("timing", "tls_handshake_ms", tls_handshake_ms, 0, 75000, "0"),
-    INT("timing", "httpaction_ms", httpaction_ms, 0, 120000, "0"),
-    INT("timing", "sms_send_ms", sms_send_ms, 0, 60000, "0"),
-    INT("timing", "cfun_ms", cfun_ms, 0, 10000, "0"),
-    INT("timing", "ussd_ms", ussd_ms, 0, 60000, "0"),
-    INT("timing", "location_ms", location_ms, 0, 60000, "0"),
-    INT("ntp", "timeout_s", ntp_timeout_s, 1, 120, "10"),
-    INT("ftp", "reply_timeout_s", ftp_reply_timeout_s, 1, 600, "30"),
-    INT("ftp", "unread_timeout_s", ftp_unread_timeout_s, 1, 3600, "75"),
-    INT("ftp", "ready_repeat_s", ftp_ready_repeat_s, 1, 600, "10"),
-    BOOL("ftp", "extget_forks", ftp_extget_forks, "false"),
-    INT("email", "attachments", email_attachments, 1, 10, "1"),
-    INT("email", "ft_max", email_ft_max, 1, 1460, "1360"),
-    STR("email", "ehlo_name", email_ehlo, "sim800"),
-    BOOL("email", "rset_typo", email_rset_typo, "true"),
-    BOOL("email", "pop3_read_raw", email_pop3_read_raw, "true"),
-    INT("email", "read_repeat_s", email_read_repeat_s, 1, 600, "10"),
+    {"timing", "pace", PROFILE_KEY_BOOL, PROFILE_FIELD(struct profile, pace), 0, 0, "false",
+     "false", "true"},
+    TIMED("timing", "connect_ms", connect_ms, 0, 75000, "0", "0", "600"),
+    TIMED("timing", "tls_handshake_ms", tls_handshake_ms, 0, 75000, "0", "0", "1200"),
+    TIMED("timing", "cfun_ms", cfun_ms, 0, 10000, "0", "0", "4700"),
     BOOL("at", "quiet_urcs", quiet_urcs, "true"),
     BOOL("at", "v0_data_framing", v0_data_framing, "true"),
     BOOL("at", "service_errors_cme", service_errors_cme, "true"),
@@ -160,10 +94,6 @@ static const struct {
 
 static const long valid_rates[] = {0,     1200,  2400,   4800,   9600,  19200,
                                    38400, 57600, 115200, 230400, 460800};
-
-/* The built-in values every profile starts from: a SIM800L on R14.18
- * (SIM800 AT Command Manual V1.09 §2.2.9, §3.2.8–3.2.11; the rest our choice where the manual is
- * silent). */
 
 static bool is_hex(char c)
 {
@@ -196,20 +126,21 @@ static int parse_features(const char *value, unsigned *out, char *err, size_t er
     return 0;
 }
 
-static int set_row(struct profile *p, const struct key_row *row, const char *value, char *err,
+/* Parses value into row's field of base (the profile, or a section's struct). */
+static int set_row(void *base, const struct profile_key *row, const char *value, char *err,
                    size_t errlen)
 {
-    char *field = (char *)p + row->offset;
+    char *field = (char *)base + row->offset;
     size_t len = strlen(value);
     switch (row->type) {
-    case KEY_STR:
+    case PROFILE_KEY_STR:
         if (len >= row->size) {
             snprintf(err, errlen, "longer than %zu characters", row->size - 1);
             return -1;
         }
         memcpy(field, value, len + 1);
         return 0;
-    case KEY_DIGITS:
+    case PROFILE_KEY_DIGITS:
         if (len < (size_t)row->min || len > (size_t)row->max || len >= row->size) {
             snprintf(err, errlen, "must be %ld to %ld digits", row->min, row->max);
             return -1;
@@ -222,7 +153,7 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
         }
         memcpy(field, value, len + 1);
         return 0;
-    case KEY_HEX4:
+    case PROFILE_KEY_HEX4:
         if (len != 4 || !is_hex(value[0]) || !is_hex(value[1]) || !is_hex(value[2]) ||
             !is_hex(value[3])) {
             snprintf(err, errlen, "must be 4 hexadecimal digits");
@@ -232,7 +163,7 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
             field[i] = ascii_upper(value[i]);
         field[4] = '\0';
         return 0;
-    case KEY_INT: {
+    case PROFILE_KEY_INT: {
         char *end;
         long v = strtol(value, &end, 10);
         if (len == 0 || *end != '\0' || v < row->min || v > row->max) {
@@ -245,7 +176,7 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
             *(int *)(void *)field = (int)v;
         return 0;
     }
-    case KEY_BOOL:
+    case PROFILE_KEY_BOOL:
         if (ascii_ieq(value, "true") || ascii_ieq(value, "yes") || strcmp(value, "1") == 0)
             *(bool *)(void *)field = true;
         else if (ascii_ieq(value, "false") || ascii_ieq(value, "no") || strcmp(value, "0") == 0)
@@ -255,9 +186,9 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
             return -1;
         }
         return 0;
-    case KEY_FEATURES:
+    case PROFILE_KEY_FEATURES:
         return parse_features(value, (unsigned *)(void *)field, err, errlen);
-    case KEY_TLSVER: {
+    case PROFILE_KEY_TLSVER: {
         int v = tls_parse_version(value);
         if (v < 0) {
             snprintf(err, errlen, "must be tls1, tls1.1, tls1.2 or tls1.3");
@@ -266,7 +197,7 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
         *(int *)(void *)field = v;
         return 0;
     }
-    case KEY_VERIFY: {
+    case PROFILE_KEY_VERIFY: {
         int v = tls_parse_verify_mode(value);
         if (v < 0) {
             snprintf(err, errlen, "must be module, always or never");
@@ -279,17 +210,74 @@ static int set_row(struct profile *p, const struct key_row *row, const char *val
     return -1;
 }
 
+/* Where a row's field lives: the profile itself for the module's keys
+ * (section -1), else section i's struct. */
+static void *row_base(struct profile *p, long section)
+{
+    return section < 0 ? (void *)p : (void *)(p->section_bytes + p->section_offset[section]);
+}
+
+/* Calls fn for every key: the module's, then each section's in order. */
+static int each_key(struct profile *p,
+                    int (*fn)(struct profile *p, void *base, const struct profile_key *row,
+                              void *ctx),
+                    void *ctx)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(module_keys); i++) {
+        int rc = fn(p, p, &module_keys[i], ctx);
+        if (rc)
+            return rc;
+    }
+    for (size_t s = 0; s < p->nsections; s++)
+        for (const struct profile_key *row = p->sections[s]->keys; row->key; row++) {
+            int rc = fn(p, row_base(p, (long)s), row, ctx);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+static int set_default(struct profile *p, void *base, const struct profile_key *row, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    char err[160];
+    if (row->def && set_row(base, row, row->def, err, sizeof(err)) < 0) {
+        fprintf(stderr, "[%s] %s: default '%s': %s\n", row->section, row->key, row->def, err);
+        abort(); /* a row whose default its own parser refuses: a bug here */
+    }
+    return 0;
+}
+
 /* Every key's default is in its row, once: the values of the shipped
  * sim800l-r14.18 profile, which spells them all out for users (a test
- * holds the two together). */
-static void profile_defaults(struct profile *p)
+ * holds the two together through --profile-keys).  The sections' structs
+ * are laid out one after another in the profile. */
+static void profile_defaults(struct profile *p, const struct profile_section *const *sections)
 {
     memset(p, 0, sizeof(*p));
-    for (size_t i = 0; i < ARRAY_SIZE(key_rows); i++) {
-        char err[160];
-        if (key_rows[i].def && set_row(p, &key_rows[i], key_rows[i].def, err, sizeof(err)) < 0)
-            abort(); /* a row whose default its own parser refuses: a bug here */
+    size_t used = 0;
+    for (size_t i = 0; sections && sections[i]; i++) {
+        size_t align = alignof(max_align_t);
+        size_t size = (sections[i]->size + align - 1) / align * align;
+        /* Both limits are ours: a bug here, found by every test. */
+        if (p->nsections == PROFILE_SECTIONS_MAX || used + size > sizeof(p->section_bytes)) {
+            fprintf(stderr, "profile: more sections than PROFILE_SECTIONS_MAX/BYTES\n");
+            abort();
+        }
+        p->sections[p->nsections] = sections[i];
+        p->section_offset[p->nsections++] = used;
+        used += size;
     }
+    each_key(p, set_default, NULL);
+}
+
+const void *profile_section_config(const struct profile *p, const struct profile_section *section)
+{
+    for (size_t i = 0; i < p->nsections; i++)
+        if (p->sections[i] == section)
+            return p->section_bytes + p->section_offset[i];
+    return NULL;
 }
 
 static int check_profile(const struct profile *p, char *err, size_t errlen)
@@ -305,21 +293,126 @@ static int check_profile(const struct profile *p, char *err, size_t errlen)
     return 0;
 }
 
+struct set_ctx {
+    const char *section, *key, *value;
+    char *err;
+    size_t errlen;
+};
+
+static int set_matching(struct profile *p, void *base, const struct profile_key *row, void *ctx)
+{
+    (void)p;
+    struct set_ctx *c = ctx;
+    if (strcmp(row->section, c->section) != 0 || strcmp(row->key, c->key) != 0)
+        return 0;
+    char why[160];
+    if (set_row(base, row, c->value, why, sizeof(why)) < 0) {
+        snprintf(c->err, c->errlen, "[%s] %s: %s", c->section, c->key, why);
+        return -1;
+    }
+    return 1;
+}
+
 int profile_set(struct profile *p, const char *section, const char *key, const char *value,
                 char *err, size_t errlen)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(key_rows); i++) {
-        if (strcmp(key_rows[i].section, section) == 0 && strcmp(key_rows[i].key, key) == 0) {
-            char why[160];
-            if (set_row(p, &key_rows[i], value, why, sizeof(why)) < 0) {
-                snprintf(err, errlen, "[%s] %s: %s", section, key, why);
-                return -1;
-            }
-            return check_profile(p, err, errlen);
-        }
+    struct set_ctx c = {section, key, value, err, errlen};
+    int rc = each_key(p, set_matching, &c);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        snprintf(err, errlen, "[%s] %s: unknown key", section, key);
+        return -1;
     }
-    snprintf(err, errlen, "[%s] %s: unknown key", section, key);
-    return -1;
+    return check_profile(p, err, errlen);
+}
+
+struct timing_ctx {
+    bool real;
+    char *err;
+    size_t errlen;
+};
+
+static int set_timed(struct profile *p, void *base, const struct profile_key *row, void *ctx)
+{
+    (void)p;
+    struct timing_ctx *c = ctx;
+    const char *value = c->real ? row->real : row->fast;
+    char why[160];
+    if (value && set_row(base, row, value, why, sizeof(why)) < 0) {
+        snprintf(c->err, c->errlen, "[%s] %s: %s", row->section, row->key, why);
+        return -1;
+    }
+    return 0;
+}
+
+int profile_set_timing(struct profile *p, bool real, char *err, size_t errlen)
+{
+    struct timing_ctx c = {real, err, errlen};
+    return each_key(p, set_timed, &c) < 0 ? -1 : 0;
+}
+
+/* A field's value, written as a profile would write it. */
+static void format_row(const void *base, const struct profile_key *row, char *out, size_t cap)
+{
+    const char *field = (const char *)base + row->offset;
+    switch (row->type) {
+    case PROFILE_KEY_STR:
+    case PROFILE_KEY_DIGITS:
+    case PROFILE_KEY_HEX4:
+        snprintf(out, cap, "%s", field);
+        return;
+    case PROFILE_KEY_INT:
+        if (row->size == sizeof(long))
+            snprintf(out, cap, "%ld", *(const long *)(const void *)field);
+        else
+            snprintf(out, cap, "%d", *(const int *)(const void *)field);
+        return;
+    case PROFILE_KEY_BOOL:
+        snprintf(out, cap, "%s", *(const bool *)(const void *)field ? "true" : "false");
+        return;
+    case PROFILE_KEY_FEATURES: {
+        unsigned bits = *(const unsigned *)(const void *)field;
+        size_t used = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < ARRAY_SIZE(feature_names) && used < cap; i++)
+            if (bits & feature_names[i].bit) {
+                int w = snprintf(out + used, cap - used, "%s%s", used ? ", " : "",
+                                 feature_names[i].name);
+                used += w > 0 ? (size_t)w : 0;
+            }
+        return;
+    }
+    case PROFILE_KEY_TLSVER:
+        snprintf(out, cap, "%s", tls_version_name(*(const int *)(const void *)field));
+        return;
+    case PROFILE_KEY_VERIFY: {
+        static const char *const names[] = {"module", "always", "never"};
+        int v = *(const int *)(const void *)field;
+        snprintf(out, cap, "%s", v >= 0 && v < 3 ? names[v] : "?");
+        return;
+    }
+    }
+}
+
+static void print_row(const void *base, const struct profile_key *row, FILE *out)
+{
+    char value[1100];
+    format_row(base, row, value, sizeof(value));
+    fprintf(out, "[%s] %s = %s", row->section, row->key, value);
+    if (row->fast || row->real)
+        fprintf(out, "  ; --timing fast %s, real %s", row->fast ? row->fast : "(as loaded)",
+                row->real ? row->real : "(as loaded)");
+    fputc('\n', out);
+}
+
+void profile_print_keys(const struct profile *p, FILE *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(module_keys); i++)
+        print_row(p, &module_keys[i], out);
+    for (size_t s = 0; s < p->nsections; s++)
+        for (const struct profile_key *row = p->sections[s]->keys; row->key; row++)
+            print_row(p->section_bytes + p->section_offset[s], row, out);
 }
 
 #define INHERIT_DEPTH_MAX 4
@@ -478,10 +571,10 @@ static int load_file(struct profile *p, const char *path, const char *dir, int d
     return 0;
 }
 
-int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
-                 size_t errlen)
+int profile_load(struct profile *p, const struct profile_section *const *sections,
+                 const char *name_or_path, const char *dir, char *err, size_t errlen)
 {
-    profile_defaults(p);
+    profile_defaults(p, sections);
     char path[512];
     if (resolve_path(name_or_path, dir, path, sizeof(path)) < 0) {
         snprintf(err, errlen, "profile name too long");

@@ -1,11 +1,17 @@
 /* Profiles: what one firmware build on one board answers.  Loaded from
- * profiles/<name>.ini with inih; every key has a row in profile.c's table,
- * so a new service adds keys by adding rows. */
+ * profiles/<name>.ini with inih.  Every key has one row, which holds its
+ * default (and its value under --timing real): the module's own keys in
+ * profile.c's table, a service's keys in the service's own section
+ * (struct profile_section, named by struct service.profile), read into the
+ * service's own struct.  A new service adds keys without touching this
+ * file. */
 #ifndef SIM800EMU_PROFILE_H
 #define SIM800EMU_PROFILE_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Firmware features; a command row that needs a missing one is unknown. */
 enum {
@@ -20,6 +26,62 @@ enum {
 #define PROFILE_LIST 400 /* a comma-separated per-modem list */
 
 #define PROFILE_FAULTS_MAX 16
+
+enum profile_key_type {
+    PROFILE_KEY_STR,
+    PROFILE_KEY_INT,  /* int, or long when the field is a long */
+    PROFILE_KEY_BOOL, /* true/false, yes/no, 1/0 */
+    PROFILE_KEY_DIGITS,
+    PROFILE_KEY_HEX4, /* four hexadecimal digits, kept upper case */
+    PROFILE_KEY_FEATURES,
+    PROFILE_KEY_TLSVER,
+    PROFILE_KEY_VERIFY,
+};
+
+/* One key: where its value goes in its owner's struct, what it accepts and
+ * its default, written as a profile would write it. */
+struct profile_key {
+    const char *section;
+    const char *key;
+    enum profile_key_type type;
+    size_t offset;
+    size_t size; /* STR/DIGITS/HEX4: buffer size; INT: sizeof the field */
+    long min, max;
+    const char *def;  /* NULL: empty or 0 */
+    const char *fast; /* its value under --timing fast; NULL: left as loaded */
+    const char *real; /* its value under --timing real; NULL: left as loaded */
+};
+
+/* Rows for a key of TYPE's FIELD (TYPE is the owner's struct). */
+#define PROFILE_FIELD(type, field) offsetof(type, field), sizeof(((type *)0)->field)
+#define PROFILE_STR_KEY(type, sec, k, field, def)                                                  \
+    {                                                                                              \
+        sec, k, PROFILE_KEY_STR, PROFILE_FIELD(type, field), 0, 0, def, NULL, NULL                 \
+    }
+#define PROFILE_INT_KEY(type, sec, k, field, lo, hi, def)                                          \
+    {                                                                                              \
+        sec, k, PROFILE_KEY_INT, PROFILE_FIELD(type, field), lo, hi, def, NULL, NULL               \
+    }
+#define PROFILE_BOOL_KEY(type, sec, k, field, def)                                                 \
+    {                                                                                              \
+        sec, k, PROFILE_KEY_BOOL, PROFILE_FIELD(type, field), 0, 0, def, NULL, NULL                \
+    }
+/* A delay that --timing presets: fast and real as above. */
+#define PROFILE_TIMED_KEY(type, sec, k, field, lo, hi, def, fast, real)                            \
+    {                                                                                              \
+        sec, k, PROFILE_KEY_INT, PROFILE_FIELD(type, field), lo, hi, def, fast, real               \
+    }
+
+/* The keys one service owns, read into a struct of its own that the
+ * profile holds (profile_section_config). */
+struct profile_section {
+    const char *owner;              /* the service's name, for messages */
+    const struct profile_key *keys; /* ended by a row with a NULL key */
+    size_t size;                    /* sizeof the owner's struct */
+};
+
+#define PROFILE_SECTIONS_MAX 24
+#define PROFILE_SECTION_BYTES 8192 /* every owner's struct, one after another */
 
 struct profile {
     char name[PROFILE_STR];
@@ -42,21 +104,6 @@ struct profile {
     char sim_pin[9];                /* empty: no PIN asked */
     char sim_number[24];            /* the SIM's own number (+CNUM); empty: none stored */
     char sim_numbers[PROFILE_LIST]; /* per-modem overrides (identity.h) */
-    /* [sms] what the SIM holds at first use (svc/sms) */
-    char location_lon[24]; /* [location] the position the network's location service gives */
-    char location_lat[24];
-    int location_accuracy; /* metres */
-    char ussd_answers[1024];
-    int call_outcome; /* [call] how an outgoing call ends: enum call_outcome (svc/call) */
-    int call_ring_ms; /* the far end rings this long before that */
-    int call_talk_s;  /* an answered call is ended by the far end after this; 0: never */
-    int call_ring_s;
-    /* an incoming call rings this long before the caller gives up */ /* [ussd] answers:
-                                                                         "code=text|code?=text|..."
-                                                                         (svc/ussd) */
-    char sms_sca[24];    /* the SMS centre address (+CSCA); empty: none stored */
-    int sms_sm_capacity; /* messages the SIM stores ("SM") */
-    int sms_me_capacity; /* messages the module stores ("ME") */
     /* [network] */
     int rssi;
     int ber;
@@ -82,27 +129,8 @@ struct profile {
     bool tls_ignore_invalid; /* AT+SSLOPT=0,<n> at power-on: 1 accepts any certificate */
     int tls_verify;          /* enum tls_verify_mode: [tls] verify, --tls-verify */
     /* [tcpip] */
-    int ciicr_ms;         /* how long AT+CIICR takes to activate the context */
-    int sapbr_ms;         /* how long AT+SAPBR=1 takes to open a bearer */
-    char fs_storage[512]; /* where the flash file system lives; empty: a temporary directory */
-    int fs_capacity; /* [fs] bytes of user space AT+FSMEM starts from (our choice where the manual
-                        is silent) */
-    int fs_sync;     /* [fs] 0: no fsync (survives a kill), 1: files, 2: files and directories */
-    int rx_buffer;   /* bytes kept per link for AT+CIPRXGET before back-pressure */
-    int escape_guard_ms;   /* silence around "+++" in transparent mode */
+    char fs_storage[512];  /* where the flash file system lives; empty: a temporary directory */
     int connect_timeout_s; /* AT+CIPSTART gives up after this (75 s on the module) */
-    /* [ftp] where SIM800 AT Command Manual V1.09 §8.2.2 leaves the module's timing open */
-    int ftp_reply_timeout_s;  /* silence allowed for each server reply, then code 64 */
-    int ftp_unread_timeout_s; /* downloaded data left unread this long: "+FTPGET: 1,64" */
-    int ftp_ready_repeat_s;   /* "+FTPGET: 1,1" again while data stays unread */
-    bool ftp_extget_forks;    /* AT+FTPEXTGET=4 and =2,<n>,<timeout> (not the manual's) */
-    /* [email] where the manual leaves the mail commands open (manual §12.2.14) */
-    int email_attachments; /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
-    int email_ft_max;      /* +SMTPFT: 1,<maxLength> */
-    char email_ehlo[PROFILE_STR]; /* the name in EHLO/HELO */
-    bool email_rset_typo;         /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
-    bool email_pop3_read_raw;     /* AT+POP3READ keeps the server's dot-stuffing */
-    int email_read_repeat_s;      /* "+POP3READ: 3,<n>" again while data stays unread */
     /* [at] where V.250 and the manual leave the module's framing open */
     bool quiet_urcs;           /* ATQ1 suppresses URCs as well as final results */
     bool v0_data_framing;      /* ATV0 drops the leading CRLF of raw-data replies too */
@@ -112,12 +140,7 @@ struct profile {
     bool pace;            /* the port runs at the baud rate, both ways */
     int connect_ms;       /* added before a TCP connection counts as up (CONNECT OK) */
     int tls_handshake_ms; /* added before a TLS handshake counts as done */
-    int httpaction_ms;    /* added before +HTTPACTION (request and response) */
-    int sms_send_ms;      /* added before +CMGS/+CMSS (the network's answer) */
     int cfun_ms;          /* AT+CFUN=0 and =1 answer OK after this */
-    int ussd_ms;          /* the network's +CUSD answer comes after this */
-    int location_ms;      /* +CIPGSMLOC/+CLBS answer after this */
-    int ntp_timeout_s;    /* [ntp] how long AT+CNTP waits for the server: +CNTP: 65 */
     /* [boot] */
     long ipr; /* stored rate: 0 autobaud (no RDY), else fixed */
     int rdy_ms;
@@ -129,17 +152,36 @@ struct profile {
      * profile, in the grammar of --fault (README "Fault injection"). */
     char faults[PROFILE_FAULTS_MAX][512];
     int nfaults;
+    /* The services' own keys (profile_section_config). */
+    size_t nsections;
+    const struct profile_section *sections[PROFILE_SECTIONS_MAX];
+    size_t section_offset[PROFILE_SECTIONS_MAX];
+    alignas(max_align_t) unsigned char section_bytes[PROFILE_SECTION_BYTES];
 };
 
-/* Loads a profile by name (looked up as <dir>/<name>.ini) or by a path that
- * contains '/' or ends in ".ini".  On failure returns -1 and writes
- * "file:line: [section] key: reason" into err. */
 /* The profile names in dir (its *.ini files), sorted, comma-separated in
  * out; returns how many, -1 when dir cannot be read. */
 int profile_list(const char *dir, char *out, size_t cap);
 
-int profile_load(struct profile *p, const char *name_or_path, const char *dir, char *err,
-                 size_t errlen);
+/* Loads a profile by name (looked up as <dir>/<name>.ini) or by a path that
+ * contains '/' or ends in ".ini", with the keys of sections (NULL-terminated;
+ * they must outlive p) besides the module's own.  On failure returns -1 and
+ * writes "file:line: [section] key: reason" into err. */
+int profile_load(struct profile *p, const struct profile_section *const *sections,
+                 const char *name_or_path, const char *dir, char *err, size_t errlen);
+
+/* The struct that section's keys were read into; NULL when p was loaded
+ * without that section. */
+const void *profile_section_config(const struct profile *p, const struct profile_section *section);
+
+/* --timing fast or real: every key with a value for that mode takes it
+ * (before --set, so that one figure can still be changed). */
+int profile_set_timing(struct profile *p, bool real, char *err, size_t errlen);
+
+/* Every key, one line each ("[section] key = default" and, for a delay
+ * --timing presets, "  ; fast F, real R"), the module's first, then each
+ * section's in order: what `sim800emu --profile-keys` prints. */
+void profile_print_keys(const struct profile *p, FILE *out);
 
 /* Where "[profile] inherit = NAME" looks when NAME is not in the loading
  * profile's own directory: the shipped profiles (default: the source tree's

@@ -2,9 +2,33 @@
  * and the events and resets it is told of. */
 #include "service.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "modem.h"
+#include "profile.h"
+
+int service_profile_load(struct profile *p, const struct service *const *services,
+                         const char *name_or_path, const char *dir, char *err, size_t errlen)
+{
+    const struct profile_section *sections[PROFILE_SECTIONS_MAX + 1] = {0};
+    size_t n = 0;
+    for (size_t i = 0; services && services[i]; i++) {
+        if (!services[i]->profile)
+            continue;
+        if (n == PROFILE_SECTIONS_MAX) {
+            snprintf(err, errlen, "more than %d services with profile keys", PROFILE_SECTIONS_MAX);
+            return -1;
+        }
+        sections[n++] = services[i]->profile;
+    }
+    return profile_load(p, sections, name_or_path, dir, err, errlen);
+}
+
+const void *service_config(const struct modem *m, const struct service *s)
+{
+    return profile_section_config(m->profile, s->profile);
+}
 
 void *modem_state(const struct modem *m, const struct service *s)
 {

@@ -20,6 +20,8 @@
 
 struct modem;
 struct at_cmd_table;
+struct profile;
+struct profile_section;
 
 /* Why a service is being reset. */
 enum service_reset {
@@ -41,6 +43,10 @@ enum modem_event {
      * AT+CFUN=1; the SMS service prints "SMS Ready") or gone (arg 0:
      * AT+CFUN=0). */
     MODEM_EV_SMS_READY,
+    /* The module can make and take calls (arg 1: at boot, after AT+CPIN
+     * or AT+CFUN=1; the call service prints "Call Ready" under AT+CIURC=1)
+     * or no longer can (arg 0: AT+CFUN=0). */
+    MODEM_EV_CALL_READY,
 };
 
 /* How a line protocol's server answers (a reply-to= rule's reply= must
@@ -101,7 +107,19 @@ struct service {
     void (*status)(const struct modem *m, const void *state, struct bytebuf *out);
     /* Its control-socket requests, ended by a row with a NULL name; NULL: none. */
     const struct service_verb *verbs;
+    /* Its profile keys, with their defaults, read into a struct of its own
+     * (service_config); NULL: none. */
+    const struct profile_section *profile;
 };
+
+/* Loads a profile (profile_load) with the keys of every service of
+ * services (NULL-terminated). */
+int service_profile_load(struct profile *p, const struct service *const *services,
+                         const char *name_or_path, const char *dir, char *err, size_t errlen);
+
+/* The struct that service s's profile keys were read into, for m's profile
+ * (never NULL for a service of m with keys: modem creation checks). */
+const void *service_config(const struct modem *m, const struct service *s);
 
 /* The state of service s in modem m (NULL if m does not run s). */
 void *modem_state(const struct modem *m, const struct service *s);

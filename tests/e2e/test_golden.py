@@ -23,8 +23,9 @@ Bytes use Python escapes (\\r, \\n, \\x1a; \\x20 for a space at a line's end).
 
 Every transcript runs under --timing fast and --timing real (what ./scripts/run
 starts with): the bytes are the same, only their timing differs.  The ASan
-run of ./scripts/test sets SIM800EMU_GOLDEN_TIMINGS=fast: it looks for memory
-errors, which the real-timing run of the plain build adds nothing to but time.
+run of ./scripts/test sets SIM800EMU_TIMINGS=fast (conftest.TIMINGS): it looks
+for memory errors, which the real-timing run of the plain build adds nothing
+to but time.
 """
 import codecs
 import contextlib
@@ -40,6 +41,7 @@ from net import REPO, legacy_tls_echo, sandbox_args, start_tls_echo
 
 sys.path.insert(0, str(REPO / "tests" / "servers"))
 import vsftpd  # noqa: E402
+from conftest import TIMINGS  # noqa: E402
 from mail import start_pop3, start_smtp  # noqa: E402
 from nginx import start_nginx  # noqa: E402
 
@@ -111,9 +113,6 @@ def parse(path):
         else:
             raise ValueError(f"{path.name}:{number}: unknown line {raw!r}")
     return servers, faults, steps, args, boot
-
-
-TIMINGS = os.environ.get("SIM800EMU_GOLDEN_TIMINGS", "fast,real").split(",")
 
 
 @pytest.mark.parametrize("timing", TIMINGS)

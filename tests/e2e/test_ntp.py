@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from conftest import TIMINGS
 from net import REPO
 
 sys.path.insert(0, str(REPO / "tests" / "servers"))
@@ -45,7 +46,7 @@ def cclk(m):
     return local - timedelta(minutes=15 * tz), tz
 
 
-@pytest.mark.parametrize("timing", ["fast", "real"])
+@pytest.mark.parametrize("timing", TIMINGS)
 def test_the_clock_follows_the_server(emulator, timing):
     """The Python driver's internet_sync_time(): AT+CNTP="193.204.114.232",4."""
     with NtpServer(offset=-86400 * 3 + 1234) as srv:

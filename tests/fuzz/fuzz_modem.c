@@ -37,11 +37,13 @@ static void setup_once(void)
         return;
     loop = EV_DEFAULT;
     char err[512];
-    FUZZ_CHECK(profile_load(&profile, "sim800l-r14.18", SIM800EMU_PROFILES_DIR, err, sizeof(err)) ==
-               0);
+    FUZZ_CHECK(service_profile_load(&profile, sim800_services, "sim800l-r14.18",
+                                    SIM800EMU_PROFILES_DIR, err, sizeof(err)) == 0);
     profile.rdy_ms = profile.cpin_ms = profile.call_ready_ms = profile.sms_ready_ms = 0;
     profile.reset_ms = 0;
-    profile.ciicr_ms = profile.sapbr_ms = 0;
+    char why[160];
+    FUZZ_CHECK(profile_set(&profile, "tcpip", "ciicr_ms", "0", why, sizeof(why)) == 0);
+    FUZZ_CHECK(profile_set(&profile, "tcpip", "sapbr_ms", "0", why, sizeof(why)) == 0);
     static struct net_config cfg;
     cfg.only_mapped = true;
     FUZZ_CHECK(net_init(loop, &cfg, err, sizeof(err)) == 0);

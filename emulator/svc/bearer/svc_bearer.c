@@ -6,6 +6,25 @@
 #include "modem.h"
 #include "reply.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct bearer_config {
+    int sapbr_ms; /* [tcpip] sapbr_ms: how long AT+SAPBR=1 takes to open a bearer */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_TIMED_KEY(struct bearer_config, "tcpip", "sapbr_ms", sapbr_ms, 0, 85000, "300", NULL,
+                      "1500"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"bearer", profile_keys,
+                                                       sizeof(struct bearer_config)};
+
+static const struct bearer_config *bearer_config(const struct modem *m)
+{
+    return service_config(m, &bearer_service);
+}
+
 static void bearer_init(struct modem *m)
 {
     struct bearer_state *b = bearer_of(m);
@@ -141,7 +160,7 @@ static int cmd_sapbr(struct modem *m, struct at_req *r)
             return AT_ERROR;
         p->status = BEARER_CONNECTING;
         b->opening = (int)cid;
-        ev_timer_set(&b->open_timer, m->profile->sapbr_ms / 1000.0, 0.);
+        ev_timer_set(&b->open_timer, bearer_config(m)->sapbr_ms / 1000.0, 0.);
         ev_timer_start(m->loop, &b->open_timer);
         return AT_PENDING;
     case 2:
@@ -193,4 +212,5 @@ const struct service bearer_service = {
     .init = service_init,
     .reset = service_reset,
     .event = service_event,
+    .profile = &profile_section,
 };

@@ -27,6 +27,7 @@ enum call_outcome { OUTCOME_ANSWER, OUTCOME_BUSY, OUTCOME_NO_ANSWER, OUTCOME_NO_
 #define CALL_LOG_MAX 32
 
 struct call_state {
+    bool ready; /* "Call Ready" given (AT+CCALR?) */
     enum call_stat stat;
     int dir; /* 0 mobile originated, 1 mobile terminated */
     char number[40];

@@ -200,7 +200,18 @@ static const struct setting_list_desc cmic_desc = {
 
 #define RW (AT_FORM_TEST | AT_FORM_READ | AT_FORM_WRITE)
 
+/* AT+CCALR (manual §6.2.38): whether the module can make calls. */
+static int cmd_ccalr(struct modem *m, struct at_req *r)
+{
+    if (r->form == AT_FORM_TEST)
+        at_info(m, "+CCALR: (0,1)");
+    else
+        at_info(m, "+CCALR: %d", call_of(m)->ready ? 1 : 0);
+    return AT_OK;
+}
+
 static const struct at_cmd rows[] = {
+    {"+CCALR", AT_FORM_TEST | AT_FORM_READ, 0, cmd_ccalr, NULL},
     {"D", AT_FORM_EXEC, 0, cmd_d, NULL},
     {"A", AT_FORM_EXEC, 0, cmd_a, NULL},
     {"H", AT_FORM_EXEC, 0, cmd_h, NULL},

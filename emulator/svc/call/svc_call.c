@@ -21,6 +21,30 @@
 #include "reply.h"
 #include "trace.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct call_config {
+    int outcome; /* [call] outcome: how an outgoing call ends (enum call_outcome) */
+    int ring_ms; /* [call] ring_ms: the far end rings this long before that */
+    int talk_s;  /* [call] talk_s: the far end ends an answered call after this; 0: never */
+    int ring_s;  /* [call] ring_s: an incoming call rings this long before the caller gives up */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_INT_KEY(struct call_config, "call", "outcome", outcome, 0, 3, "0"),
+    PROFILE_INT_KEY(struct call_config, "call", "ring_ms", ring_ms, 0, 120000, "3000"),
+    PROFILE_INT_KEY(struct call_config, "call", "talk_s", talk_s, 0, 86400, "0"),
+    PROFILE_INT_KEY(struct call_config, "call", "ring_s", ring_s, 3, 600, "30"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"call", profile_keys,
+                                                       sizeof(struct call_config)};
+
+static const struct call_config *call_config(const struct modem *m)
+{
+    return service_config(m, &call_service);
+}
+
 #define RING_PERIOD_S 3.0 /* RING cadence of a GSM alerting signal (3GPP TS 22.001) */
 
 void call_log(struct call_state *c, const char *fmt, ...)
@@ -127,8 +151,8 @@ static void far_answers(struct modem *m)
         c->colp_pending = false;
         at_complete(m, AT_OK);
     }
-    if (m->profile->call_talk_s > 0)
-        arm(m, m->profile->call_talk_s);
+    if (call_config(m)->talk_s > 0)
+        arm(m, call_config(m)->talk_s);
 }
 
 static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -140,10 +164,10 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     switch (c->stat) {
     case CALL_DIALING:
         set_stat(m, CALL_ALERTING);
-        arm(m, (c->next_ring_ms >= 0 ? c->next_ring_ms : m->profile->call_ring_ms) / 1000.0);
+        arm(m, (c->next_ring_ms >= 0 ? c->next_ring_ms : call_config(m)->ring_ms) / 1000.0);
         break;
     case CALL_ALERTING: {
-        int outcome = c->next_outcome >= 0 ? c->next_outcome : m->profile->call_outcome;
+        int outcome = c->next_outcome >= 0 ? c->next_outcome : call_config(m)->outcome;
         c->next_outcome = -1;
         c->next_ring_ms = -1;
         if (outcome == OUTCOME_ANSWER) {
@@ -167,7 +191,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         at_urc(m, "NO CARRIER");
         break;
     case CALL_INCOMING:
-        if (++c->rings * RING_PERIOD_S >= m->profile->call_ring_s) {
+        if (++c->rings * RING_PERIOD_S >= call_config(m)->ring_s) {
             release(m, 19);
             call_log(c, "caller gave up");
             at_urc(m, "NO CARRIER");
@@ -355,13 +379,20 @@ static void service_reset(struct modem *m, void *state, enum service_reset why)
     struct call_state *c = state;
     ev_timer_stop(m->loop, &c->timer);
     power_on(c);
+    c->ready = false; /* until the boot's MODEM_EV_CALL_READY */
 }
 
+/* "Call Ready" is the call service's (AT+CIURC shows it, AT+CCALR? reads
+ * it); AT+CFUN=0 ends a call (no URC: the radio is gone). */
 static void service_event(struct modem *m, void *state, enum modem_event ev, int arg)
 {
-    /* AT+CFUN=0/4 or a lost registration ends a call (no URC: the radio is gone). */
     struct call_state *c = state;
-    if (ev == MODEM_EV_SMS_READY && arg == 0 && c->stat != CALL_NONE)
+    if (ev != MODEM_EV_CALL_READY)
+        return;
+    c->ready = arg != 0;
+    if (c->ready && m->gset.ciurc)
+        at_urc(m, "Call Ready");
+    if (!c->ready && c->stat != CALL_NONE)
         release(m, 16);
 }
 
@@ -391,4 +422,5 @@ const struct service call_service = {
     .event = service_event,
     .status = status,
     .verbs = verbs,
+    .profile = &profile_section,
 };

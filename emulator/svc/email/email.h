@@ -31,6 +31,23 @@ enum email_user { EMAIL_SMTP = 1, EMAIL_POP3 = 2 };
 
 extern const struct service email_service;
 
+/* Its profile keys (profile.h), each default in its row in svc_email.c. */
+struct email_config {
+    /* where the manual leaves the mail commands open (manual §12.2.14) */
+    int attachments;    /* attachments one mail carries (AT+SMTPFILE); 1 as in the manual */
+    int ft_max;         /* +SMTPFT: 1,<maxLength> */
+    char ehlo[64];      /* the name in EHLO/HELO */
+    bool rset_typo;     /* the manual's "+POP3REST: 0" for a refused AT+POP3RSET */
+    bool pop3_read_raw; /* AT+POP3READ keeps the server's dot-stuffing */
+    int read_repeat_s;  /* "+POP3READ: 3,<n>" again while data stays unread */
+};
+
+/* (Inline, so that a part's call reaches the seam, not svc_email.c.) */
+static inline const struct email_config *email_config(const struct modem *m)
+{
+    return service_config(m, &email_service);
+}
+
 static inline const struct email_state *email_settings(const struct modem *m)
 {
     return modem_state(m, &email_service);

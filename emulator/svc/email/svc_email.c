@@ -130,10 +130,24 @@ static void service_reset(struct modem *m, void *state, enum service_reset why)
         defaults(state);
 }
 
+static const struct profile_key profile_keys[] = {
+    PROFILE_INT_KEY(struct email_config, "email", "attachments", attachments, 1, 10, "1"),
+    PROFILE_INT_KEY(struct email_config, "email", "ft_max", ft_max, 1, 1460, "1360"),
+    PROFILE_STR_KEY(struct email_config, "email", "ehlo_name", ehlo, "sim800"),
+    PROFILE_BOOL_KEY(struct email_config, "email", "rset_typo", rset_typo, "true"),
+    PROFILE_BOOL_KEY(struct email_config, "email", "pop3_read_raw", pop3_read_raw, "true"),
+    PROFILE_INT_KEY(struct email_config, "email", "read_repeat_s", read_repeat_s, 1, 600, "10"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"email", profile_keys,
+                                                       sizeof(struct email_config)};
+
 const struct service email_service = {
     .name = "email",
     .tables = tables,
     .state_size = sizeof(struct email_state),
     .init = service_init,
     .reset = service_reset,
+    .profile = &profile_section,
 };

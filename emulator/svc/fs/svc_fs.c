@@ -15,6 +15,26 @@
 #include "modem.h"
 #include "reply.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct fs_config {
+    int capacity; /* [fs] capacity: bytes of user space AT+FSMEM starts from (our choice) */
+    int sync;     /* [fs] sync: 0 no fsync (survives a kill), 1 files, 2 files and directories */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_INT_KEY(struct fs_config, "fs", "capacity", capacity, 0, 67108864, "262144"),
+    PROFILE_INT_KEY(struct fs_config, "fs", "sync", sync, 0, 2, "0"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"fs", profile_keys,
+                                                       sizeof(struct fs_config)};
+
+static const struct fs_config *fs_config(const struct modem *m)
+{
+    return service_config(m, &fs_service);
+}
+
 static char base_dir[4096];
 static bool base_is_temp;
 
@@ -112,7 +132,7 @@ int fs_read_file(struct modem *m, const char *module_path, struct bytebuf *out)
 }
 
 /* Bytes of user space: the profile's [fs] capacity (our choice where the manual is silent). */
-static size_t capacity(const struct modem *m) { return (size_t)m->profile->fs_capacity; }
+static size_t capacity(const struct modem *m) { return (size_t)fs_config(m)->capacity; }
 
 int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data, size_t len,
                   bool append)
@@ -131,7 +151,7 @@ int fs_write_file(struct modem *m, const char *module_path, const uint8_t *data,
     size_t size;
     if (fs_store_size(root, &p, &size) < 0 && fs_store_create(root, &p) < 0)
         return -1;
-    return fs_store_write(root, &p, append ? 1 : 0, data, len, capacity(m), m->profile->fs_sync);
+    return fs_store_write(root, &p, append ? 1 : 0, data, len, capacity(m), fs_config(m)->sync);
 }
 
 /* --- arguments: paths come unquoted and may hold anything but ',' --- */
@@ -176,7 +196,7 @@ static int fswrite_cb(struct modem *m, void *ud, enum at_data_end end, const uin
     struct fs_state *f = fs_of(m);
     /* A timeout keeps what arrived and answers TimeOut, no OK (as client libraries use it). */
     if (len > 0 && fs_store_write(root_of(m), &f->write_path, f->write_mode, data, len, capacity(m),
-                                  m->profile->fs_sync) < 0)
+                                  fs_config(m)->sync) < 0)
         return end == AT_DATA_TIMEOUT ? at_final_text(m, "TimeOut") : AT_ERROR;
     if (end == AT_DATA_TIMEOUT)
         return at_final_text(m, "TimeOut");
@@ -343,4 +363,5 @@ const struct service fs_service = {
     .state_size = sizeof(struct fs_state),
     .init = service_init,
     .reset = service_reset,
+    .profile = &profile_section,
 };

@@ -87,6 +87,21 @@ struct ftp_state {
 
 extern const struct service ftp_service;
 
+/* Its profile keys (profile.h), each default in its row in svc_ftp.c. */
+struct ftp_config {
+    /* where SIM800 AT Command Manual V1.09 §8.2.2 leaves the module's timing open */
+    int reply_timeout_s;  /* silence allowed for each server reply, then code 64 */
+    int unread_timeout_s; /* downloaded data left unread this long: "+FTPGET: 1,64" */
+    int ready_repeat_s;   /* "+FTPGET: 1,1" again while data stays unread */
+    bool extget_forks;    /* AT+FTPEXTGET=4 and =2,<n>,<timeout> (not the manual's) */
+};
+
+/* (Inline, so that a part's call reaches the seam, not svc_ftp.c.) */
+static inline const struct ftp_config *ftp_config(const struct modem *m)
+{
+    return service_config(m, &ftp_service);
+}
+
 static inline struct ftp_state *ftp_of(const struct modem *m)
 {
     return modem_state(m, &ftp_service);

@@ -100,7 +100,7 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
     }
     long mode;
     /* 0-3 (manual §12.2.26); 4 and the FONA read with [ftp] extget_forks. */
-    if (at_arg_int(&r->args, 0, m->profile->ftp_extget_forks ? 4 : 3, &mode) != AT_ARG_OK)
+    if (at_arg_int(&r->args, 0, ftp_config(m)->extget_forks ? 4 : 3, &mode) != AT_ARG_OK)
         return AT_ERROR;
     switch (mode) {
     case 0:
@@ -138,7 +138,7 @@ static int cmd_ftpextget(struct modem *m, struct at_req *r)
         bool quoted = false;
         if (at_arg_str(&r->args, name, sizeof(name), &quoted) != AT_ARG_OK || !f->extget_on)
             return AT_ERROR;
-        if (!quoted && !at_args_done(&r->args) && mode == 2 && m->profile->ftp_extget_forks) {
+        if (!quoted && !at_args_done(&r->args) && mode == 2 && ftp_config(m)->extget_forks) {
             /* FONA forks: AT+FTPEXTGET=2,<n>,<timeout> reads n bytes on (manual §12.2.26; SIM800 IP
              * Application Note V1.02 §3.23) */
             long n = strtol(name, NULL, 10), t;

@@ -28,8 +28,8 @@
 #define FTP_CONNECT_S 75.0     /* the manual's max response time */
 /* [ftp] reply_timeout_s, unread_timeout_s, ready_repeat_s: the times manual §12.2.15
  * leaves open (the "1,1" repeat, the unread-data "1,64", a silent server). */
-static double repeat_s(const struct modem *m) { return m->profile->ftp_ready_repeat_s; }
-static double unread_s(const struct modem *m) { return m->profile->ftp_unread_timeout_s; }
+static double repeat_s(const struct modem *m) { return ftp_config(m)->ready_repeat_s; }
+static double unread_s(const struct modem *m) { return ftp_config(m)->unread_timeout_s; }
 
 static const char *const urc_names[] = {
     [FTP_K_NONE] = "+FTPGET",        [FTP_K_GET] = "+FTPGET",
@@ -373,7 +373,7 @@ static void start_client(struct modem *m, enum ftp_kind k)
         .tls_mode = f->run_ssl,
         .tls_choice = &tls,
         .connect_timeout_s = FTP_CONNECT_S,
-        .reply_timeout_s = m->profile->ftp_reply_timeout_s,
+        .reply_timeout_s = ftp_config(m)->reply_timeout_s,
         .trace_id = m->id,
     };
     if (rest > 0 && k == FTP_K_GETTOFS)
@@ -618,6 +618,17 @@ static const struct service_conn conns[] = {
     {.tag = NULL},
 };
 
+static const struct profile_key profile_keys[] = {
+    PROFILE_INT_KEY(struct ftp_config, "ftp", "reply_timeout_s", reply_timeout_s, 1, 600, "30"),
+    PROFILE_INT_KEY(struct ftp_config, "ftp", "unread_timeout_s", unread_timeout_s, 1, 3600, "75"),
+    PROFILE_INT_KEY(struct ftp_config, "ftp", "ready_repeat_s", ready_repeat_s, 1, 600, "10"),
+    PROFILE_BOOL_KEY(struct ftp_config, "ftp", "extget_forks", extget_forks, "false"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"ftp", profile_keys,
+                                                       sizeof(struct ftp_config)};
+
 const struct service ftp_service = {
     .name = "ftp",
     .conns = conns,
@@ -626,4 +637,5 @@ const struct service ftp_service = {
     .init = service_init,
     .reset = service_reset,
     .event = service_event,
+    .profile = &profile_section,
 };

@@ -12,6 +12,25 @@
 #include "reply.h"
 #include "ssl.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct http_config {
+    int action_ms; /* [timing] httpaction_ms: added before +HTTPACTION */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_TIMED_KEY(struct http_config, "timing", "httpaction_ms", action_ms, 0, 120000, "0", "0",
+                      "1800"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"http", profile_keys,
+                                                       sizeof(struct http_config)};
+
+static const struct http_config *http_config(const struct modem *m)
+{
+    return service_config(m, &http_service);
+}
+
 /* "+CME ERROR: 3" (operation not allowed) under AT+CMEE=1/2: the table's
  * errors_are_cme turns it into that (README "Errors and resets"). */
 #define NOT_ALLOWED AT_ERROR
@@ -74,14 +93,14 @@ static void action_done(void *ud, struct http_result *res)
     h->active = NULL;
     /* HEAD and every 60x report 0 bytes (manual §11.2.5). */
     int status = res->fact == HTTP_DONE ? res->status : http_code_for(res->fact, res->err);
-    if (m->profile->httpaction_ms > 0) {
+    if (http_config(m)->action_ms > 0) {
         /* [timing]: the request and its answer take the radio network's
          * round trips; the result is the module's only after them. */
         h->held_status = status;
         h->held_body = res->body;
         h->held_head = res->head;
         h->releasing = true;
-        ev_timer_set(&h->release_timer, m->profile->httpaction_ms / 1000.0, 0.);
+        ev_timer_set(&h->release_timer, http_config(m)->action_ms / 1000.0, 0.);
         ev_timer_start(m->loop, &h->release_timer);
         return;
     }
@@ -538,4 +557,5 @@ const struct service http_service = {
     .init = service_init,
     .reset = service_reset,
     .event = service_event,
+    .profile = &profile_section,
 };

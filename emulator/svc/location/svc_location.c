@@ -22,6 +22,31 @@
 #include "reply.h"
 #include "trace.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct location_config {
+    char lon[24]; /* [location] longitude, latitude: degrees, as the profile writes them */
+    char lat[24];
+    int accuracy;  /* [location] accuracy: metres */
+    int answer_ms; /* [timing] location_ms: +CIPGSMLOC/+CLBS answer after this */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_STR_KEY(struct location_config, "location", "longitude", lon, "121.354848"),
+    PROFILE_STR_KEY(struct location_config, "location", "latitude", lat, "31.221402"),
+    PROFILE_INT_KEY(struct location_config, "location", "accuracy", accuracy, 0, 100000, "550"),
+    PROFILE_TIMED_KEY(struct location_config, "timing", "location_ms", answer_ms, 0, 60000, "0",
+                      "0", "3000"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"location", profile_keys,
+                                                       sizeof(struct location_config)};
+
+static const struct location_config *location_config(const struct modem *m)
+{
+    return service_config(m, &location_service);
+}
+
 static struct location_state *loc_of(const struct modem *m)
 {
     return modem_state(m, &location_service);
@@ -41,12 +66,12 @@ static int answer(struct modem *m, const char *line)
 {
     struct location_state *l = loc_of(m);
     trace_note(m->id, "location", "%s", line);
-    if (m->profile->location_ms <= 0) {
+    if (location_config(m)->answer_ms <= 0) {
         at_info(m, "%s", line);
         return AT_OK;
     }
     str_copy(l->pending, sizeof(l->pending), line);
-    ev_timer_init(&l->timer, answer_cb, m->profile->location_ms / 1000.0, 0.);
+    ev_timer_init(&l->timer, answer_cb, location_config(m)->answer_ms / 1000.0, 0.);
     l->timer.data = m;
     ev_timer_start(m->loop, &l->timer);
     return AT_PENDING;
@@ -185,19 +210,19 @@ static int service_init(struct modem *m, void *state, char *err, size_t errlen)
 {
     struct location_state *l = state;
     char *end;
-    l->lon = strtod(m->profile->location_lon, &end);
-    if (*end || end == m->profile->location_lon || l->lon < -180 || l->lon > 180) {
+    l->lon = strtod(location_config(m)->lon, &end);
+    if (*end || end == location_config(m)->lon || l->lon < -180 || l->lon > 180) {
         snprintf(err, errlen, "[location] longitude %s: not a number of degrees -180..180",
-                 m->profile->location_lon);
+                 location_config(m)->lon);
         return -1;
     }
-    l->lat = strtod(m->profile->location_lat, &end);
-    if (*end || end == m->profile->location_lat || l->lat < -90 || l->lat > 90) {
+    l->lat = strtod(location_config(m)->lat, &end);
+    if (*end || end == location_config(m)->lat || l->lat < -90 || l->lat > 90) {
         snprintf(err, errlen, "[location] latitude %s: not a number of degrees -90..90",
-                 m->profile->location_lat);
+                 location_config(m)->lat);
         return -1;
     }
-    l->accuracy = m->profile->location_accuracy;
+    l->accuracy = location_config(m)->accuracy;
     return 0;
 }
 
@@ -214,4 +239,5 @@ const struct service location_service = {
     .init = service_init,
     .reset = service_reset,
     .verbs = verbs,
+    .profile = &profile_section,
 };

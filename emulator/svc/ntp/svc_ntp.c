@@ -23,6 +23,24 @@
 #include "reply.h"
 #include "trace.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct ntp_config {
+    int timeout_s; /* [ntp] timeout_s: how long AT+CNTP waits for the server: +CNTP: 65 */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_INT_KEY(struct ntp_config, "ntp", "timeout_s", timeout_s, 1, 120, "10"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"ntp", profile_keys,
+                                                       sizeof(struct ntp_config)};
+
+static const struct ntp_config *ntp_config(const struct modem *m)
+{
+    return service_config(m, &ntp_service);
+}
+
 #define NTP_PORT 123
 #define NTP_PACKET 48
 #define NTP_UNIX_OFFSET 2208988800u /* seconds from 1900 to 1970 */
@@ -126,12 +144,12 @@ static void sync_start(struct modem *m)
         .kind = CONN_UDP,
         .host = n->server,
         .port = NTP_PORT,
-        .timeout_s = m->profile->ntp_timeout_s,
+        .timeout_s = ntp_config(m)->timeout_s,
         .trace_id = m->id,
         .tag = "ntp",
     };
     n->conn = conn_open(&p, &handlers, m);
-    ev_timer_init(&n->timer, timeout_cb, m->profile->ntp_timeout_s, 0.);
+    ev_timer_init(&n->timer, timeout_cb, ntp_config(m)->timeout_s, 0.);
     n->timer.data = m;
     ev_timer_start(m->loop, &n->timer);
 }
@@ -254,4 +272,5 @@ const struct service ntp_service = {
     .init = service_init,
     .reset = service_reset,
     .event = service_event,
+    .profile = &profile_section,
 };

@@ -239,7 +239,7 @@ static void on_reply(struct linecli *lc, void *ud, const struct linecli_reply *r
         if (r->ok)
             at_urc(m, "+POP3RSET: 1");
         else
-            at_urc(m, "%s: 0", m->profile->email_rset_typo ? "+POP3REST" : "+POP3RSET");
+            at_urc(m, "%s: 0", email_config(m)->rset_typo ? "+POP3REST" : "+POP3RSET");
         return;
     case P_QUIT:
         /* A -ERR to QUIT (the deletions could not be made) is still the end. */
@@ -271,7 +271,7 @@ static void on_upgraded(struct linecli *lc, void *ud)
 static void remind_arm(struct pop3_session *s)
 {
     ev_timer_stop(s->m->loop, &s->remind);
-    ev_timer_set(&s->remind, s->m->profile->email_read_repeat_s, 0.);
+    ev_timer_set(&s->remind, email_config(s->m)->read_repeat_s, 0.);
     ev_timer_start(s->m->loop, &s->remind);
 }
 
@@ -298,7 +298,7 @@ static void on_body(struct linecli *lc, void *ud, const uint8_t *p, size_t n, bo
     struct modem *m = s->m;
     if (!s->reading)
         return;
-    bool raw = m->profile->email_pop3_read_raw;
+    bool raw = email_config(m)->pop3_read_raw;
     size_t before = bytebuf_pending(&s->data);
     for (size_t i = 0; i < n;) {
         const uint8_t *nl = memchr(p + i, '\n', n - i);

@@ -24,6 +24,23 @@
 struct modem;
 struct at_req;
 
+/* Its profile keys ([sms], and [timing] sms_send_ms): what a fresh SIM
+ * holds, and how long the network takes to accept a message. */
+struct sms_config {
+    char sca[24];    /* [sms] sca: the SMS centre (+CSCA); empty: none stored */
+    int sm_capacity; /* [sms] sm_capacity: messages the SIM stores ("SM") */
+    int me_capacity; /* [sms] me_capacity: messages the module stores ("ME") */
+    int send_ms;     /* [timing] sms_send_ms: added before +CMGS/+CMSS answer */
+};
+
+extern const struct service sms_service;
+
+/* (Inline, so that a part's call reaches the seam, not svc_sms.c.) */
+static inline const struct sms_config *sms_config(const struct modem *m)
+{
+    return service_config(m, &sms_service);
+}
+
 /* AT+CSCS character sets, in the order AT+CSCS=? lists them. */
 enum sms_charset { CS_IRA, CS_GSM, CS_UCS2, CS_HEX, CS_PCCP, CS_PCDN, CS_8859_1, CS_COUNT };
 
@@ -113,8 +130,6 @@ struct sms_state {
         size_t tpdu_len;
     } entry;
 };
-
-extern const struct service sms_service;
 
 static inline struct sms_state *sms_of(const struct modem *m)
 {

@@ -240,10 +240,10 @@ static int send_parts(struct modem *m, struct sms_tpdu *parts, int n, const char
         }
     }
     snprintf(s->send_info, sizeof(s->send_info), "%s: %d", verb, mr);
-    if (m->profile->sms_send_ms > 0) {
+    if (sms_config(m)->send_ms > 0) {
         s->send_verdict = AT_OK;
         s->send_waiting = true;
-        ev_timer_init(&s->send_timer, send_timer_cb, m->profile->sms_send_ms / 1000.0, 0.);
+        ev_timer_init(&s->send_timer, send_timer_cb, sms_config(m)->send_ms / 1000.0, 0.);
         s->send_timer.data = m;
         ev_timer_start(m->loop, &s->send_timer);
         return AT_PENDING;

@@ -42,11 +42,11 @@ const char *sms_mem_of_index(const struct sms_store *st, enum sms_mem mem, int *
     return "ME";
 }
 
-static void params_factory(const struct profile *p, struct sms_params *a)
+static void params_factory(const struct sms_config *c, struct sms_params *a)
 {
     memset(a, 0, sizeof(*a));
-    str_copy(a->sca, sizeof(a->sca), p->sms_sca);
-    a->tosca = p->sms_sca[0] == '+' ? SMS_TOA_INTERNATIONAL : SMS_TOA_UNKNOWN;
+    str_copy(a->sca, sizeof(a->sca), c->sca);
+    a->tosca = c->sca[0] == '+' ? SMS_TOA_INTERNATIONAL : SMS_TOA_UNKNOWN;
     /* +CSMP's defaults (manual §4.2.15): SUBMIT with a relative validity
      * period, 167 (one day), PID 0, the GSM 7-bit alphabet. */
     a->fo = 17;
@@ -123,9 +123,9 @@ struct sms_store *sms_store_get(struct modem *m)
     struct sms_store *st = calloc(1, sizeof(*st));
     if (!st)
         return NULL;
-    const struct profile *p = m->profile;
-    st->capacity[0] = p->sms_sm_capacity;
-    st->capacity[1] = p->sms_me_capacity;
+    const struct sms_config *c = sms_config(m);
+    st->capacity[0] = c->sm_capacity;
+    st->capacity[1] = c->me_capacity;
     for (int i = 0; i < 2; i++) {
         st->slots[i] =
             calloc((size_t)(st->capacity[i] ? st->capacity[i] : 1), sizeof(struct sms_slot));
@@ -134,7 +134,7 @@ struct sms_store *sms_store_get(struct modem *m)
             return NULL;
         }
     }
-    params_factory(p, &st->nv.active);
+    params_factory(c, &st->nv.active);
     for (int i = 0; i < 4; i++)
         st->nv.saved[i] = st->nv.active;
     const char *base = fs_base_dir();

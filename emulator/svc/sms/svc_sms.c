@@ -443,6 +443,18 @@ static void status(const struct modem *m, const void *state, struct bytebuf *out
     bytebuf_append_str(out, line);
 }
 
+static const struct profile_key profile_keys[] = {
+    PROFILE_STR_KEY(struct sms_config, "sms", "sca", sca, "+8613800210500"),
+    PROFILE_INT_KEY(struct sms_config, "sms", "sm_capacity", sm_capacity, 1, 255, "50"),
+    PROFILE_INT_KEY(struct sms_config, "sms", "me_capacity", me_capacity, 0, 255, "50"),
+    PROFILE_TIMED_KEY(struct sms_config, "timing", "sms_send_ms", send_ms, 0, 60000, "0", "0",
+                      "2500"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"sms", profile_keys,
+                                                       sizeof(struct sms_config)};
+
 const struct service sms_service = {
     .name = "sms",
     .tables = tables,
@@ -454,4 +466,5 @@ const struct service sms_service = {
     .settings_show = settings_show,
     .status = status,
     .verbs = sms_verbs,
+    .profile = &profile_section,
 };

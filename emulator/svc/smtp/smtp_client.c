@@ -27,7 +27,7 @@
 
 static const char *smtp_ehlo(const struct modem *m)
 {
-    return m->profile->email_ehlo[0] ? m->profile->email_ehlo : "sim800";
+    return email_config(m)->ehlo[0] ? email_config(m)->ehlo : "sim800";
 }
 
 enum step {
@@ -462,7 +462,7 @@ static void drain_cb(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     }
     s->ft_ready = true;
-    at_urc(s->m, "+SMTPFT: 1,%d", s->m->profile->email_ft_max);
+    at_urc(s->m, "+SMTPFT: 1,%d", email_config(s->m)->ft_max);
 }
 
 static void ft_offer(struct smtp_send *s)

@@ -272,7 +272,7 @@ static int cmd_smtpfile(struct modem *m, struct at_req *r)
     }
     /* One description ([email] attachments = 1): a new one replaces it;
      * more: a new name adds one, a known name replaces its entry. */
-    int max = m->profile->email_attachments;
+    int max = email_config(m)->attachments;
     int i = 0;
     if (max > 1)
         while (i < st->nfiles && strcmp(st->files[i].name, name))
@@ -334,7 +334,7 @@ static int cmd_smtpft(struct modem *m, struct at_req *r)
     if (r->form == AT_FORM_TEST)
         return AT_OK;
     long n;
-    if (at_arg_int(&r->args, 0, m->profile->email_ft_max, &n) != AT_ARG_OK ||
+    if (at_arg_int(&r->args, 0, email_config(m)->ft_max, &n) != AT_ARG_OK ||
         !at_args_done(&r->args))
         return AT_ERROR;
     struct smtp_send *s = st->active;

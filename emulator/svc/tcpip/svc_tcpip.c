@@ -197,7 +197,7 @@ static int cmd_ciicr(struct modem *m, struct at_req *r)
     if (t->ip != IP_START)
         return AT_ERROR;
     t->ip = IP_CONFIG;
-    ev_timer_set(&t->ciicr_timer, m->profile->ciicr_ms / 1000.0, 0.);
+    ev_timer_set(&t->ciicr_timer, tcpip_config(m)->ciicr_ms / 1000.0, 0.);
     ev_timer_start(m->loop, &t->ciicr_timer);
     return AT_PENDING;
 }
@@ -616,6 +616,18 @@ static const struct at_cmd_table *const tables[] = {
 
 static const struct service_conn conns[] = {{.tag = "tcpip"}, {.tag = NULL}};
 
+static const struct profile_key profile_keys[] = {
+    PROFILE_TIMED_KEY(struct tcpip_config, "tcpip", "ciicr_ms", ciicr_ms, 0, 85000, "200", NULL,
+                      "1000"),
+    PROFILE_INT_KEY(struct tcpip_config, "tcpip", "rx_buffer", rx_buffer, 1460, 1048576, "8192"),
+    PROFILE_INT_KEY(struct tcpip_config, "tcpip", "escape_guard_ms", escape_guard_ms, 20, 10000,
+                    "1000"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"tcpip", profile_keys,
+                                                       sizeof(struct tcpip_config)};
+
 const struct service tcpip_service = {
     .name = "tcpip",
     .conns = conns,
@@ -624,4 +636,5 @@ const struct service tcpip_service = {
     .init = service_init,
     .reset = service_reset,
     .event = service_event,
+    .profile = &profile_section,
 };

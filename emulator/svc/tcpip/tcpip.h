@@ -90,6 +90,19 @@ struct tcpip_state {
 
 extern const struct service tcpip_service;
 
+/* Its profile keys (profile.h), each default in its row in svc_tcpip.c. */
+struct tcpip_config {
+    int ciicr_ms;        /* [tcpip] ciicr_ms: how long AT+CIICR takes to activate the context */
+    int rx_buffer;       /* [tcpip] rx_buffer: bytes kept per link for AT+CIPRXGET */
+    int escape_guard_ms; /* [tcpip] escape_guard_ms: silence around "+++" in transparent mode */
+};
+
+/* (Inline, so that a part's call reaches the seam, not svc_tcpip.c.) */
+static inline const struct tcpip_config *tcpip_config(const struct modem *m)
+{
+    return service_config(m, &tcpip_service);
+}
+
 static inline struct tcpip_state *tcpip_of(const struct modem *m)
 {
     return modem_state(m, &tcpip_service);

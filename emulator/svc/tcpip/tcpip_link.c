@@ -241,7 +241,7 @@ static void link_readable(struct conn *c, void *ud)
         size_t room = sizeof(buf);
         bool keep = tcpip_of(m)->rxget && !tcpip_of(m)->data_mode;
         if (keep) {
-            size_t cap = (size_t)m->profile->rx_buffer;
+            size_t cap = (size_t)tcpip_config(m)->rx_buffer;
             size_t used = bytebuf_pending(&l->rx);
             if (used >= cap) {
                 /* Full: leave the rest in the socket; TCP's window does
@@ -349,7 +349,7 @@ size_t link_passthrough(struct modem *m, void *ud, const uint8_t *p, size_t n)
     struct cip_link *l = ud;
     struct tcpip_state *t = tcpip_of(m);
     double now = ev_now(m->loop);
-    double guard = m->profile->escape_guard_ms / 1000.0;
+    double guard = tcpip_config(m)->escape_guard_ms / 1000.0;
     for (size_t i = 0; i < n; i++) {
         bool silent_before = now - t->last_input >= guard;
         if (p[i] == '+' && (t->plus_count > 0 || silent_before) && t->plus_count < 3) {

@@ -18,6 +18,30 @@
 #include "sms.h"
 #include "trace.h"
 
+/* Its profile keys (profile.h), each default in its row. */
+struct ussd_config {
+    char answers[1024]; /* [ussd] answers: "code=text|code?=text|code>reply=text" */
+    int answer_ms;      /* [timing] ussd_ms: the network's +CUSD answer comes after this */
+};
+
+static const struct profile_key profile_keys[] = {
+    PROFILE_STR_KEY(struct ussd_config, "ussd", "answers", answers,
+                    "*100#=Balance: 25.40 CNY|*111#=Balance: 25.40 CNY|*161#=Your number is "
+                    "{number}|*200#?=1 Balance 2 Tariff|*200#>1=Balance: 25.40 CNY|*200#>2=Tariff: "
+                    "Basic"),
+    PROFILE_TIMED_KEY(struct ussd_config, "timing", "ussd_ms", answer_ms, 0, 60000, "0", "0",
+                      "2000"),
+    {0},
+};
+
+static const struct profile_section profile_section = {"ussd", profile_keys,
+                                                       sizeof(struct ussd_config)};
+
+static const struct ussd_config *ussd_config(const struct modem *m)
+{
+    return service_config(m, &ussd_service);
+}
+
 static struct ussd_state *ussd_of(const struct modem *m) { return modem_state(m, &ussd_service); }
 
 #define DCS_GSM 15 /* GSM 7-bit, language unspecified (TS 23.038 §5) */
@@ -28,7 +52,7 @@ static struct ussd_state *ussd_of(const struct modem *m) { return modem_state(m,
 /* Looks key up in the profile's "key=text|key?=text|..." list. */
 static bool profile_answer(const struct modem *m, const char *key, struct ussd_answer *a)
 {
-    const char *p = m->profile->ussd_answers;
+    const char *p = ussd_config(m)->answers;
     size_t klen = strlen(key);
     while (*p) {
         const char *end = strchr(p, '|');
@@ -120,12 +144,12 @@ static void answer_later(struct modem *m, const char *line)
 {
     struct ussd_state *u = ussd_of(m);
     ev_timer_stop(m->loop, &u->timer);
-    if (m->profile->ussd_ms <= 0) {
+    if (ussd_config(m)->answer_ms <= 0) {
         show(m, line);
         return;
     }
     str_copy(u->pending, sizeof(u->pending), line);
-    ev_timer_init(&u->timer, answer_cb, m->profile->ussd_ms / 1000.0, 0.);
+    ev_timer_init(&u->timer, answer_cb, ussd_config(m)->answer_ms / 1000.0, 0.);
     u->timer.data = m;
     ev_timer_start(m->loop, &u->timer);
 }
@@ -316,7 +340,7 @@ static const struct service_verb verbs[] = {
 static int service_init(struct modem *m, void *state, char *err, size_t errlen)
 {
     (void)state;
-    const char *p = m->profile->ussd_answers;
+    const char *p = ussd_config(m)->answers;
     while (*p) {
         size_t len = strcspn(p, "|");
         const char *eq = memchr(p, '=', len);
@@ -346,4 +370,5 @@ const struct service ussd_service = {
     .init = service_init,
     .reset = service_reset,
     .verbs = verbs,
+    .profile = &profile_section,
 };

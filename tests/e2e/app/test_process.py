@@ -372,3 +372,62 @@ def test_the_compiled_defaults_are_the_shipped_profiles_values(emulator, tmp_pat
             got.append(m.expect(b"\r\nOK\r\n"))
         answers.append(got)
     assert answers[0] == answers[1]
+
+
+def profile_keys(*args):
+    """`sim800emu --profile-keys ARGS`: {(section, key): value} and the raw
+    lines."""
+    r = run_cli("--profile-keys", *args)
+    assert r.returncode == 0, r
+    keys = {}
+    for line in r.stdout.splitlines():
+        m = re.fullmatch(r"\[(\w+)\] (\w+) = (.*?)(  ; --timing fast .*)?", line)
+        assert m, line
+        assert (m[1], m[2]) not in keys, f"key listed twice: {line}"
+        keys[(m[1], m[2])] = m[3]
+    return keys, r.stdout
+
+
+def test_every_key_has_one_row_and_the_shipped_profile_spells_it_out(tmp_path):
+    """Every key, the module's and each service's own (svc/*/svc_*.c), is
+    printed once by --profile-keys; the shipped default profile lists each
+    of them with the same value, and names no key that has no row."""
+    import configparser
+    from conftest import REPO
+    keys, _ = profile_keys()
+    ini = configparser.ConfigParser(delimiters=("=",), comment_prefixes=(";",),
+                                    interpolation=None)
+    ini.optionxform = str
+    ini.read(REPO / "profiles" / "sim800l-r14.18.ini")
+    shipped = {(s, k): v for s in ini.sections() if s not in ("profile", "faults")
+               for k, v in ini[s].items()}
+    assert set(shipped) == set(keys), (set(shipped) ^ set(keys))
+    for k, v in shipped.items():
+        assert keys[k] == v, (k, keys[k], v)
+    # rows of services, not of modem/profile.c
+    for k in [("sms", "sca"), ("timing", "sms_send_ms"), ("ussd", "answers"),
+              ("email", "ehlo_name"), ("tcpip", "ciicr_ms"), ("fs", "capacity")]:
+        assert k in keys
+    empty = tmp_path / "empty.ini"
+    empty.write_text("[profile]\ndescription = sets nothing\n")
+    assert profile_keys("-p", str(empty))[1] == profile_keys()[1]
+
+
+def test_timing_presets_come_from_the_rows_and_set_still_wins():
+    """--timing real gives each delay its row's real value, services' keys
+    as well as the module's; --set after it changes one figure; --timing
+    fast zeroes the [timing] delays and leaves the bearer times."""
+    real, text = profile_keys("--timing", "real")
+    assert real[("timing", "pace")] == "true"
+    assert real[("timing", "sms_send_ms")] == "2500"
+    assert real[("timing", "httpaction_ms")] == "1800"
+    assert real[("tcpip", "ciicr_ms")] == "1000"
+    assert real[("tcpip", "sapbr_ms")] == "1500"
+    assert "[timing] ussd_ms = 2000  ; --timing fast 0, real 2000" in text
+    fixed, _ = profile_keys("--timing", "real", "-s", "timing.sms_send_ms=7")
+    assert fixed[("timing", "sms_send_ms")] == "7"
+    fast, _ = profile_keys("--timing", "fast", "-s", "tcpip.ciicr_ms=5")
+    assert fast[("timing", "location_ms")] == "0" and fast[("timing", "pace")] == "false"
+    assert fast[("tcpip", "ciicr_ms")] == "5" and fast[("tcpip", "sapbr_ms")] == "300"
+    r = run_cli("--profile-keys", "-s", "sms.sm_capacity=0")
+    assert r.returncode == 2 and "[sms] sm_capacity: must be an integer from 1 to 255" in r.stderr
