@@ -42,61 +42,114 @@ static struct modem *modem_at(int i) { return i >= 0 && i < nmodems ? modems_[i]
 
 static void schedule(const struct fault_rule *r, int modem, double after);
 
+/* What each module action does, by the owner of the state it changes (the
+ * action's row in fault/fault.c gives its name, words and class): a new
+ * module action is that row and one row here. */
+static void act_pdp_deact(struct modem *m, const struct fault_rule *r)
+{
+    (void)r;
+    general_pdp_down(m); /* the network took the context down: as AT+CGATT=0 */
+}
+
+static void act_link_closed(struct modem *m, const struct fault_rule *r)
+{
+    if (tcpip_link_end(m, r->link) < 0)
+        trace_note(m->id, "fault", "rule %d: link %d has no open connection", r->id, r->link);
+}
+
+static void act_under_voltage(struct modem *m, const struct fault_rule *r)
+{
+    (void)r;
+    at_urc(m, "UNDER-VOLTAGE WARNNING"); /* sic: SIMCom's spelling */
+}
+
+static void act_cpin_not_ready(struct modem *m, const struct fault_rule *r)
+{
+    (void)r;
+    general_sim_not_ready(m);
+}
+
+static void act_signal(struct modem *m, const struct fault_rule *r)
+{
+    general_set_signal(m, r->rssi, r->ber);
+}
+
+static void act_unregister(struct modem *m, const struct fault_rule *r)
+{
+    general_set_registered(m, false);
+    if (r->seconds > 0) {
+        struct fault_rule back = *r;
+        back.action = FA_REGISTER;
+        schedule(&back, m->id, r->seconds);
+    }
+}
+
+static void act_register(struct modem *m, const struct fault_rule *r)
+{
+    (void)r;
+    general_register_if_able(m);
+}
+
+static void act_reboot(struct modem *m, const struct fault_rule *r)
+{
+    (void)r;
+    boot_reboot(m);
+}
+
+static void act_noise(struct modem *m, const struct fault_rule *r)
+{
+    uint8_t buf[FAULT_NOISE_MAX];
+    uint64_t x = r->seed ? r->seed : (uint64_t)r->id * 0x9E3779B97F4A7C15ULL + 1;
+    for (long i = 0; i < r->n; i++) { /* xorshift64: the same bytes for the same seed */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        buf[i] = (uint8_t)(x >> 24);
+    }
+    modem_noise(m, buf, (size_t)r->n);
+}
+
+static void act_drop(struct modem *m, const struct fault_rule *r)
+{
+    modem_drop_output(m, (unsigned)r->n);
+}
+
+typedef void module_action_fn(struct modem *m, const struct fault_rule *r);
+
+static module_action_fn *const module_actions[FA_COUNT] = {
+    [FA_PDP_DEACT] = act_pdp_deact,
+    [FA_LINK_CLOSED] = act_link_closed,
+    [FA_UNDER_VOLTAGE] = act_under_voltage,
+    [FA_CPIN_NOT_READY] = act_cpin_not_ready,
+    [FA_SIGNAL] = act_signal,
+    [FA_UNREGISTER] = act_unregister,
+    [FA_REGISTER] = act_register,
+    [FA_REBOOT] = act_reboot,
+    [FA_NOISE] = act_noise,
+    [FA_DROP] = act_drop,
+};
+
+/* A module action without its row here (or a row for another class) is a
+ * bug of this file: every run stops on it at once, so every test finds it. */
+static void check_module_actions(void)
+{
+    for (int a = 0; a < FA_COUNT; a++)
+        if (fault_is_event((enum fault_action)a) != (module_actions[a] != NULL)) {
+            fprintf(stderr, "sim800emu: fault action %s %s\n",
+                    fault_action_name((enum fault_action)a),
+                    module_actions[a] ? "has a behaviour but is not a module action"
+                                      : "is a module action without a behaviour");
+            abort();
+        }
+}
+
 static void apply_event(struct modem *m, const struct fault_rule *r)
 {
     trace_note(m->id, "fault", "rule %d fired: %s", r->id, r->spec);
     if (m->power == MODEM_OFF && r->action != FA_REBOOT)
         return;
-    switch (r->action) {
-    case FA_PDP_DEACT:
-        /* The network took the context down: what AT+CGATT=0 does. */
-        general_pdp_down(m);
-        break;
-    case FA_LINK_CLOSED:
-        if (tcpip_link_end(m, r->link) < 0)
-            trace_note(m->id, "fault", "rule %d: link %d has no open connection", r->id, r->link);
-        break;
-    case FA_UNDER_VOLTAGE:
-        at_urc(m, "UNDER-VOLTAGE WARNNING"); /* sic: SIMCom's spelling */
-        break;
-    case FA_CPIN_NOT_READY:
-        general_sim_not_ready(m);
-        break;
-    case FA_SIGNAL:
-        general_set_signal(m, r->rssi, r->ber);
-        break;
-    case FA_UNREGISTER:
-        general_set_registered(m, false);
-        if (r->seconds > 0) {
-            struct fault_rule back = *r;
-            back.action = FA_REGISTER;
-            schedule(&back, m->id, r->seconds);
-        }
-        break;
-    case FA_REGISTER:
-        general_register_if_able(m);
-        break;
-    case FA_REBOOT:
-        boot_reboot(m);
-        break;
-    case FA_NOISE: {
-        uint8_t buf[FAULT_NOISE_MAX];
-        uint64_t x = r->seed ? r->seed : (uint64_t)r->id * 0x9E3779B97F4A7C15ULL + 1;
-        for (long i = 0; i < r->n; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            buf[i] = (uint8_t)(x >> 24);
-        }
-        modem_noise(m, buf, (size_t)r->n);
-        break;
-    }
-    case FA_DROP:
-        modem_drop_output(m, (unsigned)r->n);
-        break;
-    default:
-        break;
-    }
+    if (r->action >= 0 && r->action < FA_COUNT && module_actions[r->action])
+        module_actions[r->action](m, r);
 }
 
 static void event_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -391,6 +444,7 @@ static bool cmd_hook(struct modem *m, const char *name, enum at_form form, int *
 
 void fault_glue_init(struct ev_loop *loop, struct modem **modems, long n)
 {
+    check_module_actions();
     fault_set_init(&rules);
     loop_ = loop;
     modems_ = modems;
