@@ -14,6 +14,7 @@
 #include "config.h"
 #include "conn.h"
 #include "control.h"
+#include "control_client.h"
 #include "fault.h"
 #include "fault_glue.h"
 #include "fs.h"
@@ -33,6 +34,9 @@
 #define MODEMS_MAX 4096
 #define OVERRIDES_MAX 64
 #define FAULTS_MAX 64
+/* How long --request waits for the reply. */
+#define REQUEST_TIMEOUT_S 5.0
+
 /* How long SIGINT/SIGTERM may spend closing network links in order. */
 #define STOP_CLOSE_S 1.0
 
@@ -41,7 +45,8 @@ struct options {
     const char *profiles_dir;
     const char *profiles_why; /* where profiles_dir came from, for --version */
     bool version;
-    bool profile_keys; /* --profile-keys: print every key's value and exit */
+    bool profile_keys;   /* --profile-keys: print every key's value and exit */
+    const char *request; /* --request PATH WORDS...: a control client, then exit */
     const char *link;
     const char *trace;
     const char *storage;
@@ -95,6 +100,8 @@ static void usage(FILE *f)
           "      --listen-raw            ... raw bytes instead (socat, ser2net raw)\n"
           "      --fault SPEC            a fault rule, as 'fault add SPEC' on the control\n"
           "                              socket (repeatable; see FAULTS in the man page)\n"
+          "      --request PATH REQUEST  send REQUEST (e.g. status) to the control socket\n"
+          "                              at PATH, print the reply; exit 0 if it is ok\n"
           "      --profile-keys          print every profile key with its value (after\n"
           "                              -p, --timing and --set) and exit\n"
           "  -V, --version               print the version and the profiles directory\n"
@@ -195,6 +202,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"listen-raw", no_argument, NULL, 'W'},
         {"fault", required_argument, NULL, 'F'},
         {"profile-keys", no_argument, NULL, 'P'},
+        {"request", required_argument, NULL, 'Q'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -317,6 +325,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'P':
             o->profile_keys = true;
             break;
+        case 'Q':
+            o->request = optarg;
+            break;
         case 'h': {
             usage(stdout);
             char names[400];
@@ -335,6 +346,8 @@ static int parse_options(int argc, char **argv, struct options *o)
                o->profiles_dir, o->profiles_why, SIM800EMU_INSTALL_PROFILES_DIR);
         exit(0);
     }
+    if (o->request) /* the words after the options are the request */
+        exit(control_request(o->request, argv + optind, argc - optind, REQUEST_TIMEOUT_S));
     if (optind < argc) {
         fprintf(stderr, "sim800emu: unexpected argument '%s'\n", argv[optind]);
         return -1;

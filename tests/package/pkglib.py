@@ -45,6 +45,30 @@ def project_version():
     raise AssertionError("no version in meson.build")
 
 
+_deb = None
+
+
+def package_deb(tmp_path_factory):
+    """$SIM800EMU_DEB, else the package scripts/package builds, once per
+    process (the package modules share one xdist group, so one worker)."""
+    global _deb
+    given = os.environ.get("SIM800EMU_DEB")
+    if given:
+        return given
+    if _deb is None:
+        import pytest
+        import shutil
+        if not shutil.which("dpkg-buildpackage"):
+            pytest.skip("dpkg-buildpackage is not installed (scripts/deps installs it)")
+        out = tmp_path_factory.mktemp("deb")
+        r = run([REPO / "scripts" / "package", out], timeout=600)
+        assert r.returncode == 0, f"scripts/package failed:\n{r.stdout}\n{r.stderr}"
+        path = r.stdout.strip().splitlines()[-1]
+        assert os.path.isfile(path), r.stdout
+        _deb = path
+    return _deb
+
+
 def run(args, cwd=None, timeout=120, env=None):
     """Run a command to completion; CompletedProcess with text output."""
     return subprocess.run([str(a) for a in args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,

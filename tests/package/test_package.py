@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from pkglib import (LEGACY_CIPHERS, REPO, Modem, build_dir, project_version, run,
+from pkglib import (LEGACY_CIPHERS, REPO, Modem, build_dir, package_deb, project_version, run,
                     start_tls_echo)
 
 VERSION = project_version()
@@ -103,17 +103,7 @@ def test_moved_install_still_finds_its_profiles(destdir, tmp_path):
 @pytest.fixture(scope="module")
 def deb(tmp_path_factory):
     """$SIM800EMU_DEB, else a package built now by scripts/package."""
-    given = os.environ.get("SIM800EMU_DEB")
-    if given:
-        return given
-    if not shutil.which("dpkg-buildpackage"):
-        pytest.skip("dpkg-buildpackage is not installed (scripts/deps installs it)")
-    out = tmp_path_factory.mktemp("deb")
-    r = run([REPO / "scripts" / "package", out], timeout=600)
-    assert r.returncode == 0, f"scripts/package failed:\n{r.stdout}\n{r.stderr}"
-    path = r.stdout.strip().splitlines()[-1]
-    assert os.path.isfile(path), r.stdout
-    return path
+    return package_deb(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
