@@ -98,7 +98,7 @@ static void watch_event(void *ud, uint32_t mask)
 static void hangup_seen(struct pty_port *p)
 {
     if (p->watch >= 0)
-        pty_watch_drain(); /* the close is queued: handle it in order */
+        pty_watch_drain(p->loop); /* the close is queued: handle it in order */
     if (p->master >= 0 && !p->client_gone && slave_hung_up(p))
         client_left(p);
 }
@@ -193,7 +193,7 @@ void pty_close(struct pty_port *p)
     ev_timer_stop(p->loop, &p->resume_timer);
     ev_timer_stop(p->loop, &p->out_timer);
     ev_timer_stop(p->loop, &p->in_timer);
-    pty_watch_remove(p->watch);
+    pty_watch_remove(p->loop, p->watch);
     p->watch = -1;
     close(p->master);
     p->master = -1;
@@ -549,7 +549,7 @@ static void flush_out(struct pty_port *p)
         /* A client that left since the last look must not get these bytes
          * (they answer it, not whoever opened the port after it). */
         if (p->watch >= 0) {
-            pty_watch_drain();
+            pty_watch_drain(p->loop);
             if (p->master < 0 || p->client_gone || bytebuf_pending(&p->out) == 0)
                 return;
         }

@@ -14,93 +14,113 @@ struct watcher {
     void *ud;
 };
 
-static struct {
+/* One inotify descriptor per event loop: a watch's events are handled on
+ * the loop that runs its port. */
+struct watches {
     int fd;
-    struct ev_loop *loop;
+    struct ev_loop *loop; /* NULL: a free slot */
     ev_io io;
     struct watcher *by_wd; /* watch descriptor -> its port's handler */
     size_t cap;
     int users;
     bool draining; /* events are handled in order, never nested */
-} watches = {.fd = -1};
+};
 
-void pty_watch_drain(void)
+#define WATCH_LOOPS_MAX 16
+static struct watches per_loop[WATCH_LOOPS_MAX];
+
+static struct watches *watches_of(struct ev_loop *loop)
 {
-    if (watches.fd < 0 || watches.draining)
+    for (size_t i = 0; i < WATCH_LOOPS_MAX; i++)
+        if (per_loop[i].loop == loop)
+            return &per_loop[i];
+    return NULL;
+}
+
+void pty_watch_drain(struct ev_loop *loop)
+{
+    struct watches *w = watches_of(loop);
+    if (!w || w->draining)
         return;
-    watches.draining = true;
+    w->draining = true;
     _Alignas(struct inotify_event) char buf[4096];
     for (;;) {
-        ssize_t n = read(watches.fd, buf, sizeof(buf));
+        ssize_t n = read(w->fd, buf, sizeof(buf));
         if (n <= 0)
             break;
         for (char *q = buf; q < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)q;
             q += sizeof(*ev) + ev->len;
             if (ev->mask & IN_Q_OVERFLOW) {
-                for (size_t i = 0; i < watches.cap; i++)
-                    if (watches.by_wd[i].fn)
-                        watches.by_wd[i].fn(watches.by_wd[i].ud, IN_Q_OVERFLOW);
+                for (size_t i = 0; i < w->cap; i++)
+                    if (w->by_wd[i].fn)
+                        w->by_wd[i].fn(w->by_wd[i].ud, IN_Q_OVERFLOW);
                 continue;
             }
-            if (ev->wd >= 0 && (size_t)ev->wd < watches.cap && watches.by_wd[ev->wd].fn)
-                watches.by_wd[ev->wd].fn(watches.by_wd[ev->wd].ud, ev->mask);
+            if (ev->wd >= 0 && (size_t)ev->wd < w->cap && w->by_wd[ev->wd].fn)
+                w->by_wd[ev->wd].fn(w->by_wd[ev->wd].ud, ev->mask);
         }
     }
-    watches.draining = false;
+    w->draining = false;
 }
 
-static void watches_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void watches_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-    (void)loop;
-    (void)w;
+    (void)io;
     (void)revents;
-    pty_watch_drain();
+    pty_watch_drain(loop);
 }
 
 int pty_watch_add(struct ev_loop *loop, const char *path, pty_watch_fn fn, void *ud)
 {
-    if (watches.fd < 0) {
-        watches.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (watches.fd < 0)
+    struct watches *w = watches_of(loop);
+    if (!w) {
+        w = watches_of(NULL);
+        if (!w)
+            return -1; /* more loops than slots: the hang-up alone */
+        int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
             return -1;
-        watches.loop = loop;
-        ev_io_init(&watches.io, watches_cb, watches.fd, EV_READ);
+        *w = (struct watches){.fd = fd, .loop = loop};
+        ev_io_init(&w->io, watches_cb, fd, EV_READ);
         /* Before any port's input in the same loop turn: a new client's
          * first command must not be taken for the old one's. */
-        ev_set_priority(&watches.io, EV_MAXPRI);
-        ev_io_start(loop, &watches.io);
+        ev_set_priority(&w->io, EV_MAXPRI);
+        ev_io_start(loop, &w->io);
     }
-    if (watches.loop != loop)
+    int wd = inotify_add_watch(w->fd, path, IN_OPEN | IN_CLOSE);
+    if (wd < 0) {
+        if (w->users == 0)
+            pty_watch_remove(loop, -1);
         return -1;
-    int wd = inotify_add_watch(watches.fd, path, IN_OPEN | IN_CLOSE);
-    if (wd < 0)
-        return -1;
-    if ((size_t)wd >= watches.cap) {
-        size_t cap = watches.cap ? watches.cap : 64;
+    }
+    if ((size_t)wd >= w->cap) {
+        size_t cap = w->cap ? w->cap : 64;
         while (cap <= (size_t)wd)
             cap *= 2;
-        watches.by_wd = xrealloc(watches.by_wd, cap * sizeof(*watches.by_wd));
-        memset(watches.by_wd + watches.cap, 0, (cap - watches.cap) * sizeof(*watches.by_wd));
-        watches.cap = cap;
+        w->by_wd = xrealloc(w->by_wd, cap * sizeof(*w->by_wd));
+        memset(w->by_wd + w->cap, 0, (cap - w->cap) * sizeof(*w->by_wd));
+        w->cap = cap;
     }
-    watches.by_wd[wd] = (struct watcher){fn, ud};
-    watches.users++;
+    w->by_wd[wd] = (struct watcher){fn, ud};
+    w->users++;
     return wd;
 }
 
-void pty_watch_remove(int wd)
+void pty_watch_remove(struct ev_loop *loop, int wd)
 {
-    if (wd < 0 || (size_t)wd >= watches.cap)
+    struct watches *w = watches_of(loop);
+    if (!w)
         return;
-    inotify_rm_watch(watches.fd, wd);
-    watches.by_wd[wd] = (struct watcher){NULL, NULL};
-    if (--watches.users == 0) {
-        ev_io_stop(watches.loop, &watches.io);
-        close(watches.fd);
-        watches.fd = -1;
-        free(watches.by_wd);
-        watches.by_wd = NULL;
-        watches.cap = 0;
+    if (wd >= 0 && (size_t)wd < w->cap && w->by_wd[wd].fn) {
+        inotify_rm_watch(w->fd, wd);
+        w->by_wd[wd] = (struct watcher){NULL, NULL};
+        w->users--;
+    }
+    if (w->users == 0) { /* the loop's last port: its descriptor goes too */
+        ev_io_stop(loop, &w->io);
+        close(w->fd);
+        free(w->by_wd);
+        *w = (struct watches){.fd = -1};
     }
 }
