@@ -93,17 +93,38 @@ def copy_with_libs(binary, root):
                 shutil.copy2(real, dst)
 
 
+def devices(root):
+    """/dev as the engine gives a container: null, zero, urandom, a devpts
+    mount point (mounted by INSIDE) and ptmx pointing into it."""
+    for d in ("dev/pts", "proc", "tmp"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "tmp", 0o1777)
+    for name, major, minor in (("null", 1, 3), ("zero", 1, 5), ("urandom", 1, 9)):
+        if not (root / "dev" / name).exists():
+            os.mknod(root / "dev" / name, 0o666 | 0o020000, os.makedev(major, minor))
+    ptmx = root / "dev" / "ptmx"
+    if ptmx.exists() or ptmx.is_symlink():
+        ptmx.unlink()
+    os.symlink("pts/ptmx", ptmx)
+
+
 @pytest.fixture(scope="module")
 def rootfs(tmp_path_factory):
-    """The image's file system as the Containerfile makes it, minus the base
-    system the emulator does not use: the package (dpkg -x), the libraries
-    its binary links (from this Debian release, as the base's), the user,
-    its home (WORKDIR), /tmp, and device nodes."""
+    """The image's file system.  $SIM800EMU_IMAGE_ROOTFS: an image an engine
+    built (`podman image mount sim800emu:TAG`), copied.  Else as the
+    Containerfile makes it, minus the base system the emulator does not
+    use: the package (dpkg -x), the libraries its binary links (from this
+    Debian release, as the base's), the user, its home (WORKDIR), /tmp."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
         pytest.skip("needs root and unshare (CI runs as root)")
-    deb = package_deb(tmp_path_factory)
     r = recipe()
     root = tmp_path_factory.mktemp("rootfs")
+    image = os.environ.get("SIM800EMU_IMAGE_ROOTFS")
+    if image:
+        assert run(["cp", "-a", image + "/.", root]).returncode == 0
+        devices(root)
+        return root
+    deb = package_deb(tmp_path_factory)
     assert run(["dpkg", "-x", deb, root]).returncode == 0
     copy_with_libs(str(root / "usr/bin/sim800emu"), root)
     copy_with_libs(shutil.which("env"), root)  # coreutils' env: in every Debian base
@@ -115,13 +136,7 @@ def rootfs(tmp_path_factory):
     home = root / r["workdir"].lstrip("/")
     home.mkdir(parents=True)
     os.chown(home, uid, gid)
-    (root / "tmp").mkdir(exist_ok=True)
-    os.chmod(root / "tmp", 0o1777)
-    for d in ("dev/pts", "proc"):
-        (root / d).mkdir(parents=True, exist_ok=True)
-    for name, major, minor in (("null", 1, 3), ("zero", 1, 5), ("urandom", 1, 9)):
-        os.mknod(root / "dev" / name, 0o666 | 0o020000, os.makedev(major, minor))
-    os.symlink("pts/ptmx", root / "dev" / "ptmx")
+    devices(root)
     return root
 
 
