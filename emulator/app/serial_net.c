@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "modem.h"
@@ -185,8 +186,23 @@ static void com_port(struct bridge *b)
         com_port_reply(b, 107, out, 1);
         return;
     case 10:
-    case 11:
-    case 12: /* line/modem state masks, PURGE-DATA: acknowledged */
+    case 11: /* line/modem state masks: nothing changes state here */
+        com_port_reply(b, code + 100, v, n > 1 ? 1 : n);
+        return;
+    case 12: /* PURGE-DATA: 1 what the modem wrote and the client has not
+              * been sent (still in the PTY), 2 what the client sent and
+              * the modem has not read, 3 both; what is already queued to
+              * the client precedes this answer, and pyserial drops it. */
+        if (n >= 1 && b->slave_fd >= 0 && v[0] >= 1 && v[0] <= 3) {
+            if (v[0] & 1)
+                tcflush(b->slave_fd, TCIFLUSH);
+            if (v[0] & 2) {
+                bytebuf_free(&b->to_slave);
+                tcflush(b->slave_fd, TCOFLUSH);
+            }
+            trace_note(b->m->id, "net-serial", "purge %s",
+                       v[0] == 1 ? "receive" : v[0] == 2 ? "transmit" : "both");
+        }
         com_port_reply(b, code + 100, v, n > 1 ? 1 : n);
         return;
     default: /* FLOWCONTROL-SUSPEND/RESUME and the rest: no answer */

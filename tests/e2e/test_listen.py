@@ -218,6 +218,25 @@ def test_an_autobauding_module_paces_at_the_rate_rfc2217_sets(emulator):
         m.close()
 
 
+def test_purge_data_reaches_the_bridge_and_the_port_goes_on(emulator, tmp_path):
+    """pyserial's reset_input_buffer()/reset_output_buffer() send RFC 2217's
+    PURGE-DATA (receive, transmit): each is answered, the bridge flushes the
+    PTY's queue that way (the trace says so), and the port goes on."""
+    port = free_port_pair()
+    trace = tmp_path / "trace"
+    emulator.start("--listen", str(port), "--trace", str(trace))
+    m = UrlPort("rfc2217://127.0.0.1:%d" % port)
+    try:
+        m.exchange(b"AT\r", b"AT\r" + OK, timeout=5)
+        m.ser.s.reset_input_buffer()   # pyserial waits for each answer
+        m.ser.s.reset_output_buffer()
+        m.exchange(b"ATI\r", b"ATI\r\r\nSIM800 R14.18\r\n" + OK, timeout=5)
+    finally:
+        m.close()
+    text = trace.read_text()
+    assert "purge receive" in text and "purge transmit" in text, text[-2000:]
+
+
 def test_the_control_socket_over_tcp_needs_the_token(emulator, monkeypatch):
     """--control-tcp: for a fleet's operator, off by default; every request
     waits for "auth TOKEN" with $SIM800EMU_CONTROL_TOKEN's secret."""

@@ -24,6 +24,7 @@ reaches it under the name the firmware uses and trusts the PKI's root.
 At teardown every rule that never fired is reported (a rule that cannot
 match what the test did: the wrong service, tag or verb): a warning, or a
 failure with `--sim800-unfired=error`."""
+import os
 import warnings
 
 import pytest
@@ -101,8 +102,11 @@ def sim800(sim800_emulator):
 @pytest.fixture(scope="session")
 def sim800_pki(tmp_path_factory):
     """The test PKI (certs/gen.sh), once per session: root.crt and the
-    server certificates."""
-    return find_pki(tmp_path_factory.mktemp("sim800-pki"))
+    server certificates.  $SIM800EMU_PKI_DIR keeps one PKI for every session
+    (gen.sh makes it once and locks while it does: parallel sessions, e.g.
+    pytest-xdist's workers, share it instead of each making its own)."""
+    shared = os.environ.get("SIM800EMU_PKI_DIR")
+    return find_pki(shared if shared else tmp_path_factory.mktemp("sim800-pki"))
 
 
 def _server_factory(cls, pki):
