@@ -201,7 +201,9 @@ static void com_port(struct bridge *b)
                 tcflush(b->slave_fd, TCOFLUSH);
             }
             trace_note(b->m->id, "net-serial", "purge %s",
-                       v[0] == 1 ? "receive" : v[0] == 2 ? "transmit" : "both");
+                       v[0] == 1   ? "receive"
+                       : v[0] == 2 ? "transmit"
+                                   : "both");
         }
         com_port_reply(b, code + 100, v, n > 1 ? 1 : n);
         return;
