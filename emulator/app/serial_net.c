@@ -48,6 +48,7 @@ struct bridge {
     bool we[256], they[256]; /* options in effect (answered once) */
     uint32_t baud;
     uint8_t datasize, parity, stopsize, control;
+    bool suspended; /* the client sent FLOWCONTROL-SUSPEND: nothing goes to it */
 };
 
 static struct ev_loop *loop_;
@@ -75,6 +76,7 @@ static void drop_client(struct bridge *b, const char *why)
     b->slave_fd = -1;
     bytebuf_free(&b->to_client);
     bytebuf_free(&b->to_slave);
+    b->suspended = false;
     if (b->rfc2217)
         modem_port_host_rate(b->m, 0); /* the next host's rate is not known */
 }
@@ -84,7 +86,7 @@ static void arm(struct bridge *b)
 {
     if (b->client_fd < 0)
         return;
-    if (bytebuf_pending(&b->to_client) > 0)
+    if (bytebuf_pending(&b->to_client) > 0 && !b->suspended)
         ev_io_start(loop_, &b->client_w);
     else
         ev_io_stop(loop_, &b->client_w);
@@ -96,7 +98,9 @@ static void arm(struct bridge *b)
         ev_io_start(loop_, &b->slave_r);
     else
         ev_io_stop(loop_, &b->slave_r);
-    if (bytebuf_pending(&b->to_slave) < RELAY_MAX)
+    /* A client whose own answers pile up unread (suspended, or not
+     * reading) is read no more until they go. */
+    if (bytebuf_pending(&b->to_slave) < RELAY_MAX && bytebuf_pending(&b->to_client) < 2 * RELAY_MAX)
         ev_io_start(loop_, &b->client_r);
     else
         ev_io_stop(loop_, &b->client_r);
@@ -207,7 +211,13 @@ static void com_port(struct bridge *b)
         }
         com_port_reply(b, code + 100, v, n > 1 ? 1 : n);
         return;
-    default: /* FLOWCONTROL-SUSPEND/RESUME and the rest: no answer */
+    case 8: /* FLOWCONTROL-SUSPEND: hold what goes to the client (the PTY,
+             * then the modem, feel it as a client that stops reading) */
+    case 9: /* FLOWCONTROL-RESUME */
+        b->suspended = code == 8;
+        trace_note(b->m->id, "net-serial", "flow control %s", b->suspended ? "suspend" : "resume");
+        return; /* RFC 2217 gives these no answer */
+    default:    /* signature, break, the rest: no answer */
         return;
     }
     if (n >= 1 && v[0] != 0 &&

@@ -237,6 +237,36 @@ def test_purge_data_reaches_the_bridge_and_the_port_goes_on(emulator, tmp_path):
     assert "purge receive" in text and "purge transmit" in text, text[-2000:]
 
 
+def test_flowcontrol_suspend_holds_the_answers_until_resume(emulator, tmp_path):
+    """RFC 2217 FLOWCONTROL-SUSPEND from the client: nothing more is sent to
+    it (the modem's answer waits in the bridge) until FLOWCONTROL-RESUME,
+    then it comes whole."""
+    import serial.rfc2217 as rfc2217
+    port = free_port_pair()
+    trace = tmp_path / "trace"
+    emulator.start("--listen", str(port), "--trace", str(trace))
+    m = UrlPort("rfc2217://127.0.0.1:%d" % port)
+    try:
+        m.exchange(b"AT\r", b"AT\r" + OK, timeout=5)
+        m.ser.s.rfc2217_send_subnegotiation(rfc2217.FLOWCONTROL_SUSPEND)
+        deadline = time.monotonic() + 5
+        while "flow control suspend" not in trace.read_text():
+            assert time.monotonic() < deadline, "the suspend never reached the bridge"
+            time.sleep(0.02)
+        m.write(b"ATI\r")
+        deadline = time.monotonic() + 5
+        while "SIM800 R14.18" not in trace.read_text():  # the modem has answered ...
+            assert time.monotonic() < deadline, "no answer from the modem"
+            time.sleep(0.02)
+        time.sleep(0.2)
+        m._read_some(time.monotonic() + 0.1)
+        assert m.buf == b"", m.buf  # ... and the client has been sent none of it
+        m.ser.s.rfc2217_send_subnegotiation(rfc2217.FLOWCONTROL_RESUME)
+        assert m.expect(OK, timeout=5) == b"ATI\r\r\nSIM800 R14.18\r\n" + OK
+    finally:
+        m.close()
+
+
 def test_the_control_socket_over_tcp_needs_the_token(emulator, monkeypatch):
     """--control-tcp: for a fleet's operator, off by default; every request
     waits for "auth TOKEN" with $SIM800EMU_CONTROL_TOKEN's secret."""
