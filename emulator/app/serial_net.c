@@ -24,13 +24,21 @@
 #include "modem.h"
 #include "port.h"
 #include "pty.h"
+#include "telnet.h"
 #include "trace.h"
 #include "util.h"
 
 #define RELAY_MAX (256 * 1024) /* bytes held for the slower side before the other stops */
 
-enum { T_DATA, T_IAC, T_OPT, T_SB, T_SB_IAC };
-enum { IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 240 };
+enum {
+    IAC = TELNET_IAC,
+    DONT = TELNET_DONT,
+    DO = TELNET_DO,
+    WONT = TELNET_WONT,
+    WILL = TELNET_WILL,
+    SB = TELNET_SB,
+    SE = TELNET_SE
+};
 enum { OPT_BINARY = 0, OPT_ECHO = 1, OPT_SGA = 3, OPT_COM_PORT = 44 };
 
 struct bridge {
@@ -41,10 +49,7 @@ struct bridge {
     int listen_fd, client_fd, slave_fd;
     ev_io accept_w, client_r, client_w, slave_r, slave_w;
     struct bytebuf to_client, to_slave;
-    /* Telnet */
-    int tstate, tcmd;
-    uint8_t sb[64];
-    size_t sb_len;
+    struct telnet_decoder telnet;
     bool we[256], they[256]; /* options in effect (answered once) */
     uint32_t baud;
     uint8_t datasize, parity, stopsize, control;
@@ -147,13 +152,14 @@ static void com_port_reply(struct bridge *b, int code, const uint8_t *v, size_t 
     send_raw(b, tail, 2);
 }
 
-static void com_port(struct bridge *b)
+/* A subnegotiation of the client: the COM-PORT-OPTION's requests. */
+static void com_port(struct bridge *b, const uint8_t *sb, size_t sb_len)
 {
-    if (b->sb_len < 2 || b->sb[0] != OPT_COM_PORT)
+    if (sb_len < 2 || sb[0] != OPT_COM_PORT)
         return;
-    int code = b->sb[1];
-    const uint8_t *v = b->sb + 2;
-    size_t n = b->sb_len - 2;
+    int code = sb[1];
+    const uint8_t *v = sb + 2;
+    size_t n = sb_len - 2;
     uint8_t out[4];
     uint8_t *field = NULL;
     switch (code) {
@@ -227,60 +233,27 @@ static void com_port(struct bridge *b)
     com_port_reply(b, code + 100, field, 1);
 }
 
-/* The client's bytes: data to the modem, Telnet to us. */
+/* The client's bytes: data to the modem, Telnet to us (telnet.h). */
+static void telnet_data(void *ud, const uint8_t *p, size_t n)
+{
+    struct bridge *b = ud;
+    bytebuf_append(&b->to_slave, p, n);
+}
+
+static void telnet_option(void *ud, uint8_t cmd, uint8_t opt) { negotiate(ud, cmd, opt); }
+
+static void telnet_subneg(void *ud, const uint8_t *sb, size_t n) { com_port(ud, sb, n); }
+
 static void from_client(struct bridge *b, const uint8_t *p, size_t n)
 {
     if (!b->rfc2217) {
         bytebuf_append(&b->to_slave, p, n);
         return;
     }
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = p[i];
-        switch (b->tstate) {
-        case T_DATA:
-            if (c == IAC)
-                b->tstate = T_IAC;
-            else
-                bytebuf_append(&b->to_slave, &c, 1);
-            break;
-        case T_IAC:
-            if (c == IAC) {
-                bytebuf_append(&b->to_slave, &c, 1);
-                b->tstate = T_DATA;
-            } else if (c >= WILL && c <= DONT) {
-                b->tcmd = c;
-                b->tstate = T_OPT;
-            } else if (c == SB) {
-                b->sb_len = 0;
-                b->tstate = T_SB;
-            } else {
-                b->tstate = T_DATA; /* NOP, GA, ...: nothing to do */
-            }
-            break;
-        case T_OPT:
-            negotiate(b, b->tcmd, c);
-            b->tstate = T_DATA;
-            break;
-        case T_SB:
-            if (c == IAC)
-                b->tstate = T_SB_IAC;
-            else if (b->sb_len < sizeof(b->sb))
-                b->sb[b->sb_len++] = c;
-            break;
-        case T_SB_IAC:
-            if (c == SE) {
-                com_port(b);
-                b->tstate = T_DATA;
-            } else {
-                if (b->sb_len < sizeof(b->sb))
-                    b->sb[b->sb_len++] = c; /* IAC IAC inside: one 0xFF */
-                b->tstate = T_SB;
-            }
-            break;
-        default:
-            b->tstate = T_DATA;
-        }
-    }
+    static const struct telnet_events events = {telnet_data, telnet_option, telnet_subneg, NULL};
+    struct telnet_events ev = events;
+    ev.ud = b;
+    telnet_decode(&b->telnet, p, n, &ev);
 }
 
 /* The modem's bytes, IAC doubled for a Telnet client. */
@@ -390,7 +363,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     b->client_fd = fd;
     b->slave_fd = slave;
-    b->tstate = T_DATA;
+    b->telnet = (struct telnet_decoder){0}; /* a new client: a new stream */
     memset(b->we, 0, sizeof(b->we));
     memset(b->they, 0, sizeof(b->they));
     b->baud = 115200;

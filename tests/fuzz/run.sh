@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [NAME...]
 #
 # SECONDS defaults to 60 per fuzzer; NAMEs default to every harness
-# (at_parser, at_args, fs_path, http_url, reply_parser, fault, cert_import, sms_pdu,
+# (at_parser, at_args, fs_path, http_url, reply_parser, fault, cert_import, sms_pdu, telnet,
 # modem).  The build goes to build-fuzz/ (override with
 # FUZZ_BUILD_DIR).  New corpus entries are written under the build
 # directory, never into the seed corpus; crashes go to
@@ -18,7 +18,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build-fuzz}"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(at_parser at_args fs_path http_url reply_parser fault cert_import sms_pdu modem)
+[ ${#names[@]} -gt 0 ] || names=(at_parser at_args fs_path http_url reply_parser fault cert_import sms_pdu telnet modem)
 
 case "$secs" in
   ''|*[!0-9]*) echo "usage: $0 [SECONDS] [NAME...]" >&2; exit 2 ;;
