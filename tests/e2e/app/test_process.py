@@ -431,3 +431,25 @@ def test_timing_presets_come_from_the_rows_and_set_still_wins():
     assert fast[("tcpip", "ciicr_ms")] == "5" and fast[("tcpip", "sapbr_ms")] == "300"
     r = run_cli("--profile-keys", "-s", "sms.sm_capacity=0")
     assert r.returncode == 2 and "[sms] sm_capacity: must be an integer from 1 to 255" in r.stderr
+
+
+def test_request_is_a_control_client_with_its_exit_status(emulator, tmp_path):
+    """--request PATH REQUEST: the reply on stdout; 0 for ok, 1 for an error
+    reply, 2 when nothing listens there or the request is too long (the
+    image's health check, README "Fleets")."""
+    path = tmp_path / "ctl.sock"
+    emulator.start("--control", path, n=2).boot()
+    r = run_cli("--request", str(path), "status")
+    assert r.returncode == 0, r
+    assert r.stdout.startswith('ok {"modems":[') and r.stdout.endswith("\n")
+    assert r.stdout.count('"index":') == 2
+    r = run_cli("--request", str(path), "fault", "add", "service=http", "tls-alert=none")
+    assert (r.returncode, r.stdout) == (0, "ok 1\n"), r
+    r = run_cli("--request", str(path), "no-such-request")
+    assert r.returncode == 1 and r.stdout.startswith("error "), r
+    r = run_cli("--request", str(tmp_path / "nothing-here"), "status")
+    assert r.returncode == 2 and "nothing-here" in r.stderr and r.stdout == "", r
+    r = run_cli("--request", str(path), "x" * 2000)
+    assert r.returncode == 2 and "longer than" in r.stderr, r
+    r = run_cli("--request", str(path))
+    assert r.returncode == 2 and "needs a request" in r.stderr, r
