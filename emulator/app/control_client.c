@@ -68,16 +68,19 @@ int control_request(const char *path, char **words, int nwords, double timeout_s
     }
     double deadline = now_s() + timeout_s;
     for (size_t sent = 0; sent < used;) {
-        ssize_t n = wait_fd(fd, POLLOUT, deadline)
-                        ? send(fd, request + sent, used - sent, MSG_NOSIGNAL)
-                        : -1;
-        if (n < 0) {
-            fprintf(stderr, "sim800emu: --request %s: cannot send: %s\n", path,
-                    errno ? strerror(errno) : "timed out");
+        if (!wait_fd(fd, POLLOUT, deadline)) {
+            fprintf(stderr, "sim800emu: --request %s: cannot send: timed out\n", path);
             close(fd);
             return 1;
         }
-        sent += (size_t)n;
+        ssize_t n = send(fd, request + sent, used - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno != EINTR && errno != EAGAIN) {
+            fprintf(stderr, "sim800emu: --request %s: cannot send: %s\n", path, strerror(errno));
+            close(fd);
+            return 1;
+        }
+        if (n > 0)
+            sent += (size_t)n;
     }
     /* The reply is one line; a status reply may be long, so it is printed
      * as it comes. */
