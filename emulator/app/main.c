@@ -179,6 +179,15 @@ static const char *shipped_profiles_dir(const char **why)
     return SIM800EMU_INSTALL_PROFILES_DIR;
 }
 
+/* "--name" of the option that getopt_long returned as c. */
+static const char *option_name(const struct option *longopts, int c)
+{
+    for (const struct option *lo = longopts; lo->name; lo++)
+        if (lo->val == c)
+            return lo->name;
+    return "an option";
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -221,7 +230,13 @@ static int parse_options(int argc, char **argv, struct options *o)
     }
     o->modems = 1;
     int c;
+    /* Options --request and --profile-keys would leave unused: refused. */
+    const char *unused_by_request = NULL, *unused_by_keys = NULL;
     while ((c = getopt_long(argc, argv, "p:n:l:t:s:m:Vh", longopts, NULL)) != -1) {
+        if (c != 'Q' && c != '?')
+            unused_by_request = option_name(longopts, c);
+        if (!strchr("pDsRTP?", c))
+            unused_by_keys = option_name(longopts, c);
         char *end;
         switch (c) {
         case 'p':
@@ -345,6 +360,18 @@ static int parse_options(int argc, char **argv, struct options *o)
         printf("sim800emu %s\nprofiles: %s (%s)\nconfigured profiles: %s\n", SIM800EMU_VERSION,
                o->profiles_dir, o->profiles_why, SIM800EMU_INSTALL_PROFILES_DIR);
         exit(0);
+    }
+    if (o->request && unused_by_request) {
+        fprintf(stderr, "sim800emu: --request is a client: --%s has no effect with it\n",
+                unused_by_request);
+        return -1;
+    }
+    if (o->profile_keys && unused_by_keys) {
+        fprintf(stderr,
+                "sim800emu: --profile-keys takes -p, --profiles-dir, --timing, --set and "
+                "--tls-verify; --%s has no effect with it\n",
+                unused_by_keys);
+        return -1;
     }
     if (o->request) /* the words after the options are the request */
         exit(control_request(o->request, argv + optind, argc - optind, REQUEST_TIMEOUT_S));

@@ -129,3 +129,26 @@ def test_tinygsm_call_functions_as_the_library_sends_them():
         m.at("AT+VTD=1")
         m.at("AT+VTS=5", expect="OK")
         m.at("ATH", expect="OK")
+
+
+def test_call_ready_follows_the_sim_and_the_radio(phone, emulator):
+    """AT+CCALR (manual §6.2.38) and "Call Ready" are the call service's:
+    ready after the boot, not after AT+CFUN=0, ready again after AT+CFUN=1
+    (whose "Call Ready" follows "SMS Ready", as captured); with a PIN asked,
+    ready only after AT+CPIN; "Call Ready" not shown under AT+CIURC=0."""
+    m, _ = phone
+    m.exchange(b"AT+CCALR=?\r", b"AT+CCALR=?\r\r\n+CCALR: (0,1)\r\n" + OK)
+    m.exchange(b"AT+CCALR?\r", b"AT+CCALR?\r\r\n+CCALR: 1\r\n" + OK)
+    m.write(b"AT+CFUN=0\r")
+    m.expect(OK, timeout=15)
+    m.exchange(b"AT+CCALR?\r", b"AT+CCALR?\r\r\n+CCALR: 0\r\n" + OK)
+    m.write(b"AT+CFUN=1\r")
+    m.expect(b"\r\nSMS Ready\r\n\r\nCall Ready\r\n", timeout=15)
+    m.exchange(b"AT+CCALR?\r", b"AT+CCALR?\r\r\n+CCALR: 1\r\n" + OK)
+
+    p = emulator.start("-s", "sim.pin=1234").boot(until=b"+CPIN: SIM PIN\r\n")
+    p.exchange(b"AT+CCALR?\r", b"AT+CCALR?\r\r\n+CCALR: 0\r\n" + OK)
+    p.exchange(b"AT+CIURC=0\r", b"AT+CIURC=0\r" + OK)
+    p.exchange(b'AT+CPIN="1234"\r', b'AT+CPIN="1234"\r' + OK + b"\r\n+CPIN: READY\r\n"
+               b"\r\nSMS Ready\r\n")
+    p.exchange(b"AT+CCALR?\r", b"AT+CCALR?\r\r\n+CCALR: 1\r\n" + OK)

@@ -453,3 +453,14 @@ def test_request_is_a_control_client_with_its_exit_status(emulator, tmp_path):
     assert r.returncode == 2 and "longer than" in r.stderr, r
     r = run_cli("--request", str(path))
     assert r.returncode == 2 and "needs a request" in r.stderr, r
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--request", "/tmp/x", "-n", "3", "status"], "--request is a client: --modems has no effect"),
+    (["--request", "/tmp/x", "--listen", "5000", "status"], "--listen has no effect"),
+    (["--profile-keys", "--link", "/tmp/l"], "--link has no effect with it"),
+    (["--profile-keys", "--control", "/tmp/c"], "--control has no effect with it"),
+])
+def test_options_the_one_shot_modes_would_leave_unused_are_refused(args, why):
+    r = run_cli(*args)
+    assert r.returncode == 2 and why in r.stderr and r.stdout == "", r
